@@ -1,0 +1,83 @@
+# ctstub: plain Makefile, dependencies found with pkg-config.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wpointer-arith -Wcast-qual \
+           -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wundef \
+           -Wno-unused-parameter
+HARDEN  := -fstack-protector-strong -fPIE -fno-strict-overflow
+HARDLD  := -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD   ?= build-san
+else
+HARDEN  += -D_FORTIFY_SOURCE=2
+BUILD   ?= build
+endif
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(HARDEN) $(CFLAGS) \
+              -DCTSTUB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(HARDLD) $(LDFLAGS)
+LIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SRCS      := $(wildcard src/*.c)
+LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+
+.PHONY: all run check tests deps-build deps-check install uninstall clean fuzz bench
+
+all: $(BUILD)/ctstub
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/ctstub: $(BUILD)/main.o $(LIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/%: tests/tools/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+deps-build:
+	@tools/deps.sh build
+
+deps-check:
+	@tools/deps.sh check
+
+# Runs the daemon in the foreground with the shipped configuration.
+run: deps-build
+	$(MAKE) all
+	$(BUILD)/ctstub -d -f conf/ctstub.conf
+
+check: deps-check
+	$(MAKE) tests
+	BUILD=$(BUILD) tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/ctstub
+	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(PREFIX)/sbin/ctstub
+	install -m 644 conf/ct-logs.json $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
+	test -e $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf || \
+	  sed 's|conf/ct-logs.json|$(SYSCONFDIR)/ctstub/ct-logs.json|' conf/ctstub.conf \
+	    > $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ctstub $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,83 @@
+/*
+ * Configuration: one directive per line, '#' comments.
+ * conf_load() reports every error as "file:line: message" and returns the
+ * number of errors; the caller owns struct conf and frees it with conf_free().
+ */
+#ifndef CTSTUB_CONF_H
+#define CTSTUB_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define CONF_DEFAULT_PATH CTSTUB_SYSCONFDIR "/ctstub/ctstub.conf"
+#define CONF_PIN_LEN 32
+
+struct conf_address {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+/* A set of SHA-256 SPKI pins; owned by the struct holding it. */
+struct conf_pins {
+	unsigned char (*hash)[CONF_PIN_LEN];
+	size_t count;
+};
+
+enum conf_transport { CONF_DOT, CONF_DOH };
+
+struct conf_upstream {
+	char *url;		/* as written, for messages */
+	enum conf_transport transport;
+	struct conf_address addr;
+	char *name;		/* authenticate this name instead of the IP */
+	char *path;		/* DoH only */
+	struct conf_pins pins;	/* overrides the global pins when set */
+};
+
+enum conf_ct_mode { CONF_CT_ENFORCE, CONF_CT_REPORT };
+
+struct conf {
+	char *path;
+	struct conf_address *listens;
+	size_t nlistens;
+	struct conf_upstream *upstreams;
+	size_t nupstreams;
+	char *ca_file;		/* NULL: the system CA bundle */
+	unsigned timeout_ms;
+	char *user;
+	struct conf_pins pins;
+	char *ct_log_list;
+	int ct_min_logs;
+	int ct_min_operators;
+	int ct_lifetime_rule;
+	int ct_list_max_age_days;
+	int ct_stale_fail_open;
+	enum conf_ct_mode ct_mode;
+	unsigned tcp_idle_ms;
+	unsigned max_tcp_clients;
+	unsigned max_inflight;
+};
+
+/* Parses path into c (zeroed by the call); errors go to errs. */
+int conf_load(const char *path, struct conf *c, FILE *errs);
+/* Same, from a string (for tests and fuzzing); name is used in messages. */
+int conf_load_string(const char *name, const char *text, struct conf *c,
+    FILE *errs);
+void conf_free(struct conf *c);
+/* Writes the effective configuration, one directive per line. */
+void conf_print(const struct conf *c, FILE *out);
+
+/* "dot://IP[:PORT]" or "https://IP[:PORT]/PATH"; 0 or -1 with err. */
+int conf_parse_upstream_url(const char *url, struct conf_upstream *u,
+    char *err, size_t errlen);
+/* "sha256/BASE64" to 32 bytes; 0 or -1. */
+int conf_parse_pin(const char *text, unsigned char out[CONF_PIN_LEN]);
+/* "IP" and port into a socket address; 0 or -1. */
+int conf_parse_address(const char *ip, uint16_t port, struct conf_address *a);
+/* "IP:PORT" or "[IPv6]:PORT" for messages. */
+void conf_address_str(const struct conf_address *a, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * DNS wire-format helpers. Every function takes untrusted bytes with their
+ * length, checks bounds before each read, and writes only into the caller's
+ * buffer (out, cap). Sizes returned are 0 on failure.
+ */
+#ifndef CTSTUB_DNSMSG_H
+#define CTSTUB_DNSMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_HEADER_LEN		12
+#define DNS_MAX_MSG		65535
+#define DNS_MIN_UDP		512
+#define DNS_OUR_UDP		1232	/* advertised to clients (DNS flag day 2020) */
+#define DNS_PAD_BLOCK		128	/* RFC 8467 block-length padding */
+
+#define DNS_RCODE_NOERROR	0
+#define DNS_RCODE_FORMERR	1
+#define DNS_RCODE_SERVFAIL	2
+#define DNS_RCODE_NXDOMAIN	3
+#define DNS_RCODE_NOTIMP	4
+#define DNS_RCODE_REFUSED	5
+
+#define DNS_TYPE_OPT		41
+#define DNS_EDNS_PADDING	12
+#define DNS_EDNS_EDE		15
+
+/* RFC 8914 info codes we send */
+#define DNS_EDE_OTHER		0
+#define DNS_EDE_STALE		3
+#define DNS_EDE_NOT_READY	14
+#define DNS_EDE_NO_REACHABLE	22
+#define DNS_EDE_NETWORK		23
+
+/* What a client query says about itself. */
+struct dnsmsg_query {
+	uint16_t id;
+	uint16_t flags;
+	uint16_t qtype;
+	uint16_t qclass;
+	size_t question_end;	/* offset just past the question */
+	int has_edns;
+	int dnssec_ok;
+	uint16_t udp_size;	/* largest UDP answer the client takes */
+};
+
+/* Result of dnsmsg_parse_query beyond rcodes. */
+#define DNSMSG_DROP (-1)	/* not worth an answer (too short, a response) */
+
+/*
+ * Checks a client query. Returns DNS_RCODE_NOERROR when q is filled,
+ * DNSMSG_DROP, or an rcode (FORMERR, NOTIMP) to answer with.
+ */
+int dnsmsg_parse_query(const uint8_t *msg, size_t len, struct dnsmsg_query *q);
+
+/*
+ * The query we send upstream: our id, the client's question, RD/CD bits,
+ * an OPT RR with the client's DO bit and padding to DNS_PAD_BLOCK.
+ */
+size_t dnsmsg_upstream_query(const uint8_t *msg, const struct dnsmsg_query *q,
+    uint16_t id, uint8_t *out, size_t cap);
+
+/*
+ * Checks an upstream response against the query we sent (QR set, opcode,
+ * same question). Returns 0, or -1 with a static reason in *why.
+ */
+int dnsmsg_check_response(const uint8_t *resp, size_t len,
+    const uint8_t *query, size_t qlen, const char **why);
+
+/*
+ * The answer for the client: its id, its EDNS (our OPT without padding,
+ * or none), truncated with TC to max_size. Returns the size or 0 when the
+ * response is malformed.
+ */
+size_t dnsmsg_client_response(const uint8_t *resp, size_t len,
+    const struct dnsmsg_query *q, size_t max_size, uint8_t *out, size_t cap);
+
+/*
+ * An error answer (SERVFAIL, FORMERR...) to a client query, with an
+ * Extended DNS Error when the client sent EDNS and ede_text is not NULL.
+ * q may be NULL when the question could not be parsed.
+ */
+size_t dnsmsg_error_response(const uint8_t *msg, size_t len,
+    const struct dnsmsg_query *q, int rcode, int ede_code,
+    const char *ede_text, uint8_t *out, size_t cap);
+
+uint16_t dnsmsg_get16(const uint8_t *p);
+void dnsmsg_put16(uint8_t *p, uint16_t v);
+/* Offset just past the (possibly compressed) name at off, or 0. */
+size_t dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off);
+/* Offset just past the resource record at off, or 0. */
+size_t dnsmsg_skip_rr(const uint8_t *msg, size_t len, size_t off);
+/* The question's name in presentation form (c-ares), for logs. */
+int dnsmsg_question_name(const uint8_t *msg, size_t len, char *out,
+    size_t cap);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * One client query from arrival to reply. query.c owns every struct query:
+ * listen.c hands bytes in through query_start(), transports hand answers
+ * and failures back through query_answer() and query_upstream_failed()
+ * after they have forgotten the query.
+ */
+#ifndef CTSTUB_QUERY_H
+#define CTSTUB_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "dnsmsg.h"
+
+struct server;
+struct tcp_client;
+struct upstream;
+struct event;
+
+/* Where the query came from and where its answer goes. */
+struct query_origin {
+	int udp_fd;			/* -1 for TCP */
+	struct sockaddr_storage peer;	/* UDP peer */
+	socklen_t peerlen;
+	struct tcp_client *tcp;		/* NULL for UDP or once it left */
+};
+
+struct query {
+	struct server *srv;
+	uint64_t serial;
+	uint8_t *msg;			/* the client's query, owned */
+	size_t len;
+	struct dnsmsg_query info;
+	struct query_origin origin;
+	TAILQ_ENTRY(query) client_link;	/* in its TCP client's list */
+	struct event *timer;
+	size_t next_upstream;		/* index of the next upstream to try */
+	int retried;			/* resent once after an idle close */
+	struct upstream *up;		/* the upstream it waits on */
+	void *conn;			/* the transport connection it waits on */
+	uint16_t wire_id;		/* our id on that connection */
+	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
+};
+
+TAILQ_HEAD(query_list, query);
+
+/* A message arrived from a client; the query copies it. */
+void query_start(struct server *srv, const uint8_t *msg, size_t len,
+    const struct query_origin *origin);
+/* An upstream answered q; q must no longer be known to the transport. */
+void query_answer(struct query *q, const uint8_t *resp, size_t len);
+/*
+ * q's upstream failed it; the transport has forgotten q. may_retry: the
+ * server closed an idle connection, so one resend to it is allowed.
+ */
+void query_upstream_failed(struct query *q, const char *reason,
+    int may_retry);
+/* No upstream can take q: SERVFAIL with reason as Extended DNS Error. */
+void query_fail(struct query *q, const char *reason);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The daemon's shared state, created in main.c and passed explicitly to
+ * every component. Nothing here is global.
+ */
+#ifndef CTSTUB_SERVER_H
+#define CTSTUB_SERVER_H
+
+#include <stdint.h>
+
+struct event_base;
+struct conf;
+struct upstream_set;
+struct listen_set;
+
+struct server {
+	struct event_base *base;
+	const struct conf *conf;
+	struct upstream_set *upstreams;
+	struct listen_set *listeners;
+	uint64_t next_serial;	/* query ids for log lines */
+	unsigned inflight;	/* queries waiting on an upstream */
+	int stopping;		/* shutting down: no new upstream work */
+};
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * The upstream set: order, health (backoff after failures, refusals
+ * remembered), failover, and the hand-off to a transport (dot.c).
+ * upstream.c owns the upstreams and their connections.
+ */
+#ifndef CTSTUB_UPSTREAM_H
+#define CTSTUB_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+struct conf;
+struct conf_upstream;
+struct query;
+struct server;
+struct verify_policy;
+struct dot_conn;
+
+struct upstream {
+	struct upstream_set *set;
+	const struct conf_upstream *conf;
+	char label[80];			/* "IP:PORT" */
+	struct dot_conn *conn;		/* NULL when not connected */
+	SSL_SESSION *session;		/* from a connection that passed */
+	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
+	unsigned backoff_ms;
+	int refused;			/* the last failure was a refusal */
+	char last_error[600];		/* "upstream X rejected: why" */
+};
+
+struct upstream_set {
+	struct server *srv;
+	SSL_CTX *tls;
+	const struct verify_policy *policy;
+	struct upstream *list;
+	size_t count;
+};
+
+struct upstream_set *upstream_set_new(struct server *srv,
+    const struct conf *conf, const struct verify_policy *policy, char *err,
+    size_t errlen);
+/* Closes every connection (their queries are failed) and frees. */
+void upstream_set_free(struct upstream_set *set);
+
+/*
+ * Sends q to the next usable upstream from q->next_upstream, or fails it
+ * with the last reason seen (previous: why the last attempt failed).
+ */
+void upstream_dispatch(struct query *q, const char *previous);
+/* Takes q away from whatever connection holds it. */
+void upstream_cancel(struct query *q);
+
+const char *upstream_label(const struct upstream *up);
+size_t upstream_index(const struct upstream *up);
+
+/* Transport reports. */
+void upstream_connected(struct upstream *up);
+/* refused: the trust policy said no (not a network failure). */
+void upstream_failed(struct upstream *up, const char *reason, int refused);
+
+#endif

@@ -1,0 +1,646 @@
+/* Hand-written configuration parser: every error as "file:line: message". */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "conf.h"
+
+#define CONF_MAX_ARGS 32
+#define DEFAULT_LOG_LIST "conf/ct-logs.json"
+
+struct conf_parser {
+	const char *file;
+	unsigned line;
+	FILE *errs;
+	int nerrors;
+};
+
+static void
+conf_error(struct conf_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(p->errs, "%s:%u: ", p->file, p->line);
+	va_start(ap, fmt);
+	vfprintf(p->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->errs);
+	p->nerrors++;
+}
+
+static void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->timeout_ms = 5000;
+	c->ct_min_logs = 2;
+	c->ct_min_operators = 2;
+	c->ct_lifetime_rule = 1;
+	c->ct_list_max_age_days = 70;
+	c->ct_mode = CONF_CT_ENFORCE;
+	c->tcp_idle_ms = 10000;
+	c->max_tcp_clients = 256;
+	c->max_inflight = 2048;
+}
+
+int
+conf_parse_address(const char *ip, uint16_t port, struct conf_address *a)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->sa;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		a->salen = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		a->salen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+void
+conf_address_str(const struct conf_address *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+
+	if (a->sa.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
+	}
+}
+
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 1, 65535, &v) == -1)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Splits "HOST[:PORT]" or "[V6]:PORT" in place; host is NUL-terminated. */
+static int
+split_host_port(char *hp, char **host, char **port)
+{
+	char *colon;
+
+	*port = NULL;
+	if (*hp == '[') {
+		char *close = strchr(hp, ']');
+
+		if (close == NULL)
+			return -1;
+		*close = '\0';
+		*host = hp + 1;
+		if (close[1] == ':')
+			*port = close + 2;
+		else if (close[1] != '\0')
+			return -1;
+		return 0;
+	}
+	*host = hp;
+	colon = strchr(hp, ':');
+	if (colon != NULL) {
+		if (strchr(colon + 1, ':') != NULL)
+			return -1;	/* bare IPv6 needs brackets */
+		*colon = '\0';
+		*port = colon + 1;
+	}
+	return 0;
+}
+
+int
+conf_parse_upstream_url(const char *url, struct conf_upstream *u, char *err,
+    size_t errlen)
+{
+	char buf[512], *rest, *host, *port, *slash;
+	uint16_t portnum;
+
+	memset(u, 0, sizeof(*u));
+	if (strlen(url) >= sizeof(buf)) {
+		snprintf(err, errlen, "upstream URL too long");
+		return -1;
+	}
+	strcpy(buf, url);
+	if (strncmp(buf, "dot://", 6) == 0) {
+		u->transport = CONF_DOT;
+		rest = buf + 6;
+		portnum = 853;
+	} else if (strncmp(buf, "https://", 8) == 0) {
+		u->transport = CONF_DOH;
+		rest = buf + 8;
+		portnum = 443;
+	} else {
+		snprintf(err, errlen, "upstream '%s': expected dot://IP[:PORT] "
+		    "or https://IP[:PORT]/PATH", url);
+		return -1;
+	}
+	slash = strchr(rest, '/');
+	if (u->transport == CONF_DOT && slash != NULL) {
+		snprintf(err, errlen, "upstream '%s': dot:// takes no path", url);
+		return -1;
+	}
+	if (u->transport == CONF_DOH) {
+		if (slash == NULL || slash[1] == '\0') {
+			snprintf(err, errlen, "upstream '%s': missing path "
+			    "(e.g. /dns-query)", url);
+			return -1;
+		}
+		u->path = strdup(slash);
+		*slash = '\0';
+	}
+	if (split_host_port(rest, &host, &port) == -1 ||
+	    (port != NULL && parse_port(port, &portnum) == -1)) {
+		snprintf(err, errlen, "upstream '%s': bad address or port", url);
+		goto fail;
+	}
+	if (conf_parse_address(host, portnum, &u->addr) == -1) {
+		snprintf(err, errlen, "upstream '%s': '%s' is not an IP address",
+		    url, host);
+		goto fail;
+	}
+	u->url = strdup(url);
+	return 0;
+fail:
+	free(u->path);
+	u->path = NULL;
+	return -1;
+}
+
+int
+conf_parse_pin(const char *text, unsigned char out[CONF_PIN_LEN])
+{
+	unsigned char buf[48];
+	const char *b64;
+
+	if (strncmp(text, "sha256/", 7) != 0)
+		return -1;
+	b64 = text + 7;
+	/* 32 bytes are 44 base64 characters ending in one '=' */
+	if (strlen(b64) != 44 || b64[42] == '=' || b64[43] != '=')
+		return -1;
+	if (EVP_DecodeBlock(buf, (const unsigned char *)b64, 44) != 33)
+		return -1;
+	memcpy(out, buf, CONF_PIN_LEN);
+	return 0;
+}
+
+static int
+pins_add(struct conf_pins *pins, const unsigned char hash[CONF_PIN_LEN])
+{
+	unsigned char (*grown)[CONF_PIN_LEN];
+
+	grown = realloc(pins->hash, (pins->count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	pins->hash = grown;
+	memcpy(pins->hash[pins->count++], hash, CONF_PIN_LEN);
+	return 0;
+}
+
+static void
+replace_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = strdup(value);
+}
+
+typedef int (*directive_fn)(struct conf_parser *, struct conf *, char **, int);
+
+static int
+dir_listen(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	struct conf_address a, *grown;
+	uint16_t port = 53;
+
+	if (argc > 2 || (argc == 2 && parse_port(argv[1], &port) == -1)) {
+		conf_error(p, "listen: expected ADDR [PORT]");
+		return -1;
+	}
+	if (conf_parse_address(argv[0], port, &a) == -1) {
+		conf_error(p, "listen: '%s' is not an IP address", argv[0]);
+		return -1;
+	}
+	grown = realloc(c->listens, (c->nlistens + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->listens = grown;
+	c->listens[c->nlistens++] = a;
+	return 0;
+}
+
+static void
+upstream_free(struct conf_upstream *u)
+{
+	free(u->url);
+	free(u->name);
+	free(u->path);
+	free(u->pins.hash);
+	memset(u, 0, sizeof(*u));
+}
+
+static int
+upstream_option(struct conf_parser *p, struct conf_upstream *u,
+    const char *key, const char *value)
+{
+	unsigned char pin[CONF_PIN_LEN];
+
+	if (strcmp(key, "name") == 0) {
+		replace_string(&u->name, value);
+		return 0;
+	}
+	if (strcmp(key, "pin") == 0) {
+		if (conf_parse_pin(value, pin) == -1) {
+			conf_error(p, "upstream: bad pin '%s' (expected "
+			    "sha256/BASE64 of 32 bytes)", value);
+			return -1;
+		}
+		return pins_add(&u->pins, pin);
+	}
+	conf_error(p, "upstream: unknown option '%s'", key);
+	return -1;
+}
+
+static int
+dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	struct conf_upstream u, *grown;
+	char err[600];
+	int i;
+
+	if (conf_parse_upstream_url(argv[0], &u, err, sizeof(err)) == -1) {
+		conf_error(p, "%s", err);
+		return -1;
+	}
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			conf_error(p, "upstream: option '%s' needs a value",
+			    argv[i]);
+			goto fail;
+		}
+		if (upstream_option(p, &u, argv[i], argv[i + 1]) == -1)
+			goto fail;
+	}
+	if (u.transport == CONF_DOH) {
+		conf_error(p, "upstream '%s': DNS-over-HTTPS is not supported "
+		    "yet", argv[0]);
+		goto fail;
+	}
+	grown = realloc(c->upstreams, (c->nupstreams + 1) * sizeof(*grown));
+	if (grown == NULL)
+		goto fail;
+	c->upstreams = grown;
+	c->upstreams[c->nupstreams++] = u;
+	return 0;
+fail:
+	upstream_free(&u);
+	return -1;
+}
+
+static int
+dir_uint(struct conf_parser *p, const char *name, const char *arg,
+    unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (parse_uint(arg, min, max, out) == -1) {
+		conf_error(p, "%s: expected a number from %lu to %lu, got '%s'",
+		    name, min, max, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dir_yesno(struct conf_parser *p, const char *name, const char *arg,
+    const char *yes, const char *no, int *out)
+{
+	if (strcmp(arg, yes) == 0)
+		*out = 1;
+	else if (strcmp(arg, no) == 0)
+		*out = 0;
+	else {
+		conf_error(p, "%s: expected '%s' or '%s', got '%s'", name, yes,
+		    no, arg);
+		return -1;
+	}
+	return 0;
+}
+
+#define UINT_DIRECTIVE(fn, field, min, max)                                  \
+	static int fn(struct conf_parser *p, struct conf *c, char **argv,    \
+	    int argc)                                                        \
+	{                                                                    \
+		unsigned long v;                                             \
+		(void)argc;                                                  \
+		if (dir_uint(p, argv[-1], argv[0], min, max, &v) == -1)      \
+			return -1;                                           \
+		c->field = v;                                                \
+		return 0;                                                    \
+	}
+
+UINT_DIRECTIVE(dir_timeout, timeout_ms, 100, 60000)
+UINT_DIRECTIVE(dir_ct_min_logs, ct_min_logs, 1, 10)
+UINT_DIRECTIVE(dir_ct_min_operators, ct_min_operators, 1, 10)
+UINT_DIRECTIVE(dir_ct_list_max_age, ct_list_max_age_days, 1, 3650)
+UINT_DIRECTIVE(dir_tcp_idle, tcp_idle_ms, 1000, 600000)
+UINT_DIRECTIVE(dir_max_tcp_clients, max_tcp_clients, 1, 65535)
+UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
+
+static int
+dir_ca_file(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	replace_string(&c->ca_file, argv[0]);
+	return 0;
+}
+
+static int
+dir_user(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	replace_string(&c->user, argv[0]);
+	return 0;
+}
+
+static int
+dir_ct_log_list(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	replace_string(&c->ct_log_list, argv[0]);
+	return 0;
+}
+
+static int
+dir_pin(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	unsigned char pin[CONF_PIN_LEN];
+
+	if (conf_parse_pin(argv[0], pin) == -1) {
+		conf_error(p, "pin: bad pin '%s' (expected sha256/BASE64 of "
+		    "32 bytes)", argv[0]);
+		return -1;
+	}
+	return pins_add(&c->pins, pin);
+}
+
+static int
+dir_ct(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	int report;
+
+	if (dir_yesno(p, "ct", argv[0], "report", "enforce", &report) == -1)
+		return -1;
+	c->ct_mode = report ? CONF_CT_REPORT : CONF_CT_ENFORCE;
+	return 0;
+}
+
+static int
+dir_ct_lifetime_rule(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	return dir_yesno(p, "ct-lifetime-rule", argv[0], "yes", "no",
+	    &c->ct_lifetime_rule);
+}
+
+static int
+dir_ct_stale(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	return dir_yesno(p, "ct-stale", argv[0], "fail-open", "enforce",
+	    &c->ct_stale_fail_open);
+}
+
+static const struct directive {
+	const char *name;
+	int min_args, max_args;
+	directive_fn fn;
+} directives[] = {
+	{ "listen", 1, 2, dir_listen },
+	{ "upstream", 1, CONF_MAX_ARGS - 1, dir_upstream },
+	{ "ca-file", 1, 1, dir_ca_file },
+	{ "timeout", 1, 1, dir_timeout },
+	{ "user", 1, 1, dir_user },
+	{ "pin", 1, 1, dir_pin },
+	{ "ct", 1, 1, dir_ct },
+	{ "ct-log-list", 1, 1, dir_ct_log_list },
+	{ "ct-min-logs", 1, 1, dir_ct_min_logs },
+	{ "ct-min-operators", 1, 1, dir_ct_min_operators },
+	{ "ct-lifetime-rule", 1, 1, dir_ct_lifetime_rule },
+	{ "ct-list-max-age", 1, 1, dir_ct_list_max_age },
+	{ "ct-stale", 1, 1, dir_ct_stale },
+	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
+	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
+	{ "max-inflight", 1, 1, dir_max_inflight },
+};
+
+static int
+split_words(char *line, char **argv)
+{
+	int argc = 0;
+	char *save = NULL, *word;
+
+	for (word = strtok_r(line, " \t\r\n", &save); word != NULL;
+	    word = strtok_r(NULL, " \t\r\n", &save)) {
+		if (*word == '#')
+			break;
+		if (argc == CONF_MAX_ARGS)
+			return -1;
+		argv[argc++] = word;
+	}
+	return argc;
+}
+
+static void
+parse_line(struct conf_parser *p, struct conf *c, char *line)
+{
+	char *argv[CONF_MAX_ARGS];
+	int argc = split_words(line, argv);
+	size_t i;
+
+	if (argc == 0)
+		return;
+	if (argc < 0) {
+		conf_error(p, "too many words");
+		return;
+	}
+	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
+		const struct directive *d = &directives[i];
+
+		if (strcmp(argv[0], d->name) != 0)
+			continue;
+		if (argc - 1 < d->min_args || argc - 1 > d->max_args)
+			conf_error(p, "%s: expected %d to %d arguments, got %d",
+			    d->name, d->min_args, d->max_args, argc - 1);
+		else
+			d->fn(p, c, argv + 1, argc - 1);
+		return;
+	}
+	conf_error(p, "unknown directive '%s'", argv[0]);
+}
+
+static void
+conf_finish(struct conf_parser *p, struct conf *c)
+{
+	p->line = 0;
+	if (c->nupstreams == 0) {
+		fprintf(p->errs, "%s: no upstream configured\n", p->file);
+		p->nerrors++;
+	}
+	if (c->nlistens == 0) {
+		struct conf_address a;
+
+		conf_parse_address("127.0.0.53", 53, &a);
+		c->listens = malloc(sizeof(a));
+		if (c->listens != NULL) {
+			c->listens[0] = a;
+			c->nlistens = 1;
+		}
+	}
+	if (c->ct_log_list == NULL)
+		c->ct_log_list = strdup(DEFAULT_LOG_LIST);
+}
+
+static int
+conf_parse_stream(const char *name, FILE *in, struct conf *c, FILE *errs)
+{
+	struct conf_parser p = { name, 0, errs, 0 };
+	char *line = NULL;
+	size_t cap = 0;
+
+	conf_defaults(c);
+	c->path = strdup(name);
+	while (getline(&line, &cap, in) != -1) {
+		p.line++;
+		if (strlen(line) > 4096) {
+			conf_error(&p, "line too long");
+			continue;
+		}
+		parse_line(&p, c, line);
+	}
+	free(line);
+	conf_finish(&p, c);
+	return p.nerrors;
+}
+
+int
+conf_load(const char *path, struct conf *c, FILE *errs)
+{
+	FILE *in = fopen(path, "r");
+	int n;
+
+	if (in == NULL) {
+		conf_defaults(c);
+		fprintf(errs, "%s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	n = conf_parse_stream(path, in, c, errs);
+	fclose(in);
+	return n;
+}
+
+int
+conf_load_string(const char *name, const char *text, struct conf *c,
+    FILE *errs)
+{
+	FILE *in = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	int n;
+
+	if (in == NULL) {
+		conf_defaults(c);
+		return 1;
+	}
+	n = conf_parse_stream(name, in, c, errs);
+	fclose(in);
+	return n;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nupstreams; i++)
+		upstream_free(&c->upstreams[i]);
+	free(c->upstreams);
+	free(c->listens);
+	free(c->path);
+	free(c->ca_file);
+	free(c->user);
+	free(c->ct_log_list);
+	free(c->pins.hash);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+print_pins(FILE *out, const char *lead, const char *trail,
+    const struct conf_pins *pins)
+{
+	unsigned char b64[64];
+	size_t i;
+
+	for (i = 0; i < pins->count; i++) {
+		EVP_EncodeBlock(b64, pins->hash[i], CONF_PIN_LEN);
+		fprintf(out, "%spin sha256/%s%s", lead, b64, trail);
+	}
+}
+
+void
+conf_print(const struct conf *c, FILE *out)
+{
+	char addr[80];
+	size_t i;
+
+	for (i = 0; i < c->nlistens; i++) {
+		conf_address_str(&c->listens[i], addr, sizeof(addr));
+		fprintf(out, "listen %s\n", addr);
+	}
+	for (i = 0; i < c->nupstreams; i++) {
+		fprintf(out, "upstream %s", c->upstreams[i].url);
+		if (c->upstreams[i].name)
+			fprintf(out, " name %s", c->upstreams[i].name);
+		print_pins(out, " ", "", &c->upstreams[i].pins);
+		fputc('\n', out);
+	}
+	fprintf(out, "ca-file %s\n", c->ca_file ? c->ca_file : "(system)");
+	fprintf(out, "timeout %u\nuser %s\n", c->timeout_ms,
+	    c->user ? c->user : "(none)");
+	print_pins(out, "", "\n", &c->pins);
+	fprintf(out, "ct %s\nct-log-list %s\nct-min-logs %d\n"
+	    "ct-min-operators %d\nct-lifetime-rule %s\nct-list-max-age %d\n"
+	    "ct-stale %s\n", c->ct_mode == CONF_CT_REPORT ? "report" : "enforce",
+	    c->ct_log_list, c->ct_min_logs, c->ct_min_operators,
+	    c->ct_lifetime_rule ? "yes" : "no", c->ct_list_max_age_days,
+	    c->ct_stale_fail_open ? "fail-open" : "enforce");
+}

@@ -1,0 +1,384 @@
+/* DNS wire-format helpers: bounds-checked reads, writes into caller buffers. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ares.h>
+
+#include "dnsmsg.h"
+
+#define FLAG_QR		0x8000
+#define FLAG_OPCODE	0x7800
+#define FLAG_TC		0x0200
+#define FLAG_RD		0x0100
+#define FLAG_RA		0x0080
+#define FLAG_AD		0x0020
+#define FLAG_CD		0x0010
+#define EDNS_DO		0x8000
+#define OPT_FIXED_LEN	11	/* root name, type, class, ttl, rdlength */
+#define EDE_TEXT_MAX	300
+#define MAX_NAME_WIRE	255
+#define TYPE_IXFR	251
+#define TYPE_AXFR	252
+
+enum { HDR_ID = 0, HDR_FLAGS = 2, HDR_QD = 4, HDR_AN = 6, HDR_NS = 8,
+    HDR_AR = 10 };
+
+uint16_t
+dnsmsg_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+void
+dnsmsg_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+size_t
+dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off)
+{
+	size_t wire = 0;
+
+	while (off < len) {
+		uint8_t l = msg[off];
+
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (l & 0xc0)
+			return 0;	/* reserved label types */
+		wire += l + 1;
+		if (wire > MAX_NAME_WIRE)
+			return 0;
+		off += l + 1;
+		if (l == 0)
+			return off <= len ? off : 0;
+	}
+	return 0;
+}
+
+size_t
+dnsmsg_skip_rr(const uint8_t *msg, size_t len, size_t off)
+{
+	off = dnsmsg_skip_name(msg, len, off);
+	if (off == 0 || off + 10 > len)
+		return 0;
+	off += 10 + dnsmsg_get16(msg + off + 8);
+	return off <= len ? off : 0;
+}
+
+/* Offset past the question without compression (a query's question). */
+static size_t
+skip_plain_question(const uint8_t *msg, size_t len)
+{
+	size_t off = DNS_HEADER_LEN;
+
+	while (off < len && msg[off] != 0) {
+		if (msg[off] & 0xc0)
+			return 0;
+		off += msg[off] + 1;
+		if (off - DNS_HEADER_LEN > MAX_NAME_WIRE)
+			return 0;
+	}
+	off += 1 + 4;
+	return off <= len ? off : 0;
+}
+
+static void
+read_opt(const uint8_t *rr, struct dnsmsg_query *q)
+{
+	uint16_t size = dnsmsg_get16(rr + 3);
+
+	q->has_edns = 1;
+	q->udp_size = size < DNS_MIN_UDP ? DNS_MIN_UDP : size;
+	q->dnssec_ok = (dnsmsg_get16(rr + 7) & EDNS_DO) != 0;
+}
+
+/* Walks answer, authority and additional; notes the OPT RR. */
+static int
+parse_query_records(const uint8_t *msg, size_t len, struct dnsmsg_query *q)
+{
+	unsigned count = dnsmsg_get16(msg + HDR_AN) +
+	    dnsmsg_get16(msg + HDR_NS);
+	unsigned extra = dnsmsg_get16(msg + HDR_AR);
+	size_t off = q->question_end, next;
+	unsigned i;
+
+	for (i = 0; i < count + extra; i++) {
+		next = dnsmsg_skip_rr(msg, len, off);
+		if (next == 0)
+			return -1;
+		if (i >= count && msg[off] == 0 &&
+		    dnsmsg_get16(msg + off + 1) == DNS_TYPE_OPT) {
+			if (q->has_edns)
+				return -1;	/* two OPT RRs */
+			read_opt(msg + off, q);
+		}
+		off = next;
+	}
+	return 0;
+}
+
+int
+dnsmsg_parse_query(const uint8_t *msg, size_t len, struct dnsmsg_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (len < DNS_HEADER_LEN)
+		return DNSMSG_DROP;
+	q->id = dnsmsg_get16(msg + HDR_ID);
+	q->flags = dnsmsg_get16(msg + HDR_FLAGS);
+	q->udp_size = DNS_MIN_UDP;
+	if (q->flags & FLAG_QR)
+		return DNSMSG_DROP;
+	if (q->flags & FLAG_OPCODE)
+		return DNS_RCODE_NOTIMP;
+	if (dnsmsg_get16(msg + HDR_QD) != 1)
+		return DNS_RCODE_FORMERR;
+	q->question_end = skip_plain_question(msg, len);
+	if (q->question_end == 0)
+		return DNS_RCODE_FORMERR;
+	q->qtype = dnsmsg_get16(msg + q->question_end - 4);
+	q->qclass = dnsmsg_get16(msg + q->question_end - 2);
+	if (parse_query_records(msg, len, q) == -1) {
+		q->has_edns = 0;
+		return DNS_RCODE_FORMERR;
+	}
+	if (q->qtype == TYPE_AXFR || q->qtype == TYPE_IXFR)
+		return DNS_RCODE_NOTIMP;
+	return DNS_RCODE_NOERROR;
+}
+
+/* Appends an OPT RR with the given TTL field and options; 0 if no room. */
+static size_t
+put_opt(uint8_t *out, size_t cap, uint16_t udp, const uint8_t ttl[4],
+    const uint8_t *opts, size_t optlen)
+{
+	if (OPT_FIXED_LEN + optlen > cap || optlen > 0xffff)
+		return 0;
+	out[0] = 0;
+	dnsmsg_put16(out + 1, DNS_TYPE_OPT);
+	dnsmsg_put16(out + 3, udp);
+	memcpy(out + 5, ttl, 4);
+	dnsmsg_put16(out + 9, (uint16_t)optlen);
+	if (optlen)
+		memcpy(out + OPT_FIXED_LEN, opts, optlen);
+	return OPT_FIXED_LEN + optlen;
+}
+
+size_t
+dnsmsg_upstream_query(const uint8_t *msg, const struct dnsmsg_query *q,
+    uint16_t id, uint8_t *out, size_t cap)
+{
+	size_t qlen = q->question_end - DNS_HEADER_LEN;
+	size_t base = DNS_HEADER_LEN + qlen + OPT_FIXED_LEN + 4;
+	size_t pad = (DNS_PAD_BLOCK - base % DNS_PAD_BLOCK) % DNS_PAD_BLOCK;
+	uint8_t ttl[4] = { 0, 0, q->dnssec_ok ? 0x80 : 0, 0 };
+	uint8_t *opt;
+
+	if (base + pad > cap)
+		return 0;
+	memset(out, 0, DNS_HEADER_LEN);
+	dnsmsg_put16(out + HDR_ID, id);
+	dnsmsg_put16(out + HDR_FLAGS, q->flags & (FLAG_RD | FLAG_AD | FLAG_CD));
+	dnsmsg_put16(out + HDR_QD, 1);
+	dnsmsg_put16(out + HDR_AR, 1);
+	memcpy(out + DNS_HEADER_LEN, msg + DNS_HEADER_LEN, qlen);
+	opt = out + DNS_HEADER_LEN + qlen;
+	put_opt(opt, cap, DNS_OUR_UDP, ttl, NULL, 0);
+	dnsmsg_put16(opt + 9, (uint16_t)(4 + pad));
+	dnsmsg_put16(opt + OPT_FIXED_LEN, DNS_EDNS_PADDING);
+	dnsmsg_put16(opt + OPT_FIXED_LEN + 2, (uint16_t)pad);
+	memset(opt + OPT_FIXED_LEN + 4, 0, pad);
+	return base + pad;
+}
+
+static int
+same_question(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	/* ASCII case only: label length bytes are below 'A' */
+	for (i = 0; i < n; i++)
+		if (tolower(a[i]) != tolower(b[i]))
+			return 0;
+	return 1;
+}
+
+int
+dnsmsg_check_response(const uint8_t *resp, size_t len, const uint8_t *query,
+    size_t qlen, const char **why)
+{
+	size_t qend = skip_plain_question(query, qlen);
+	size_t n = qend - DNS_HEADER_LEN;
+
+	*why = NULL;
+	if (len < DNS_HEADER_LEN)
+		*why = "response shorter than a DNS header";
+	else if (!(dnsmsg_get16(resp + HDR_FLAGS) & FLAG_QR))
+		*why = "message is not a response";
+	else if (dnsmsg_get16(resp + HDR_FLAGS) & FLAG_OPCODE)
+		*why = "response has a wrong opcode";
+	else if (dnsmsg_get16(resp + HDR_QD) != 1 || len < qend ||
+	    !same_question(resp + DNS_HEADER_LEN, query + DNS_HEADER_LEN, n))
+		*why = "response question does not match the query";
+	return *why ? -1 : 0;
+}
+
+/* Locates the OPT RR; it must be the last record. */
+static int
+find_opt(const uint8_t *resp, size_t len, size_t *opt_off, size_t *end)
+{
+	unsigned total = dnsmsg_get16(resp + HDR_AN) +
+	    dnsmsg_get16(resp + HDR_NS) + dnsmsg_get16(resp + HDR_AR);
+	size_t off = dnsmsg_skip_name(resp, len, DNS_HEADER_LEN), next;
+	unsigned i;
+
+	*opt_off = 0;
+	if (off == 0 || off + 4 > len)
+		return -1;
+	off += 4;
+	for (i = 0; i < total; i++) {
+		next = dnsmsg_skip_rr(resp, len, off);
+		if (next == 0 || *opt_off != 0)
+			return -1;	/* malformed, or OPT not last */
+		if (resp[off] == 0 && dnsmsg_get16(resp + off + 1) ==
+		    DNS_TYPE_OPT)
+			*opt_off = off;
+		off = next;
+	}
+	*end = off;
+	return 0;
+}
+
+/* Copies EDNS options except padding into out; returns their length. */
+static size_t
+copy_options_without_padding(const uint8_t *opts, size_t len, uint8_t *out,
+    size_t cap)
+{
+	size_t off = 0, n = 0;
+
+	while (off + 4 <= len) {
+		uint16_t code = dnsmsg_get16(opts + off);
+		size_t optlen = 4 + dnsmsg_get16(opts + off + 2);
+
+		if (off + optlen > len || n + optlen > cap)
+			break;
+		if (code != DNS_EDNS_PADDING) {
+			memcpy(out + n, opts + off, optlen);
+			n += optlen;
+		}
+		off += optlen;
+	}
+	return n;
+}
+
+/* Cuts a response already in out down to header, question and OPT. */
+static size_t
+truncate_response(uint8_t *out, size_t cap, const struct dnsmsg_query *q,
+    const uint8_t ttl[4])
+{
+	size_t n = q->question_end, optlen = 0;
+
+	dnsmsg_put16(out + HDR_FLAGS, dnsmsg_get16(out + HDR_FLAGS) | FLAG_TC);
+	dnsmsg_put16(out + HDR_AN, 0);
+	dnsmsg_put16(out + HDR_NS, 0);
+	dnsmsg_put16(out + HDR_AR, q->has_edns ? 1 : 0);
+	if (q->has_edns)
+		optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, ttl, NULL, 0);
+	if (q->has_edns && optlen == 0)
+		return 0;
+	return n + optlen;
+}
+
+size_t
+dnsmsg_client_response(const uint8_t *resp, size_t len,
+    const struct dnsmsg_query *q, size_t max_size, uint8_t *out, size_t cap)
+{
+	static const uint8_t no_ttl[4];
+	size_t opt_off, end, n, optlen = 0;
+	const uint8_t *ttl = no_ttl;
+	uint16_t arcount;
+
+	if (find_opt(resp, len, &opt_off, &end) == -1 ||
+	    q->question_end > len)
+		return 0;
+	n = opt_off ? opt_off : end;
+	if (n > cap || q->question_end > n || q->question_end + OPT_FIXED_LEN > cap)
+		return 0;
+	memcpy(out, resp, n);
+	memcpy(out + DNS_HEADER_LEN, resp + DNS_HEADER_LEN,
+	    q->question_end - DNS_HEADER_LEN);
+	dnsmsg_put16(out + HDR_ID, q->id);
+	arcount = dnsmsg_get16(out + HDR_AR) - (opt_off ? 1 : 0);
+	if (opt_off)
+		ttl = resp + opt_off + 5;
+	if (q->has_edns) {
+		optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, ttl, NULL, 0);
+		if (optlen == 0)
+			return 0;
+		if (opt_off)
+			optlen += copy_options_without_padding(resp + opt_off +
+			    OPT_FIXED_LEN, end - opt_off - OPT_FIXED_LEN,
+			    out + n + optlen, cap - n - optlen);
+		dnsmsg_put16(out + n + 9, (uint16_t)(optlen - OPT_FIXED_LEN));
+		arcount++;
+	}
+	dnsmsg_put16(out + HDR_AR, arcount);
+	if (n + optlen > max_size)
+		return truncate_response(out, cap, q, ttl);
+	return n + optlen;
+}
+
+size_t
+dnsmsg_error_response(const uint8_t *msg, size_t len,
+    const struct dnsmsg_query *q, int rcode, int ede_code,
+    const char *ede_text, uint8_t *out, size_t cap)
+{
+	static const uint8_t no_ttl[4];
+	uint8_t ede[4 + EDE_TEXT_MAX];
+	size_t n = q ? q->question_end : DNS_HEADER_LEN, textlen = 0, optlen;
+	uint16_t flags = len >= 4 ? dnsmsg_get16(msg + HDR_FLAGS) : 0;
+
+	if (len < 2 || n > cap || n > len)
+		return 0;
+	memset(out, 0, DNS_HEADER_LEN);
+	memcpy(out, msg, 2);
+	flags = (uint16_t)((flags & (FLAG_OPCODE | FLAG_RD | FLAG_CD)) |
+	    FLAG_QR | FLAG_RA | (rcode & 0xf));
+	dnsmsg_put16(out + HDR_FLAGS, flags);
+	if (q == NULL)
+		return DNS_HEADER_LEN;
+	dnsmsg_put16(out + HDR_QD, 1);
+	memcpy(out + DNS_HEADER_LEN, msg + DNS_HEADER_LEN, n - DNS_HEADER_LEN);
+	if (!q->has_edns)
+		return n;
+	if (ede_text != NULL) {
+		textlen = strnlen(ede_text, EDE_TEXT_MAX);
+		dnsmsg_put16(ede, DNS_EDNS_EDE);
+		dnsmsg_put16(ede + 2, (uint16_t)(2 + textlen));
+		dnsmsg_put16(ede + 4, (uint16_t)ede_code);
+		memcpy(ede + 6, ede_text, textlen);
+	}
+	optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, no_ttl, ede,
+	    ede_text ? 6 + textlen : 0);
+	if (optlen == 0)
+		return n;
+	dnsmsg_put16(out + HDR_AR, 1);
+	return n + optlen;
+}
+
+int
+dnsmsg_question_name(const uint8_t *msg, size_t len, char *out, size_t cap)
+{
+	char *name = NULL;
+	long enclen;
+
+	if (len <= DNS_HEADER_LEN || ares_expand_name(msg + DNS_HEADER_LEN,
+	    msg, (int)len, &name, &enclen) != ARES_SUCCESS)
+		return -1;
+	snprintf(out, cap, "%s", *name ? name : ".");
+	ares_free_string(name);
+	return 0;
+}

@@ -1,0 +1,361 @@
+/* UDP and TCP listeners for plain DNS from local clients. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "conf.h"
+#include "dnsmsg.h"
+#include "listen.h"
+#include "log.h"
+#include "query.h"
+#include "server.h"
+
+#define UDP_READS_PER_EVENT	64
+#define ACCEPT_PAUSE_MS		1000
+
+struct tcp_client {
+	struct listen_set *set;
+	struct bufferevent *bev;
+	struct query_list queries;	/* outstanding, not owned */
+	int closing;			/* client finished; flush and go */
+	TAILQ_ENTRY(tcp_client) link;
+};
+
+struct listen_socket {
+	int fd;
+	int is_tcp;
+	char label[80];
+	struct event *udp_event;
+	struct evconnlistener *tcp_listener;
+	struct listen_set *set;
+};
+
+struct listen_set {
+	struct server *srv;
+	struct listen_socket *sockets;
+	size_t count;
+	TAILQ_HEAD(, tcp_client) clients;
+	unsigned nclients;
+	struct event *accept_pause;
+};
+
+static int
+bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
+{
+	char label[80];
+	int one = 1;
+	int fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+
+	conf_address_str(a, label, sizeof(label));
+	if (fd == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->salen) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot listen on %s (%s): %s", label,
+	    type == SOCK_STREAM ? "TCP" : "UDP", strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+struct listen_set *
+listen_bind(const struct conf *conf, char *err, size_t errlen)
+{
+	struct listen_set *set = calloc(1, sizeof(*set));
+	size_t i;
+
+	if (set == NULL || (set->sockets = calloc(conf->nlistens * 2,
+	    sizeof(*set->sockets))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(set);
+		return NULL;
+	}
+	TAILQ_INIT(&set->clients);
+	for (i = 0; i < conf->nlistens * 2; i++) {
+		struct listen_socket *s = &set->sockets[i];
+
+		s->is_tcp = i % 2;
+		s->set = set;
+		conf_address_str(&conf->listens[i / 2], s->label,
+		    sizeof(s->label));
+		s->fd = bind_socket(&conf->listens[i / 2],
+		    s->is_tcp ? SOCK_STREAM : SOCK_DGRAM, err, errlen);
+		set->count++;
+		if (s->fd == -1) {
+			listen_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+static void
+udp_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct listen_socket *s = arg;
+	uint8_t buf[DNS_MAX_MSG];
+	struct query_origin origin;
+	int i;
+
+	for (i = 0; i < UDP_READS_PER_EVENT; i++) {
+		ssize_t n;
+
+		memset(&origin, 0, sizeof(origin));
+		origin.udp_fd = fd;
+		origin.peerlen = sizeof(origin.peer);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&origin.peer, &origin.peerlen);
+		if (n < 0)
+			return;
+		query_start(s->set->srv, buf, (size_t)n, &origin);
+	}
+}
+
+static void
+client_free(struct tcp_client *c)
+{
+	struct query *q;
+
+	while ((q = TAILQ_FIRST(&c->queries)) != NULL) {
+		TAILQ_REMOVE(&c->queries, q, client_link);
+		q->origin.tcp = NULL;
+	}
+	TAILQ_REMOVE(&c->set->clients, c, link);
+	c->set->nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+client_drained_cb(struct bufferevent *bev, void *arg)
+{
+	client_free(arg);
+}
+
+/* Frees a finished client once its last answer has left. */
+static void
+client_maybe_free(struct tcp_client *c)
+{
+	if (!c->closing || !TAILQ_EMPTY(&c->queries))
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_free(c);
+	else
+		bufferevent_setcb(c->bev, NULL, client_drained_cb, NULL, c);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct tcp_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct query_origin origin = { .udp_fd = -1, .tcp = c };
+	uint8_t hdr[2];
+	size_t len;
+
+	while (!c->closing && evbuffer_copyout(in, hdr, 2) == 2) {
+		len = dnsmsg_get16(hdr);
+		if (len == 0) {
+			c->closing = 1;
+			break;
+		}
+		if (evbuffer_get_length(in) < 2 + len)
+			return;
+		evbuffer_drain(in, 2);
+		query_start(c->set->srv, evbuffer_pullup(in, (ssize_t)len), len,
+		    &origin);
+		evbuffer_drain(in, len);
+	}
+	if (c->closing) {
+		bufferevent_disable(bev, EV_READ);
+		client_maybe_free(c);
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct tcp_client *c = arg;
+
+	/* the idle timeout counts only while nothing is outstanding */
+	if ((events & BEV_EVENT_TIMEOUT) && !TAILQ_EMPTY(&c->queries)) {
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (events & BEV_EVENT_ERROR) {
+		client_free(c);
+		return;
+	}
+	c->closing = 1;
+	bufferevent_disable(bev, EV_READ);
+	client_maybe_free(c);
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct listen_set *set = arg;
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		if (set->sockets[i].tcp_listener != NULL)
+			evconnlistener_enable(set->sockets[i].tcp_listener);
+}
+
+/* Out of descriptors: stop accepting for a moment instead of spinning. */
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct listen_socket *s = arg;
+	struct timeval tv = { ACCEPT_PAUSE_MS / 1000, 0 };
+	size_t i;
+
+	log_warn("listener %s: accept failed: %s; pausing", s->label,
+	    strerror(errno));
+	for (i = 0; i < s->set->count; i++)
+		if (s->set->sockets[i].tcp_listener != NULL)
+			evconnlistener_disable(s->set->sockets[i].tcp_listener);
+	evtimer_add(s->set->accept_pause, &tv);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct listen_socket *s = arg;
+	struct listen_set *set = s->set;
+	const struct conf *conf = set->srv->conf;
+	struct timeval idle = { conf->tcp_idle_ms / 1000,
+	    (conf->tcp_idle_ms % 1000) * 1000 };
+	struct tcp_client *c;
+
+	if (set->nclients >= conf->max_tcp_clients ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->bev = bufferevent_socket_new(set->srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->set = set;
+	TAILQ_INIT(&c->queries);
+	TAILQ_INSERT_TAIL(&set->clients, c, link);
+	set->nclients++;
+	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+int
+listen_start(struct listen_set *set, struct server *srv)
+{
+	size_t i;
+
+	set->srv = srv;
+	set->accept_pause = evtimer_new(srv->base, accept_resume_cb, set);
+	if (set->accept_pause == NULL)
+		return -1;
+	for (i = 0; i < set->count; i++) {
+		struct listen_socket *s = &set->sockets[i];
+
+		if (s->is_tcp) {
+			s->tcp_listener = evconnlistener_new(srv->base,
+			    accept_cb, s, LEV_OPT_CLOSE_ON_FREE, 0, s->fd);
+			if (s->tcp_listener == NULL)
+				return -1;
+			evconnlistener_set_error_cb(s->tcp_listener,
+			    accept_error_cb);
+			s->fd = -1;	/* owned by the listener now */
+		} else {
+			s->udp_event = event_new(srv->base, s->fd,
+			    EV_READ | EV_PERSIST, udp_read_cb, s);
+			if (s->udp_event == NULL ||
+			    event_add(s->udp_event, NULL) == -1)
+				return -1;
+		}
+		log_info("listening on %s (%s)", s->label,
+		    s->is_tcp ? "TCP" : "UDP");
+	}
+	return 0;
+}
+
+void
+listen_free(struct listen_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	while (!TAILQ_EMPTY(&set->clients))
+		client_free(TAILQ_FIRST(&set->clients));
+	for (i = 0; i < set->count; i++) {
+		struct listen_socket *s = &set->sockets[i];
+
+		if (s->udp_event != NULL)
+			event_free(s->udp_event);
+		if (s->tcp_listener != NULL)
+			evconnlistener_free(s->tcp_listener);
+		if (s->fd != -1)
+			close(s->fd);
+	}
+	if (set->accept_pause != NULL)
+		event_free(set->accept_pause);
+	free(set->sockets);
+	free(set);
+}
+
+void
+listen_send(const struct query_origin *origin, const uint8_t *msg,
+    size_t len)
+{
+	uint8_t hdr[2];
+
+	if (origin->udp_fd >= 0) {
+		sendto(origin->udp_fd, msg, len, 0,
+		    (const struct sockaddr *)&origin->peer, origin->peerlen);
+		return;
+	}
+	if (origin->tcp == NULL)
+		return;	/* the client left */
+	dnsmsg_put16(hdr, (uint16_t)len);
+	bufferevent_write(origin->tcp->bev, hdr, 2);
+	bufferevent_write(origin->tcp->bev, msg, len);
+}
+
+void
+listen_track(struct query *q)
+{
+	if (q->origin.tcp != NULL)
+		TAILQ_INSERT_TAIL(&q->origin.tcp->queries, q, client_link);
+}
+
+void
+listen_untrack(struct query *q)
+{
+	struct tcp_client *c = q->origin.tcp;
+
+	if (c == NULL)
+		return;
+	TAILQ_REMOVE(&c->queries, q, client_link);
+	q->origin.tcp = NULL;
+	client_maybe_free(c);
+}

@@ -1,0 +1,163 @@
+/* Upstream selection, health with exponential backoff, failover. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "dot.h"
+#include "log.h"
+#include "query.h"
+#include "server.h"
+#include "tls.h"
+#include "upstream.h"
+#include "verify.h"
+
+#define BACKOFF_FIRST_MS	1000
+#define BACKOFF_MAX_MS		(5 * 60 * 1000)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct upstream_set *
+upstream_set_new(struct server *srv, const struct conf *conf,
+    const struct verify_policy *policy, char *err, size_t errlen)
+{
+	struct upstream_set *set = calloc(1, sizeof(*set));
+	size_t i;
+
+	if (set == NULL || (set->list = calloc(conf->nupstreams,
+	    sizeof(*set->list))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	set->tls = tls_ctx_new(conf->ca_file, NULL, 0, err, errlen);
+	if (set->tls == NULL)
+		goto fail;
+	set->srv = srv;
+	set->policy = policy;
+	set->count = conf->nupstreams;
+	for (i = 0; i < set->count; i++) {
+		struct upstream *up = &set->list[i];
+
+		up->set = set;
+		up->conf = &conf->upstreams[i];
+		conf_address_str(&up->conf->addr, up->label, sizeof(up->label));
+	}
+	return set;
+fail:
+	if (set != NULL)
+		free(set->list);
+	free(set);
+	return NULL;
+}
+
+void
+upstream_set_free(struct upstream_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->count; i++) {
+		struct upstream *up = &set->list[i];
+
+		if (up->conn != NULL)
+			dot_conn_close(up->conn, "ctstub is shutting down", 0);
+		if (up->session != NULL)
+			SSL_SESSION_free(up->session);
+	}
+	SSL_CTX_free(set->tls);
+	free(set->list);
+	free(set);
+}
+
+const char *
+upstream_label(const struct upstream *up)
+{
+	return up ? up->label : "(none)";
+}
+
+size_t
+upstream_index(const struct upstream *up)
+{
+	return (size_t)(up - up->set->list);
+}
+
+void
+upstream_connected(struct upstream *up)
+{
+	if (up->backoff_ms != 0)
+		log_info("upstream %s is up again", up->label);
+	up->backoff_ms = 0;
+	up->retry_at_ms = 0;
+	up->refused = 0;
+	up->last_error[0] = '\0';
+}
+
+void
+upstream_failed(struct upstream *up, const char *reason, int refused)
+{
+	char line[sizeof(up->last_error)];
+
+	snprintf(line, sizeof(line), "upstream %s %s: %s", up->label,
+	    refused ? "rejected" : "failed", reason);
+	/* one log line per change of state, not per query */
+	if (strcmp(line, up->last_error) != 0)
+		log_warn("%s", line);
+	memcpy(up->last_error, line, sizeof(line));
+	up->refused = refused;
+	up->backoff_ms = up->backoff_ms == 0 ? BACKOFF_FIRST_MS :
+	    up->backoff_ms * 2;
+	if (up->backoff_ms > BACKOFF_MAX_MS)
+		up->backoff_ms = BACKOFF_MAX_MS;
+	up->retry_at_ms = now_ms() + up->backoff_ms;
+}
+
+static int
+upstream_usable(struct upstream *up, uint64_t now)
+{
+	if (up->retry_at_ms > now)
+		return 0;
+	if (up->conn == NULL)
+		up->conn = dot_conn_open(up);
+	return up->conn != NULL;
+}
+
+void
+upstream_dispatch(struct query *q, const char *previous)
+{
+	struct upstream_set *set = q->srv->upstreams;
+	const char *reason = previous ? previous : "no upstream configured";
+	uint64_t now = now_ms();
+	size_t i;
+
+	for (i = q->next_upstream; i < set->count && !q->srv->stopping; i++) {
+		struct upstream *up = &set->list[i];
+
+		if (!upstream_usable(up, now)) {
+			if (up->last_error[0])
+				reason = up->last_error;
+			continue;
+		}
+		q->next_upstream = i + 1;
+		q->up = up;
+		dot_conn_send(up->conn, q);
+		return;
+	}
+	if (q->srv->stopping)
+		reason = "ctstub is shutting down";
+	query_fail(q, reason);
+}
+
+void
+upstream_cancel(struct query *q)
+{
+	if (q->conn != NULL)
+		dot_conn_cancel(q->conn, q);
+}

@@ -1,0 +1,131 @@
+/* The trust decision: address or name, chain, CT policy, pins. */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "verify.h"
+
+static int
+set_target(SSL *ssl, const struct conf_address *addr, const char *name)
+{
+	X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+	char ip[INET6_ADDRSTRLEN];
+	const void *raw;
+
+	if (name != NULL)
+		return X509_VERIFY_PARAM_set1_host(param, name, 0) == 1 &&
+		    SSL_set_tlsext_host_name(ssl, name) == 1 ? 0 : -1;
+	if (addr->sa.ss_family == AF_INET6)
+		raw = &((const struct sockaddr_in6 *)&addr->sa)->sin6_addr;
+	else
+		raw = &((const struct sockaddr_in *)&addr->sa)->sin_addr;
+	if (inet_ntop(addr->sa.ss_family, raw, ip, sizeof(ip)) == NULL)
+		return -1;
+	/* No SNI for IP literals (RFC 6066 §3) */
+	return X509_VERIFY_PARAM_set1_ip_asc(param, ip) == 1 ? 0 : -1;
+}
+
+int
+verify_prepare(SSL *ssl, struct verify_state *st,
+    const struct verify_policy *policy, const struct conf_address *addr,
+    const char *name, const struct conf_pins *up_pins, const char *label)
+{
+	memset(st, 0, sizeof(*st));
+	st->policy = policy;
+	st->pins = up_pins && up_pins->count ? up_pins : policy->pins;
+	st->label = label;
+	if (policy->at != 0)
+		X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), policy->at);
+	return set_target(ssl, addr, name);
+}
+
+int
+verify_spki_sha256(X509 *cert, unsigned char out[32])
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	int ok;
+
+	if (len <= 0)
+		return -1;
+	ok = EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok == 1 ? 0 : -1;
+}
+
+int
+verify_pins(STACK_OF(X509) *chain, const struct conf_pins *pins)
+{
+	unsigned char hash[32];
+	int i;
+	size_t j;
+
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		if (verify_spki_sha256(sk_X509_value(chain, i), hash) == -1)
+			continue;
+		for (j = 0; j < pins->count; j++)
+			if (memcmp(hash, pins->hash[j], sizeof(hash)) == 0)
+				return 0;
+	}
+	return -1;
+}
+
+int
+verify_established(SSL *ssl, struct verify_state *st, char *reason,
+    size_t len)
+{
+	/* Sessions are only kept after every check passed (see tls.c). */
+	if (SSL_session_reused(ssl))
+		return 0;
+	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		verify_failure_reason(ssl, st, "certificate not verified",
+		    reason, len);
+		return -1;
+	}
+	if (st->policy->loglist != NULL && !st->ct_done) {
+		snprintf(reason, len, "CT: no CT evaluation took place");
+		return -1;
+	}
+	if (st->pins != NULL && st->pins->count > 0 &&
+	    verify_pins(SSL_get0_verified_chain(ssl), st->pins) == -1) {
+		snprintf(reason, len, "no certificate in the verified chain "
+		    "matches a configured pin");
+		return -1;
+	}
+	return 0;
+}
+
+void
+verify_failure_reason(SSL *ssl, const struct verify_state *st,
+    const char *fallback, char *reason, size_t len)
+{
+	long err = SSL_get_verify_result(ssl);
+	X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+	char *ip;
+
+	switch (err) {
+	case X509_V_OK:
+		snprintf(reason, len, "%s", fallback);
+		break;
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+		snprintf(reason, len, "certificate does not match IP %s",
+		    ip ? ip : "?");
+		OPENSSL_free(ip);
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		snprintf(reason, len, "certificate does not match name %s",
+		    X509_VERIFY_PARAM_get0_host(param, 0));
+		break;
+	case X509_V_ERR_NO_VALID_SCTS:
+		snprintf(reason, len, "%s", st->ct_reason[0] ? st->ct_reason :
+		    "CT: no valid SCTs");
+		break;
+	default:
+		snprintf(reason, len, "certificate chain not trusted: %s",
+		    X509_verify_cert_error_string(err));
+	}
+}
