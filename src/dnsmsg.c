@@ -341,7 +341,7 @@ dnsmsg_error_response(const uint8_t *msg, size_t len,
 	size_t n = q ? q->question_end : DNS_HEADER_LEN, textlen = 0, optlen;
 	uint16_t flags = len >= 4 ? dnsmsg_get16(msg + HDR_FLAGS) : 0;
 
-	if (len < 2 || n > cap || n > len)
+	if (len < 2 || n > cap || (q != NULL && n > len))
 		return 0;
 	memset(out, 0, DNS_HEADER_LEN);
 	memcpy(out, msg, 2);

@@ -1,0 +1,195 @@
+/* Unit tests for the configuration parser and its error messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "conf.h"
+
+/* Parses text; returns the error count and leaves messages in errbuf. */
+static int
+parse(const char *text, struct conf *c, char *errbuf, size_t len)
+{
+	FILE *errs = fmemopen(errbuf, len, "w");
+	int n;
+
+	n = conf_load_string("t.conf", text, c, errs);
+	fclose(errs);
+	return n;
+}
+
+static void
+expect_error(const char *name, const char *text, const char *message)
+{
+	char errbuf[2048] = "";
+	struct conf c;
+	int n = parse(text, &c, errbuf, sizeof(errbuf));
+
+	if (n > 0 && strstr(errbuf, message) != NULL)
+		printf("ok - %s\n", name);
+	else {
+		printf("not ok - %s: wanted '%s', got '%s'\n", name, message,
+		    errbuf);
+		check_failures++;
+	}
+	conf_free(&c);
+}
+
+static void
+test_good(void)
+{
+	static const char text[] =
+	    "# comment\n"
+	    "\n"
+	    "listen 127.0.0.1 5300   # trailing comment\n"
+	    "listen ::1\n"
+	    "upstream dot://127.0.0.2:8853 name dns.example.test\n"
+	    "upstream dot://[::1]\n"
+	    "upstream dot://1.1.1.1 pin sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	    "ca-file /tmp/ca.pem\n"
+	    "timeout 2500\n"
+	    "user nobody\n"
+	    "ct report\n"
+	    "ct-min-logs 3\n"
+	    "ct-lifetime-rule no\n";
+	char errbuf[1024] = "";
+	struct conf c;
+	char addr[80];
+
+	CHECK("good config parses", parse(text, &c, errbuf,
+	    sizeof(errbuf)) == 0);
+	CHECK("two listeners", c.nlistens == 2);
+	conf_address_str(&c.listens[0], addr, sizeof(addr));
+	CHECK("listen with port", strcmp(addr, "127.0.0.1:5300") == 0);
+	conf_address_str(&c.listens[1], addr, sizeof(addr));
+	CHECK("listen IPv6 default port", strcmp(addr, "[::1]:53") == 0);
+	CHECK("three upstreams", c.nupstreams == 3);
+	conf_address_str(&c.upstreams[0].addr, addr, sizeof(addr));
+	CHECK("upstream address and port", strcmp(addr, "127.0.0.2:8853") ==
+	    0);
+	CHECK("upstream name", c.upstreams[0].name &&
+	    strcmp(c.upstreams[0].name, "dns.example.test") == 0);
+	conf_address_str(&c.upstreams[1].addr, addr, sizeof(addr));
+	CHECK("upstream IPv6 default port 853", strcmp(addr, "[::1]:853") ==
+	    0);
+	CHECK("per-upstream pin", c.upstreams[2].pins.count == 1);
+	CHECK("scalars", c.timeout_ms == 2500 && c.ct_min_logs == 3 &&
+	    !c.ct_lifetime_rule && c.ct_mode == CONF_CT_REPORT &&
+	    strcmp(c.user, "nobody") == 0 && strcmp(c.ca_file,
+	    "/tmp/ca.pem") == 0);
+	conf_free(&c);
+}
+
+static void
+test_defaults(void)
+{
+	char errbuf[256] = "", addr[80];
+	struct conf c;
+
+	CHECK("minimal config", parse("upstream dot://127.0.0.1\n", &c,
+	    errbuf, sizeof(errbuf)) == 0);
+	conf_address_str(&c.listens[0], addr, sizeof(addr));
+	CHECK("default listen 127.0.0.53:53", c.nlistens == 1 &&
+	    strcmp(addr, "127.0.0.53:53") == 0);
+	CHECK("CT defaults", c.ct_min_logs == 2 && c.ct_min_operators == 2 &&
+	    c.ct_lifetime_rule && c.ct_mode == CONF_CT_ENFORCE &&
+	    c.ct_list_max_age_days == 70 && !c.ct_stale_fail_open);
+	conf_free(&c);
+}
+
+static void
+test_errors(void)
+{
+	char errbuf[2048] = "";
+	struct conf c;
+
+	expect_error("unknown directive names file and line",
+	    "upstream dot://127.0.0.1\n\nupstrem dot://1.1.1.1\n",
+	    "t.conf:3: unknown directive 'upstrem'");
+	expect_error("no upstream", "listen 127.0.0.1\n",
+	    "t.conf: no upstream configured");
+	expect_error("bad listen address", "listen localhost\n"
+	    "upstream dot://127.0.0.1\n", "t.conf:1: listen: 'localhost' is "
+	    "not an IP address");
+	expect_error("bad port", "listen 127.0.0.1 70000\n"
+	    "upstream dot://127.0.0.1\n", "t.conf:1: listen: expected");
+	expect_error("scheme", "upstream tls://127.0.0.1\n", "t.conf:1: "
+	    "upstream 'tls://127.0.0.1': expected dot://");
+	expect_error("host name in dot URL", "upstream dot://one.one\n",
+	    "is not an IP address");
+	expect_error("bare IPv6 needs brackets", "upstream dot://::1:853\n",
+	    "bad address or port");
+	expect_error("dot with a path", "upstream dot://127.0.0.1/x\n",
+	    "dot:// takes no path");
+	expect_error("option without value", "upstream dot://127.0.0.1 name\n",
+	    "option 'name' needs a value");
+	expect_error("unknown upstream option",
+	    "upstream dot://127.0.0.1 nmae x\n", "unknown option 'nmae'");
+	expect_error("bad pin", "upstream dot://127.0.0.1\npin sha256/abc\n",
+	    "t.conf:2: pin: bad pin");
+	expect_error("timeout range", "upstream dot://127.0.0.1\ntimeout 0\n",
+	    "t.conf:2: timeout: expected a number from 100 to 60000");
+	expect_error("timeout not a number",
+	    "upstream dot://127.0.0.1\ntimeout 5s\n", "t.conf:2: timeout:");
+	expect_error("missing argument", "upstream dot://127.0.0.1\nuser\n",
+	    "t.conf:2: user: expected 1 to 1 arguments, got 0");
+	expect_error("extra argument",
+	    "upstream dot://127.0.0.1\nca-file a b\n", "t.conf:2: ca-file:");
+	expect_error("ct mode", "upstream dot://127.0.0.1\nct off\n",
+	    "t.conf:2: ct: expected 'report' or 'enforce', got 'off'");
+	expect_error("ct-stale", "upstream dot://127.0.0.1\nct-stale open\n",
+	    "t.conf:2: ct-stale:");
+
+	CHECK("every error is reported", parse("bogus\nupstream x\n"
+	    "timeout -1\nupstream dot://127.0.0.1\n", &c, errbuf,
+	    sizeof(errbuf)) == 3 && strstr(errbuf, "t.conf:1:") &&
+	    strstr(errbuf, "t.conf:2:") && strstr(errbuf, "t.conf:3:"));
+	conf_free(&c);
+}
+
+static void
+test_files(void)
+{
+	char errbuf[512] = "";
+	FILE *errs = fmemopen(errbuf, sizeof(errbuf), "w");
+	struct conf c;
+	int n;
+
+	n = conf_load("/nonexistent/ctstub.conf", &c, errs);
+	fclose(errs);
+	CHECK("missing file is an error", n == 1 && strstr(errbuf,
+	    "/nonexistent/ctstub.conf: No such file"));
+	conf_free(&c);
+	errs = fmemopen(errbuf, sizeof(errbuf), "w");
+	n = conf_load("conf/ctstub.conf", &c, errs);
+	fclose(errs);
+	CHECK("shipped config parses", n == 0 && c.nupstreams == 2);
+	conf_free(&c);
+}
+
+static void
+test_pins(void)
+{
+	unsigned char pin[CONF_PIN_LEN];
+
+	CHECK("pin: good", conf_parse_pin("sha256/"
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", pin) == 0 &&
+	    pin[0] == 0xe3 && pin[31] == 0x55);
+	CHECK("pin: wrong algorithm", conf_parse_pin("sha1/"
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", pin) == -1);
+	CHECK("pin: wrong length", conf_parse_pin("sha256/"
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF==", pin) == -1);
+	CHECK("pin: bad characters", conf_parse_pin("sha256/"
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu*U=", pin) == -1);
+}
+
+int
+main(void)
+{
+	test_good();
+	test_defaults();
+	test_errors();
+	test_files();
+	test_pins();
+	return CHECK_DONE();
+}
