@@ -1,0 +1,111 @@
+#!/bin/bash
+# DNS over TLS end to end: dig -> ctstub -> named (DoT) on loopback, with
+# the test PKI; good and bad upstream certificates, failover, shutdown.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_ctstub
+mint_pki
+start_named
+
+# ctstub instances, one per upstream variant: NAME PORT-OFFSET UPSTREAM...
+P_MAIN=$CTSTUB_PORT0
+GOOD="upstream dot://127.0.0.1:$PORT_GOOD"
+V6_LISTEN=()
+have_ipv6 && V6_LISTEN=("listen ::1 $P_MAIN")
+start_ctstub main "$P_MAIN" "$GOOD" "${V6_LISTEN[@]}"
+start_ctstub wrong-ip $((P_MAIN + 1)) "upstream dot://127.0.0.1:$PORT_WRONGIP"
+start_ctstub name-ok $((P_MAIN + 2)) \
+    "upstream dot://127.0.0.1:$PORT_NAMEONLY name dns.example.test"
+start_ctstub name-wrong $((P_MAIN + 3)) \
+    "upstream dot://127.0.0.1:$PORT_NAMEONLY name wrong.example.test"
+start_ctstub name-no-ip $((P_MAIN + 4)) \
+    "upstream dot://127.0.0.1:$PORT_NAMEONLY"
+start_ctstub untrusted $((P_MAIN + 5)) \
+    "upstream dot://127.0.0.1:$PORT_UNTRUSTED"
+start_ctstub failover $((P_MAIN + 6)) \
+    "upstream dot://127.0.0.1:$PORT_DEAD" "$GOOD"
+have_ipv6 && start_ctstub ipv6-upstream $((P_MAIN + 7)) \
+    "upstream dot://[::1]:$PORT_GOOD"
+
+# same_as_direct LABEL SERVER PORT DIG-ARGS...: ctstub at SERVER:PORT
+# answers NOERROR with the answer named gives on its plain port.
+same_as_direct() {
+	local label=$1 server=$2 port=$3 want got
+	shift 3
+	want=$(answer_of "$(q 127.0.0.1 "$PORT_PLAIN" "$@")")
+	[ -n "$want" ] || fail "$label: direct answer" "named gave none"
+	got=$(q "$server" "$port" "$@")
+	expect_eq "$label: status" NOERROR "$(status_of "$got")"
+	expect_eq "$label: answer" "$want" "$(answer_of "$got")"
+}
+
+# expect_tc LABEL DIG-ARGS...: the UDP reply from ctstub is truncated.
+expect_tc() {
+	local label=$1 flags
+	shift
+	flags=$(flags_of "$(q 127.0.0.1 "$P_MAIN" +ignore "$@")")
+	check "$label: tc flag" "flags: $flags" grep -qw tc <<<"$flags"
+}
+
+# expect_rejected NAME PORT LOGTEXT: ctstub NAME answers SERVFAIL, logs
+# LOGTEXT, and (query with EDNS) carries the reason in an EDE.
+expect_rejected() {
+	local name=$1 port=$2 text=$3 out ede
+	out=$(q 127.0.0.1 "$port" www.example.test A)
+	expect_eq "$name: status" SERVFAIL "$(status_of "$out")"
+	check "$name: log has '$text'" "see $TMP/$name.log" \
+	    wait_log "$TMP/$name.log" "$text"
+	ede=$(grep '^; EDE: ' <<<"$out")
+	check "$name: EDE carries the reason" "EDE line: [$ede]" \
+	    grep -qF -- "${text#rejected: }" <<<"$ede"
+	out=$(q 127.0.0.1 "$port" +noedns www.example.test A)
+	expect_eq "$name: status without EDNS" SERVFAIL "$(status_of "$out")"
+}
+
+for proto in udp tcp; do
+	opt=; [ $proto = tcp ] && opt=+tcp
+	for query in "www.example.test A" "www.example.test AAAA" \
+	    "txt.example.test TXT" "example.test MX"; do
+		# shellcheck disable=SC2086 # split "NAME TYPE"
+		same_as_direct "$proto $query" 127.0.0.1 "$P_MAIN" $opt $query
+	done
+	out=$(q 127.0.0.1 "$P_MAIN" $opt nonexistent.example.test A)
+	expect_eq "$proto NXDOMAIN" NXDOMAIN "$(status_of "$out")"
+done
+
+expect_tc "big TXT over UDP" big.example.test TXT
+expect_tc "big TXT over UDP without EDNS" +noedns big.example.test TXT
+same_as_direct "big TXT over TCP" 127.0.0.1 "$P_MAIN" +tcp big.example.test TXT
+
+names=$(printf 'a%d.example.test ' $(seq 10))
+# shellcheck disable=SC2086 # split names
+same_as_direct "10 queries over one TCP connection" 127.0.0.1 "$P_MAIN" \
+    +tcp +keepopen $names
+# shellcheck disable=SC2086
+n=$(answer_of "$(q 127.0.0.1 "$P_MAIN" +tcp +keepopen $names)" | grep -c .)
+expect_eq "10 queries over one TCP connection: 10 answers" 10 "$n"
+
+if have_ipv6; then
+	same_as_direct "IPv6 listener ::1" ::1 "$P_MAIN" www.example.test A
+	same_as_direct "IPv6 upstream [::1]" 127.0.0.1 $((P_MAIN + 7)) \
+	    www.example.test AAAA
+else
+	skip "IPv6" "no ::1 on lo"
+fi
+
+expect_rejected wrong-ip $((P_MAIN + 1)) \
+    "rejected: certificate does not match IP 127.0.0.1"
+same_as_direct "name dns.example.test" 127.0.0.1 $((P_MAIN + 2)) \
+    www.example.test A
+expect_rejected name-wrong $((P_MAIN + 3)) \
+    "certificate does not match name wrong.example.test"
+expect_rejected name-no-ip $((P_MAIN + 4)) "does not match IP"
+expect_rejected untrusted $((P_MAIN + 5)) \
+    "rejected: certificate chain not trusted"
+same_as_direct "failover to the second upstream" 127.0.0.1 $((P_MAIN + 6)) \
+    www.example.test A
+
+for name in $(printf '%s\n' "${!CTSTUB_PIDS[@]}" | sort); do
+	stop_ctstub "$name"
+done
+done_testing

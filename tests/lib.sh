@@ -1,0 +1,235 @@
+# Sourced by tests/integration/*.sh. Bash.
+#
+# Gives each script:
+#   TMP        its own work dir, tests/tmp/<script>/, emptied at start,
+#              removed at exit when every check passed, kept otherwise;
+#   ok/fail/skip/bail  result lines in the format tests/run.sh counts;
+#   ports      named uses 153NN+i, ctstub 154NN+i, where NN is the
+#              script's two-digit prefix (so scripts are numbered in steps
+#              of 10 and never collide; i = 0..9);
+#   start_named / start_ctstub / stop_proc, with a trap that stops only
+#              the processes this script started;
+#   done_testing  the last line of every script.
+# Loopback only: 127.0.0.1 and ::1.
+
+# shellcheck disable=SC2034 # variables are for the sourcing scripts
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+CTSTUB=$BUILD/ctstub
+TEST_NAME=$(basename "$0" .sh)
+TMP=$ROOT/tests/tmp/$TEST_NAME
+FAILS=0
+PIDS=
+declare -A CTSTUB_PIDS
+
+NN=${TEST_NAME%%-*}
+case $NN in [0-9][0-9]) ;; *) NN=90 ;; esac
+NAMED_PORT0=$((15300 + 10#$NN))
+CTSTUB_PORT0=$((15400 + 10#$NN))
+PORT_PLAIN=$((NAMED_PORT0 + 0))
+PORT_GOOD=$((NAMED_PORT0 + 1))
+PORT_WRONGIP=$((NAMED_PORT0 + 2))
+PORT_NAMEONLY=$((NAMED_PORT0 + 3))
+PORT_UNTRUSTED=$((NAMED_PORT0 + 4))
+PORT_DEAD=$((NAMED_PORT0 + 9))	# nothing ever listens here
+
+rm -rf "$TMP"
+mkdir -p "$TMP"
+
+ok() { echo "ok - $1"; }
+fail() { echo "not ok - $1: ${2:-failed}"; FAILS=$((FAILS + 1)); }
+skip() { echo "skip - $1: ${2:-skipped}"; }
+bail() { fail "$@"; exit 1; }
+
+# check NAME DETAIL CMD...: ok if CMD succeeds, else fail with DETAIL.
+check() {
+	local name=$1 detail=$2
+	shift 2
+	if "$@"; then ok "$name"; else fail "$name" "$detail"; fi
+}
+
+oneline() { tr '\n' ' ' <<<"$1" | sed 's/ *$//'; }
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "want [$(oneline "$2")] got [$(oneline "$3")]"
+	fi
+}
+
+have_ipv6() { ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; }
+
+# wait_port PROTO HOST PORT [PID]: until something listens there (~10 s);
+# gives up early when PID has exited.
+wait_port() {
+	local flag=-t addr=$2:$3 i
+	[ "$1" = udp ] && flag=-u
+	case $2 in *:*) addr="[$2]:$3" ;; esac
+	for i in $(seq 100); do
+		ss -Hln $flag | awk '{ print $4 }' | grep -qxF "$addr" && return 0
+		[ -n "${4:-}" ] && ! alive "$4" && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_log FILE TEXT: until FILE contains TEXT (~5 s).
+wait_log() {
+	local i
+	for i in $(seq 50); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# alive PID: running and not yet a zombie (our children stay zombies
+# until reaped, so kill -0 alone would lie).
+alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case $st in Z*) return 1 ;; esac
+}
+
+# start_bg LOG CMD...: run CMD in the background, stdout+stderr to LOG;
+# sets PID and records it for cleanup.
+start_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	PID=$!
+	PIDS="$PIDS $PID"
+}
+
+# stop_proc PID [SIG]: signal PID, wait up to 5 s, then SIGKILL. Sets
+# STATUS to its exit status (128+N when killed by signal N).
+stop_proc() {
+	local pid=$1 i
+	kill -"${2:-TERM}" "$pid" 2>/dev/null
+	for i in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+	alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	STATUS=$?
+	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+}
+
+# show_logs: the tail of every log, for CI runs whose work dir is lost.
+show_logs() {
+	local log
+	for log in "$TMP"/*.log "$TMP"/*/*.log; do
+		[ -f "$log" ] || continue
+		echo "# --- ${log#"$TMP"/} (last 15 lines)"
+		tail -n 15 "$log" | sed 's/^/#   /'
+	done
+}
+
+# cleanup (EXIT trap): stops what this script started; exit status 1 if
+# any check failed; the work dir stays for debugging unless all passed.
+cleanup() {
+	local rc=$? pid
+	for pid in $PIDS; do stop_proc "$pid"; done
+	[ "$FAILS" -gt 0 ] && rc=1
+	if [ "$rc" -eq 0 ]; then
+		rm -rf "$TMP"
+	else
+		show_logs >&2
+		echo "# $TEST_NAME: work dir kept: $TMP" >&2
+	fi
+	exit "$rc"
+}
+
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# done_testing: ends a script that reached its end (status from FAILS).
+done_testing() { exit 0; }
+
+need_ctstub() {
+	[ -x "$CTSTUB" ] || bail "$TEST_NAME: $CTSTUB exists" "not built (make tests)"
+}
+
+# mint_pki: the test PKI in $TMP/pki (see tests/pki.sh).
+mint_pki() {
+	PKI=$TMP/pki
+	"$ROOT/tests/pki.sh" "$PKI" || bail "$TEST_NAME: pki" "tests/pki.sh failed"
+}
+
+# start_named: named from tests/named/ serving example.test on
+# PORT_PLAIN (UDP/TCP) and DoT on PORT_GOOD/WRONGIP/NAMEONLY/UNTRUSTED
+# (each with the leaf of that name). Needs mint_pki first.
+start_named() {
+	local dir=$TMP/named port
+	mkdir -p "$dir"
+	sed -e "s|@DIR@|$dir|g" -e "s|@PKI@|$PKI|g" \
+	    -e "s|@ZONE@|$ROOT/tests/named/example.test.zone|g" \
+	    -e "s|@PORT_PLAIN@|$PORT_PLAIN|g" -e "s|@PORT_GOOD@|$PORT_GOOD|g" \
+	    -e "s|@PORT_WRONGIP@|$PORT_WRONGIP|g" \
+	    -e "s|@PORT_NAMEONLY@|$PORT_NAMEONLY|g" \
+	    -e "s|@PORT_UNTRUSTED@|$PORT_UNTRUSTED|g" \
+	    "$ROOT/tests/named/named.conf.in" >"$dir/named.conf"
+	named-checkconf "$dir/named.conf" >&2 ||
+	    bail "$TEST_NAME: named config" "named-checkconf rejected it"
+	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
+	NAMED_PID=$PID
+	wait_port udp 127.0.0.1 "$PORT_PLAIN" "$PID" ||
+	    bail "$TEST_NAME: named starts" "see $dir/named.log"
+	for port in $PORT_PLAIN $PORT_GOOD $PORT_WRONGIP $PORT_NAMEONLY \
+	    $PORT_UNTRUSTED; do
+		wait_port tcp 127.0.0.1 "$port" "$NAMED_PID" ||
+		    bail "$TEST_NAME: named listens on $port" "see $dir/named.log"
+	done
+}
+
+# start_ctstub NAME PORT [CONFIG-LINE...]: ctstub listening on
+# 127.0.0.1:PORT with the test root as ca-file, timeout 3000 and the given
+# extra lines (upstream ..., listen ::1 PORT, ...). Config in
+# $TMP/NAME.conf, log (stderr) in $TMP/NAME.log; sets PID.
+start_ctstub() {
+	local name=$1 port=$2 conf=$TMP/$1.conf
+	shift 2
+	{
+		echo "listen 127.0.0.1 $port"
+		printf '%s\n' "$@"
+		echo "ca-file $PKI/root.pem"
+		echo "timeout 3000"
+	} >"$conf"
+	start_bg "$TMP/$name.log" "$CTSTUB" -d -f "$conf"
+	CTSTUB_PIDS[$name]=$PID
+	if ! wait_port udp 127.0.0.1 "$port" "$PID" ||
+	    ! wait_port tcp 127.0.0.1 "$port" "$PID"; then
+		bail "$TEST_NAME: ctstub $name starts" "see $TMP/$name.log"
+	fi
+}
+
+# stop_ctstub NAME: SIGTERM must make it exit 0 within 5 s, and its log
+# must hold no sanitizer report.
+stop_ctstub() {
+	local log=$TMP/$1.log
+	stop_proc "${CTSTUB_PIDS[$1]}" TERM
+	expect_eq "ctstub $1: SIGTERM, exit status 0 within 5 s" 0 "$STATUS"
+	if grep -qE 'Sanitizer|runtime error:' "$log"; then
+		fail "ctstub $1: sanitizer clean" "see $log"
+	fi
+}
+
+# Queries. q SERVER PORT DIG-ARGS...: dig with one try and a bounded wait,
+# full output (header comments + answer section).
+q() {
+	local server=$1 port=$2
+	shift 2
+	dig @"$server" -p "$port" +tries=1 +time=6 +noall +comments +answer "$@"
+}
+
+# Parsers over q's output.
+status_of() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -n 1; }
+flags_of() { sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' <<<"$1" | head -n 1; }
+# The answer section without TTLs (a cache may lower them), sorted.
+answer_of() {
+	grep -v '^;' <<<"$1" | awk 'NF { $2 = ""; print }' | sort
+}
