@@ -73,8 +73,7 @@ install: all
 	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(PREFIX)/sbin/ctstub
 	install -m 644 conf/ct-logs.json $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
 	test -e $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf || \
-	  sed 's|conf/ct-logs.json|$(SYSCONFDIR)/ctstub/ct-logs.json|' conf/ctstub.conf \
-	    > $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf
+	  install -m 644 conf/ctstub.conf $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/ctstub $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json

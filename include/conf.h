@@ -75,6 +75,8 @@ int conf_parse_upstream_url(const char *url, struct conf_upstream *u,
     char *err, size_t errlen);
 /* "sha256/BASE64" to 32 bytes; 0 or -1. */
 int conf_parse_pin(const char *text, unsigned char out[CONF_PIN_LEN]);
+/* name in the directory of path (the default CT log list); caller frees. */
+char *conf_sibling_path(const char *path, const char *name);
 /* "IP" and port into a socket address; 0 or -1. */
 int conf_parse_address(const char *ip, uint16_t port, struct conf_address *a);
 /* "IP:PORT" or "[IPv6]:PORT" for messages. */

@@ -11,10 +11,12 @@ struct event_base;
 struct conf;
 struct upstream_set;
 struct listen_set;
+struct loglist;
 
 struct server {
 	struct event_base *base;
 	const struct conf *conf;
+	const struct loglist *loglist;	/* the CT logs we trust */
 	struct upstream_set *upstreams;
 	struct listen_set *listeners;
 	uint64_t next_serial;	/* query ids for log lines */

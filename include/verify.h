@@ -12,16 +12,13 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
-
-struct loglist;
+#include "ct.h"
 
 /* Shared by all connections; owned by whoever built it (main/check). */
 struct verify_policy {
-	struct loglist *loglist;	/* NULL: no CT check (never in the daemon) */
-	int ct_min_logs;
-	int ct_min_operators;
-	int ct_lifetime_rule;
-	int ct_report_only;
+	const struct loglist *loglist;	/* NULL: no CT check (never in the daemon) */
+	struct ct_policy ct;
+	int ct_report_only;		/* log what CT would refuse, accept */
 	const struct conf_pins *pins;	/* global pins */
 	time_t at;			/* 0: now; else the clock for checks */
 };
@@ -32,8 +29,8 @@ struct verify_state {
 	const struct conf_pins *pins;	/* effective pins for this upstream */
 	const char *label;		/* "IP:PORT" for log lines */
 	int ct_done;			/* the CT callback ran */
-	int ct_refused;
-	char ct_reason[512];
+	char ct_reason[CT_REASON_MAX];
+	struct ct_result *report;	/* if set, receives the CT result */
 };
 
 /*
@@ -55,6 +52,10 @@ int verify_established(SSL *ssl, struct verify_state *st, char *reason,
 /* After a failed handshake: why, in words (falls back to fallback). */
 void verify_failure_reason(SSL *ssl, const struct verify_state *st,
     const char *fallback, char *reason, size_t len);
+
+/* An X509_V_ERR_* code in words, with the address or name checked. */
+void verify_error_text(long err, X509_VERIFY_PARAM *param, char *reason,
+    size_t len);
 
 /* SHA-256 of cert's DER SubjectPublicKeyInfo; 0 or -1. */
 int verify_spki_sha256(X509 *cert, unsigned char out[32]);

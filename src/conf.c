@@ -12,7 +12,7 @@
 #include "conf.h"
 
 #define CONF_MAX_ARGS 32
-#define DEFAULT_LOG_LIST "conf/ct-logs.json"
+#define DEFAULT_LOG_LIST "ct-logs.json"	/* next to the config file */
 
 struct conf_parser {
 	const char *file;
@@ -510,6 +510,18 @@ parse_line(struct conf_parser *p, struct conf *c, char *line)
 	conf_error(p, "unknown directive '%s'", argv[0]);
 }
 
+char *
+conf_sibling_path(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path) : 1;
+	char *out;
+
+	if (asprintf(&out, "%.*s/%s", dirlen, slash ? path : ".", name) == -1)
+		return NULL;
+	return out;
+}
+
 static void
 conf_finish(struct conf_parser *p, struct conf *c)
 {
@@ -529,7 +541,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 		}
 	}
 	if (c->ct_log_list == NULL)
-		c->ct_log_list = strdup(DEFAULT_LOG_LIST);
+		c->ct_log_list = conf_sibling_path(p->file, DEFAULT_LOG_LIST);
 }
 
 static int

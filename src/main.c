@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "check.h"
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "loglist.h"
 #include "server.h"
 #include "upstream.h"
 #include "verify.h"
@@ -25,10 +28,14 @@ struct options {
 	const char *conf_path;
 };
 
+#define STALE_WARN_INTERVAL_S 3600
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ctstub [-d] [-v] [-n] [-f FILE]\n");
+	fprintf(stderr, "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
+	    "       ctstub check [options] CHAIN.pem\n"
+	    "       ctstub probe [options] dot://IP[:PORT]\n");
 	exit(2);
 }
 
@@ -76,6 +83,60 @@ drop_privileges(const char *user)
 	log_info("running as user %s", user);
 }
 
+/* Days since the list was made, when that is more than allowed; else 0. */
+static long
+log_list_stale_days(const struct conf *conf, const struct loglist *list)
+{
+	long age = (long)((time(NULL) - list->timestamp) / 86400);
+
+	return age > conf->ct_list_max_age_days ? age : 0;
+}
+
+static void
+warn_if_stale(const struct conf *conf, const struct loglist *list)
+{
+	long age = log_list_stale_days(conf, list);
+
+	if (age == 0)
+		return;
+	log_warn("CT log list %s (version %s) is %ld days old, over the "
+	    "%d-day limit: %s; install a current list (docs/ct-log-list.md)",
+	    conf->ct_log_list, list->version, age, conf->ct_list_max_age_days,
+	    conf->ct_stale_fail_open ? "ct-stale fail-open: CT refusals are "
+	    "only logged" : "still enforcing");
+}
+
+static void
+stale_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server *srv = arg;
+
+	warn_if_stale(srv->conf, srv->loglist);
+}
+
+/* Loads the CT log list and sets the policy from the configuration. */
+static struct loglist *
+load_ct(const struct conf *conf, struct verify_policy *policy)
+{
+	char err[600];
+	struct loglist *list = loglist_load(conf->ct_log_list, err,
+	    sizeof(err));
+
+	if (list == NULL) {
+		fprintf(stderr, "ctstub: %s\n", err);
+		return NULL;
+	}
+	memset(policy, 0, sizeof(*policy));
+	policy->loglist = list;
+	policy->ct.min_logs = conf->ct_min_logs;
+	policy->ct.min_operators = conf->ct_min_operators;
+	policy->ct.lifetime_rule = conf->ct_lifetime_rule;
+	policy->ct_report_only = conf->ct_mode == CONF_CT_REPORT ||
+	    (conf->ct_stale_fail_open && log_list_stale_days(conf, list));
+	policy->pins = &conf->pins;
+	return list;
+}
+
 static void
 stop_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -88,16 +149,20 @@ stop_cb(evutil_socket_t sig, short events, void *arg)
 static void
 run(struct server *srv)
 {
-	struct event *term, *intr;
+	struct timeval hourly = { STALE_WARN_INTERVAL_S, 0 };
+	struct event *term, *intr, *stale;
 
 	term = evsignal_new(srv->base, SIGTERM, stop_cb, srv);
 	intr = evsignal_new(srv->base, SIGINT, stop_cb, srv);
-	if (term == NULL || intr == NULL || evsignal_add(term, NULL) == -1 ||
-	    evsignal_add(intr, NULL) == -1)
-		fatal("cannot install signal handlers");
+	stale = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
+	if (term == NULL || intr == NULL || stale == NULL ||
+	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1 ||
+	    event_add(stale, &hourly) == -1)
+		fatal("cannot install signal handlers and timers");
 	event_base_dispatch(srv->base);
 	event_free(term);
 	event_free(intr);
+	event_free(stale);
 }
 
 /* Fails what is in flight, then closes listeners: nothing leaks. */
@@ -117,10 +182,16 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct server srv;
 	struct verify_policy policy;
+	struct loglist *list = NULL;
 	char err[600];
 
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &o);
-	if (conf_load(o.conf_path, &conf, stderr) != 0) {
+	if (conf_load(o.conf_path, &conf, stderr) != 0 ||
+	    (list = load_ct(&conf, &policy)) == NULL) {
 		conf_free(&conf);
 		return 2;
 	}
@@ -128,15 +199,18 @@ main(int argc, char **argv)
 		if (o.verbose)
 			conf_print(&conf, stdout);
 		printf("%s: configuration OK\n", o.conf_path);
+		loglist_free(list);
 		conf_free(&conf);
 		return 0;
 	}
 	log_init(o.foreground, o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&srv, 0, sizeof(srv));
-	memset(&policy, 0, sizeof(policy));
-	policy.pins = &conf.pins;
 	srv.conf = &conf;
+	srv.loglist = list;
+	if (list->note[0])
+		log_warn("CT log list %s: %s", conf.ct_log_list, list->note);
+	warn_if_stale(&conf, list);
 	srv.upstreams = upstream_set_new(&srv, &conf, &policy, err,
 	    sizeof(err));
 	if (srv.upstreams == NULL)
@@ -153,6 +227,7 @@ main(int argc, char **argv)
 	log_info("ctstub started with %zu upstream(s)", conf.nupstreams);
 	run(&srv);
 	shutdown_server(&srv);
+	loglist_free(list);
 	conf_free(&conf);
 	log_info("stopped");
 	return 0;

@@ -74,8 +74,8 @@ load_trust(SSL_CTX *ctx, const char *ca_file, char *err, size_t errlen)
 }
 
 SSL_CTX *
-tls_ctx_new(const char *ca_file, const unsigned char *alpn, size_t alpn_len,
-    char *err, size_t errlen)
+tls_ctx_new(const char *ca_file, CTLOG_STORE *ct_store,
+    const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -84,9 +84,12 @@ tls_ctx_new(const char *ca_file, const unsigned char *alpn, size_t alpn_len,
 		    NULL);
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
+		CTLOG_STORE_free(ct_store);
 		snprintf(err, errlen, "cannot create a TLS context");
 		return NULL;
 	}
+	if (ct_store != NULL)
+		SSL_CTX_set0_ctlog_store(ctx, ct_store);
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |

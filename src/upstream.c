@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "dot.h"
 #include "log.h"
+#include "loglist.h"
 #include "query.h"
 #include "server.h"
 #include "tls.h"
@@ -29,6 +30,7 @@ upstream_set_new(struct server *srv, const struct conf *conf,
     const struct verify_policy *policy, char *err, size_t errlen)
 {
 	struct upstream_set *set = calloc(1, sizeof(*set));
+	CTLOG_STORE *store = NULL;
 	size_t i;
 
 	if (set == NULL || (set->list = calloc(conf->nupstreams,
@@ -36,7 +38,12 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	set->tls = tls_ctx_new(conf->ca_file, NULL, 0, err, errlen);
+	if (policy->loglist != NULL &&
+	    (store = loglist_new_store(policy->loglist)) == NULL) {
+		snprintf(err, errlen, "cannot build the CT log store");
+		goto fail;
+	}
+	set->tls = tls_ctx_new(conf->ca_file, store, NULL, 0, err, errlen);
 	if (set->tls == NULL)
 		goto fail;
 	set->srv = srv;

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "log.h"
 #include "verify.h"
 
 static int
@@ -28,6 +29,38 @@ set_target(SSL *ssl, const struct conf_address *addr, const char *name)
 	return X509_VERIFY_PARAM_set1_ip_asc(param, ip) == 1 ? 0 : -1;
 }
 
+/* OpenSSL checked the SCT signatures; our policy decides. */
+static int
+ct_callback(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts,
+    void *arg)
+{
+	struct verify_state *st = arg;
+	const struct verify_policy *p = st->policy;
+	struct ct_result local, *res = st->report ? st->report : &local;
+	char err[256];
+	int ok;
+
+	st->ct_done = 1;
+	if (p->at != 0)
+		ok = ct_evaluate(&p->ct, p->loglist,
+		    CT_POLICY_EVAL_CTX_get0_cert(ctx), scts,
+		    (uint64_t)p->at * 1000, res, err, sizeof(err)) == 1;
+	else
+		ok = ct_evaluate_ctx(&p->ct, p->loglist, ctx, scts, res, err,
+		    sizeof(err)) == 1;
+	if (!ok)
+		snprintf(st->ct_reason, sizeof(st->ct_reason), "%s",
+		    res->reason);
+	if (res == &local)
+		ct_result_free(&local);
+	if (!ok && p->ct_report_only) {
+		log_warn("upstream %s: CT report mode, would refuse: %s",
+		    st->label, st->ct_reason);
+		return 1;
+	}
+	return ok;
+}
+
 int
 verify_prepare(SSL *ssl, struct verify_state *st,
     const struct verify_policy *policy, const struct conf_address *addr,
@@ -39,6 +72,9 @@ verify_prepare(SSL *ssl, struct verify_state *st,
 	st->label = label;
 	if (policy->at != 0)
 		X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), policy->at);
+	if (policy->loglist != NULL && SSL_set_ct_validation_callback(ssl,
+	    ct_callback, st) != 1)
+		return -1;
 	return set_target(ssl, addr, name);
 }
 
@@ -99,17 +135,12 @@ verify_established(SSL *ssl, struct verify_state *st, char *reason,
 }
 
 void
-verify_failure_reason(SSL *ssl, const struct verify_state *st,
-    const char *fallback, char *reason, size_t len)
+verify_error_text(long err, X509_VERIFY_PARAM *param, char *reason,
+    size_t len)
 {
-	long err = SSL_get_verify_result(ssl);
-	X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
 	char *ip;
 
 	switch (err) {
-	case X509_V_OK:
-		snprintf(reason, len, "%s", fallback);
-		break;
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		ip = X509_VERIFY_PARAM_get1_ip_asc(param);
 		snprintf(reason, len, "certificate does not match IP %s",
@@ -120,12 +151,23 @@ verify_failure_reason(SSL *ssl, const struct verify_state *st,
 		snprintf(reason, len, "certificate does not match name %s",
 		    X509_VERIFY_PARAM_get0_host(param, 0));
 		break;
-	case X509_V_ERR_NO_VALID_SCTS:
-		snprintf(reason, len, "%s", st->ct_reason[0] ? st->ct_reason :
-		    "CT: no valid SCTs");
-		break;
 	default:
 		snprintf(reason, len, "certificate chain not trusted: %s",
 		    X509_verify_cert_error_string(err));
 	}
+}
+
+void
+verify_failure_reason(SSL *ssl, const struct verify_state *st,
+    const char *fallback, char *reason, size_t len)
+{
+	long err = SSL_get_verify_result(ssl);
+
+	if (err == X509_V_OK)
+		snprintf(reason, len, "%s", fallback);
+	else if (err == X509_V_ERR_NO_VALID_SCTS)
+		snprintf(reason, len, "%s", st->ct_reason[0] ? st->ct_reason :
+		    "CT: no valid SCTs");
+	else
+		verify_error_text(err, SSL_get0_param(ssl), reason, len);
 }

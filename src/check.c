@@ -1,0 +1,470 @@
+/* ctstub check / ctstub probe: a certificate's verdict, explained. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "check.h"
+#include "conf.h"
+#include "ct.h"
+#include "loglist.h"
+#include "tls.h"
+#include "verify.h"
+
+#define TREE_LOG_LIST "conf/ct-logs.json"	/* running from the source tree */
+#define PROBE_TIMEOUT_S 5
+
+enum { EXIT_ACCEPTED = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+struct check_options {
+	time_t at;
+	const char *ip;
+	const char *name;
+	const char *ca_file;
+	const char *log_list;
+	struct conf_pins pins;
+	struct ct_policy ct;
+	const char *target;	/* CHAIN.pem or URL */
+};
+
+static int
+usage(const char *cmd)
+{
+	fprintf(stderr, "usage: ctstub %s [--at TIME] [--ip ADDR | --name NAME] "
+	    "[--ca-file F] [--log-list F] [--pin sha256/B64] [--min-logs N] "
+	    "[--min-operators N] %s\n", cmd,
+	    strcmp(cmd, "check") == 0 ? "CHAIN.pem" : "dot://IP[:PORT]");
+	return EXIT_USAGE;
+}
+
+/* ISO 8601 (2025-06-01, 2025-06-01T12:00:00Z) or unix seconds. */
+static int
+parse_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *end;
+	char *num_end;
+	long long v;
+
+	v = strtoll(s, &num_end, 10);
+	if (*s != '\0' && *num_end == '\0' && v > 0) {
+		*out = (time_t)v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL || (*end != '\0' && strcmp(end, "Z") != 0))
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+static int
+add_pin(struct conf_pins *pins, const char *text)
+{
+	unsigned char (*grown)[CONF_PIN_LEN];
+
+	grown = realloc(pins->hash, (pins->count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	pins->hash = grown;
+	return conf_parse_pin(text, pins->hash[pins->count++]);
+}
+
+static int
+parse_count(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 1 || v > 10)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* The installed list next to the default config, else the tree's. */
+static const char *
+default_log_list(void)
+{
+	static const char installed[] = CTSTUB_SYSCONFDIR "/ctstub/ct-logs.json";
+
+	return access(installed, R_OK) == 0 ? installed : TREE_LOG_LIST;
+}
+
+static int
+parse_check_options(int argc, char **argv, struct check_options *o)
+{
+	static const struct option longopts[] = {
+		{ "at", required_argument, NULL, 'a' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "ca-file", required_argument, NULL, 'c' },
+		{ "log-list", required_argument, NULL, 'l' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "min-logs", required_argument, NULL, 'L' },
+		{ "min-operators", required_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, bad = 0;
+
+	memset(o, 0, sizeof(*o));
+	ct_policy_default(&o->ct);
+	o->log_list = default_log_list();
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': bad |= parse_time(optarg, &o->at); break;
+		case 'i': o->ip = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'c': o->ca_file = optarg; break;
+		case 'l': o->log_list = optarg; break;
+		case 'p': bad |= add_pin(&o->pins, optarg); break;
+		case 'L': bad |= parse_count(optarg, &o->ct.min_logs); break;
+		case 'O': bad |= parse_count(optarg, &o->ct.min_operators);
+			break;
+		default: bad = -1;
+		}
+	}
+	if (bad || optind != argc - 1 || (o->ip && o->name))
+		return -1;
+	o->target = argv[optind];
+	return 0;
+}
+
+static void
+print_time(const char *label, const ASN1_TIME *t)
+{
+	BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
+
+	printf("%s", label);
+	ASN1_TIME_print(out, t);
+	BIO_free(out);
+	printf("\n");
+}
+
+static void
+print_name(const char *label, const X509_NAME *name)
+{
+	char buf[512];
+
+	X509_NAME_oneline(name, buf, sizeof(buf));
+	printf("%s%s\n", label, buf);
+}
+
+static void
+print_sans(X509 *cert)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name,
+	    NULL, NULL);
+	int i;
+
+	printf("SANs:");
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		char ip[INET6_ADDRSTRLEN];
+		int type;
+		const ASN1_STRING *v = GENERAL_NAME_get0_value(gn, &type);
+
+		if (type == GEN_DNS)
+			printf(" DNS:%.*s", ASN1_STRING_length(v),
+			    (const char *)ASN1_STRING_get0_data(v));
+		else if (type == GEN_IPADD && inet_ntop(
+		    ASN1_STRING_length(v) == 4 ? AF_INET : AF_INET6,
+		    ASN1_STRING_get0_data(v), ip, sizeof(ip)) != NULL)
+			printf(" IP:%s", ip);
+	}
+	printf("%s\n", sans != NULL && sk_GENERAL_NAME_num(sans) ? "" :
+	    " (none)");
+	GENERAL_NAMES_free(sans);
+}
+
+static void
+print_cert(X509 *leaf)
+{
+	print_name("subject: ", X509_get_subject_name(leaf));
+	print_name("issuer:  ", X509_get_issuer_name(leaf));
+	print_time("not before: ", X509_get0_notBefore(leaf));
+	print_time("not after:  ", X509_get0_notAfter(leaf));
+	print_sans(leaf);
+}
+
+static void
+print_target(const struct check_options *o)
+{
+	if (o->ip)
+		printf("address check: IP %s\n", o->ip);
+	else if (o->name)
+		printf("address check: name %s\n", o->name);
+	else
+		printf("address check: none (no --ip or --name given)\n");
+}
+
+static int
+verdict(const char *reason)
+{
+	if (reason[0] == '\0') {
+		printf("verdict: accepted\n");
+		return EXIT_ACCEPTED;
+	}
+	printf("verdict: refused: %s\n", reason);
+	return EXIT_REFUSED;
+}
+
+static STACK_OF(X509) *
+read_chain(const char *path)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	FILE *in = fopen(path, "r");
+	X509 *cert;
+
+	if (in == NULL || chain == NULL)
+		goto fail;
+	while ((cert = PEM_read_X509(in, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(chain, cert);
+	ERR_clear_error();
+	fclose(in);
+	if (sk_X509_num(chain) == 0)
+		goto fail;
+	return chain;
+fail:
+	if (in != NULL)
+		fclose(in);
+	sk_X509_free(chain);
+	return NULL;
+}
+
+static X509_STORE *
+trust_store(const char *ca_file)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (store == NULL)
+		return NULL;
+	if ((ca_file ? X509_STORE_load_file(store, ca_file) :
+	    X509_STORE_set_default_paths(store)) != 1) {
+		X509_STORE_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+/* Chain and address check; the verified chain goes to *verified. */
+static void
+check_chain(const struct check_options *o, STACK_OF(X509) *chain,
+    X509_STORE *store, STACK_OF(X509) **verified, char *reason, size_t len)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *param;
+
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, store,
+	    sk_X509_value(chain, 0), chain) != 1) {
+		snprintf(reason, len, "cannot set up chain verification");
+		goto done;
+	}
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+	if (o->at)
+		X509_VERIFY_PARAM_set_time(param, o->at);
+	if (o->ip)
+		X509_VERIFY_PARAM_set1_ip_asc(param, o->ip);
+	if (o->name)
+		X509_VERIFY_PARAM_set1_host(param, o->name, 0);
+	if (X509_verify_cert(ctx) == 1)
+		*verified = X509_STORE_CTX_get1_chain(ctx);
+	else
+		verify_error_text(X509_STORE_CTX_get_error(ctx), param, reason,
+		    len);
+done:
+	X509_STORE_CTX_free(ctx);
+}
+
+static void
+check_ct_and_pins(const struct check_options *o, const struct loglist *list,
+    STACK_OF(X509) *chain, STACK_OF(X509) *verified, char *reason,
+    size_t len)
+{
+	X509 *leaf = sk_X509_value(chain, 0);
+	X509 *issuer = sk_X509_value(verified ? verified : chain, 1);
+	struct ct_result res;
+	char err[256];
+	int ok;
+
+	ok = ct_check_cert(&o->ct, list, leaf, issuer, o->at ? o->at :
+	    time(NULL), &res, err, sizeof(err));
+	ct_result_print(stdout, &res);
+	if (ok != 1 && reason[0] == '\0')
+		snprintf(reason, len, "%s", res.reason);
+	ct_result_free(&res);
+	if (o->pins.count == 0)
+		return;
+	if (verified != NULL && verify_pins(verified, &o->pins) == 0)
+		printf("pins: a certificate of the verified chain matches\n");
+	else {
+		printf("pins: no certificate of the verified chain matches\n");
+		if (reason[0] == '\0')
+			snprintf(reason, len, "no certificate in the verified "
+			    "chain matches a configured pin");
+	}
+}
+
+static struct loglist *
+load_list(const char *path)
+{
+	char err[512];
+	struct loglist *list = loglist_load(path, err, sizeof(err));
+
+	if (list == NULL)
+		fprintf(stderr, "ctstub: %s\n", err);
+	else
+		printf("log list: %s (version %s)\n", path, list->version);
+	return list;
+}
+
+int
+check_main(int argc, char **argv)
+{
+	struct check_options o;
+	STACK_OF(X509) *chain = NULL, *verified = NULL;
+	X509_STORE *store = NULL;
+	struct loglist *list = NULL;
+	char reason[CT_REASON_MAX + 100] = "";
+	int rc = EXIT_USAGE;
+
+	if (parse_check_options(argc, argv, &o) == -1) {
+		free(o.pins.hash);
+		return usage("check");
+	}
+	if ((chain = read_chain(o.target)) == NULL)
+		fprintf(stderr, "ctstub: %s: no PEM certificate could be read\n",
+		    o.target);
+	else if ((store = trust_store(o.ca_file)) == NULL)
+		fprintf(stderr, "ctstub: cannot load CA certificates from %s\n",
+		    o.ca_file ? o.ca_file : "the system bundle");
+	else if ((list = load_list(o.log_list)) != NULL) {
+		print_cert(sk_X509_value(chain, 0));
+		print_target(&o);
+		check_chain(&o, chain, store, &verified, reason,
+		    sizeof(reason));
+		printf("chain: %s\n", verified ? "verified" : reason);
+		check_ct_and_pins(&o, list, chain, verified, reason,
+		    sizeof(reason));
+		rc = verdict(reason);
+	}
+	sk_X509_pop_free(verified, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	X509_STORE_free(store);
+	loglist_free(list);
+	free(o.pins.hash);
+	return rc;
+}
+
+static int
+connect_blocking(const struct conf_address *addr)
+{
+	struct timeval tv = { PROBE_TIMEOUT_S, 0 };
+	int fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)&addr->sa, addr->salen) ==
+	    -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Handshake with the daemon's own checks; no query is ever sent. */
+static int
+probe_upstream(const struct check_options *o, const struct conf_upstream *u,
+    const struct verify_policy *policy, SSL_CTX *ctx)
+{
+	char label[80], reason[CT_REASON_MAX + 100] = "", tlserr[300];
+	struct verify_state st;
+	struct ct_result res;
+	SSL *ssl = SSL_new(ctx);
+	int fd, rc = EXIT_USAGE;
+
+	memset(&res, 0, sizeof(res));
+	conf_address_str(&u->addr, label, sizeof(label));
+	printf("upstream: %s\n", label);
+	if (ssl == NULL || verify_prepare(ssl, &st, policy, &u->addr,
+	    o->name, &o->pins, label) == -1)
+		goto done;
+	st.report = &res;
+	if ((fd = connect_blocking(&u->addr)) == -1) {
+		fprintf(stderr, "ctstub: cannot connect to %s\n", label);
+		goto done;
+	}
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		tls_error_string(tlserr, sizeof(tlserr));
+		verify_failure_reason(ssl, &st, tlserr, reason, sizeof(reason));
+	} else
+		verify_established(ssl, &st, reason, sizeof(reason));
+	if (SSL_get0_peer_certificate(ssl) != NULL)
+		print_cert(SSL_get0_peer_certificate(ssl));
+	print_target(o);
+	if (st.ct_done)
+		ct_result_print(stdout, &res);
+	rc = verdict(reason);
+	close(fd);
+done:
+	ct_result_free(&res);
+	SSL_free(ssl);
+	return rc;
+}
+
+int
+probe_main(int argc, char **argv)
+{
+	struct check_options o;
+	struct conf_upstream u;
+	struct verify_policy policy;
+	struct loglist *list = NULL;
+	SSL_CTX *ctx = NULL;
+	char err[600];
+	int rc = EXIT_USAGE;
+
+	memset(&u, 0, sizeof(u));
+	if (parse_check_options(argc, argv, &o) == -1 || o.ip != NULL) {
+		free(o.pins.hash);
+		return usage("probe");
+	}
+	if (conf_parse_upstream_url(o.target, &u, err, sizeof(err)) == -1)
+		fprintf(stderr, "ctstub: %s\n", err);
+	else if ((list = load_list(o.log_list)) == NULL)
+		;
+	else if ((ctx = tls_ctx_new(o.ca_file, loglist_new_store(list),
+	    NULL, 0, err, sizeof(err))) == NULL)
+		fprintf(stderr, "ctstub: %s\n", err);
+	else {
+		memset(&policy, 0, sizeof(policy));
+		policy.loglist = list;
+		policy.ct = o.ct;
+		policy.pins = &o.pins;
+		policy.at = o.at;
+		rc = probe_upstream(&o, &u, &policy, ctx);
+	}
+	SSL_CTX_free(ctx);
+	loglist_free(list);
+	free(u.url);
+	free(u.name);
+	free(u.path);
+	free(o.pins.hash);
+	return rc;
+}
