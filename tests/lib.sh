@@ -4,9 +4,9 @@
 #   TMP        its own work dir, tests/tmp/<script>/, emptied at start,
 #              removed at exit when every check passed, kept otherwise;
 #   ok/fail/skip/bail  result lines in the format tests/run.sh counts;
-#   ports      named uses 153NN+i, ctstub 154NN+i, where NN is the
-#              script's two-digit prefix (so scripts are numbered in steps
-#              of 10 and never collide; i = 0..9);
+#   ports      named uses 20000+100*NN+i, ctstub 30000+100*NN+i, where NN
+#              is the script's two-digit prefix (i = 0..99), so scripts
+#              never collide;
 #   start_named / start_ctstub / stop_proc, with a trap that stops only
 #              the processes this script started;
 #   done_testing  the last line of every script.
@@ -27,15 +27,12 @@ PIDS=
 declare -A CTSTUB_PIDS
 
 NN=${TEST_NAME%%-*}
-case $NN in [0-9][0-9]) ;; *) NN=90 ;; esac
-NAMED_PORT0=$((15300 + 10#$NN))
-CTSTUB_PORT0=$((15400 + 10#$NN))
-PORT_PLAIN=$((NAMED_PORT0 + 0))
-PORT_GOOD=$((NAMED_PORT0 + 1))
-PORT_WRONGIP=$((NAMED_PORT0 + 2))
-PORT_NAMEONLY=$((NAMED_PORT0 + 3))
-PORT_UNTRUSTED=$((NAMED_PORT0 + 4))
-PORT_DEAD=$((NAMED_PORT0 + 9))	# nothing ever listens here
+case $NN in [0-9][0-9]) ;; *) NN=99 ;; esac
+NAMED_PORT0=$((20000 + 100 * 10#$NN))	# named: plain DNS, then DoT ports
+CTSTUB_PORT0=$((30000 + 100 * 10#$NN))	# ctstub listeners
+PORT_PLAIN=$NAMED_PORT0
+PORT_DEAD=$((NAMED_PORT0 + 99))		# nothing ever listens here
+declare -A DOT_PORTS
 
 rm -rf "$TMP"
 mkdir -p "$TMP"
@@ -154,33 +151,63 @@ need_ctstub() {
 	[ -x "$CTSTUB" ] || bail "$TEST_NAME: $CTSTUB exists" "not built (make tests)"
 }
 
-# mint_pki: the test PKI in $TMP/pki (see tests/pki.sh).
+# mint_pki: the test PKI with CT logs and SCTs in $TMP/pki
+# (tests/tools/mkpki.c; tests/tools/README.md lists the leaves).
 mint_pki() {
 	PKI=$TMP/pki
-	"$ROOT/tests/pki.sh" "$PKI" || bail "$TEST_NAME: pki" "tests/pki.sh failed"
+	"$BUILD/mkpki" "$PKI" >/dev/null ||
+	    bail "$TEST_NAME: pki" "$BUILD/mkpki failed"
 }
 
-# start_named: named from tests/named/ serving example.test on
-# PORT_PLAIN (UDP/TCP) and DoT on PORT_GOOD/WRONGIP/NAMEONLY/UNTRUSTED
-# (each with the leaf of that name). Needs mint_pki first.
+# dot_port LEAF: where named serves DoT with LEAF (after start_named).
+dot_port() { echo "${DOT_PORTS[$1]}"; }
+
+# named_conf LEAF...: a named.conf serving example.test on PORT_PLAIN
+# and DoT with each LEAF on its own port (good also on ::1).
+named_conf() {
+	local dir=$1 leaf port=$NAMED_PORT0
+	shift
+	cat <<-EOF
+	options {
+		directory "$dir";
+		pid-file "$dir/named.pid";
+		session-keyfile "$dir/session.key";
+		managed-keys-directory "$dir";
+		recursion no;
+		dnssec-validation no;
+		notify no;
+		listen-on port $PORT_PLAIN { 127.0.0.1; };
+		listen-on-v6 port $PORT_PLAIN { ::1; };
+	EOF
+	for leaf in "$@"; do
+		port=$((port + 1))
+		DOT_PORTS[$leaf]=$port
+		echo "	listen-on port $port tls $leaf { 127.0.0.1; };"
+		[ "$leaf" = good ] &&
+		    echo "	listen-on-v6 port $port tls $leaf { ::1; };"
+	done
+	echo "};"
+	echo "controls { };"
+	for leaf in "$@"; do
+		echo "tls $leaf { cert-file \"$PKI/$leaf.pem\";" \
+		    "key-file \"$PKI/$leaf.key\"; };"
+	done
+	echo "zone \"example.test.\" { type primary;" \
+	    "file \"$ROOT/tests/named/example.test.zone\"; };"
+}
+
+# start_named LEAF...: named on loopback (see named_conf). Needs mint_pki.
 start_named() {
 	local dir=$TMP/named port
 	mkdir -p "$dir"
-	sed -e "s|@DIR@|$dir|g" -e "s|@PKI@|$PKI|g" \
-	    -e "s|@ZONE@|$ROOT/tests/named/example.test.zone|g" \
-	    -e "s|@PORT_PLAIN@|$PORT_PLAIN|g" -e "s|@PORT_GOOD@|$PORT_GOOD|g" \
-	    -e "s|@PORT_WRONGIP@|$PORT_WRONGIP|g" \
-	    -e "s|@PORT_NAMEONLY@|$PORT_NAMEONLY|g" \
-	    -e "s|@PORT_UNTRUSTED@|$PORT_UNTRUSTED|g" \
-	    "$ROOT/tests/named/named.conf.in" >"$dir/named.conf"
+	named_conf "$dir" "$@" >"$dir/named.conf"
 	named-checkconf "$dir/named.conf" >&2 ||
 	    bail "$TEST_NAME: named config" "named-checkconf rejected it"
 	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
 	NAMED_PID=$PID
 	wait_port udp 127.0.0.1 "$PORT_PLAIN" "$PID" ||
 	    bail "$TEST_NAME: named starts" "see $dir/named.log"
-	for port in $PORT_PLAIN $PORT_GOOD $PORT_WRONGIP $PORT_NAMEONLY \
-	    $PORT_UNTRUSTED; do
+	for port in "$PORT_PLAIN" "${DOT_PORTS[@]}"; do
 		wait_port tcp 127.0.0.1 "$port" "$NAMED_PID" ||
 		    bail "$TEST_NAME: named listens on $port" "see $dir/named.log"
 	done
@@ -197,6 +224,7 @@ start_ctstub() {
 		echo "listen 127.0.0.1 $port"
 		printf '%s\n' "$@"
 		echo "ca-file $PKI/root.pem"
+		echo "ct-log-list $PKI/ct-logs.json"
 		echo "timeout 3000"
 	} >"$conf"
 	start_bg "$TMP/$name.log" "$CTSTUB" -d -f "$conf"

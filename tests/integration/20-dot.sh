@@ -5,27 +5,27 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 mint_pki
-start_named
+start_named good wrong-ip name-only untrusted
 
 # ctstub instances, one per upstream variant: NAME PORT-OFFSET UPSTREAM...
 P_MAIN=$CTSTUB_PORT0
-GOOD="upstream dot://127.0.0.1:$PORT_GOOD"
+GOOD="upstream dot://127.0.0.1:$(dot_port good)"
 V6_LISTEN=()
 have_ipv6 && V6_LISTEN=("listen ::1 $P_MAIN")
 start_ctstub main "$P_MAIN" "$GOOD" "${V6_LISTEN[@]}"
-start_ctstub wrong-ip $((P_MAIN + 1)) "upstream dot://127.0.0.1:$PORT_WRONGIP"
+start_ctstub wrong-ip $((P_MAIN + 1)) "upstream dot://127.0.0.1:$(dot_port wrong-ip)"
 start_ctstub name-ok $((P_MAIN + 2)) \
-    "upstream dot://127.0.0.1:$PORT_NAMEONLY name dns.example.test"
+    "upstream dot://127.0.0.1:$(dot_port name-only) name dns.example.test"
 start_ctstub name-wrong $((P_MAIN + 3)) \
-    "upstream dot://127.0.0.1:$PORT_NAMEONLY name wrong.example.test"
+    "upstream dot://127.0.0.1:$(dot_port name-only) name wrong.example.test"
 start_ctstub name-no-ip $((P_MAIN + 4)) \
-    "upstream dot://127.0.0.1:$PORT_NAMEONLY"
+    "upstream dot://127.0.0.1:$(dot_port name-only)"
 start_ctstub untrusted $((P_MAIN + 5)) \
-    "upstream dot://127.0.0.1:$PORT_UNTRUSTED"
+    "upstream dot://127.0.0.1:$(dot_port untrusted)"
 start_ctstub failover $((P_MAIN + 6)) \
     "upstream dot://127.0.0.1:$PORT_DEAD" "$GOOD"
 have_ipv6 && start_ctstub ipv6-upstream $((P_MAIN + 7)) \
-    "upstream dot://[::1]:$PORT_GOOD"
+    "upstream dot://[::1]:$(dot_port good)"
 
 # same_as_direct LABEL SERVER PORT DIG-ARGS...: ctstub at SERVER:PORT
 # answers NOERROR with the answer named gives on its plain port.
