@@ -26,6 +26,8 @@ start_ctstub failover $((P_MAIN + 6)) \
     "upstream dot://127.0.0.1:$PORT_DEAD" "$GOOD"
 have_ipv6 && start_ctstub ipv6-upstream $((P_MAIN + 7)) \
     "upstream dot://[::1]:$(dot_port good)"
+start_ctstub limits $((P_MAIN + 8)) "$GOOD" "tcp-idle-timeout 1000" \
+    "user nobody"
 
 # same_as_direct LABEL SERVER PORT DIG-ARGS...: ctstub at SERVER:PORT
 # answers NOERROR with the answer named gives on its plain port.
@@ -104,6 +106,29 @@ expect_rejected untrusted $((P_MAIN + 5)) \
     "rejected: certificate chain not trusted"
 same_as_direct "failover to the second upstream" 127.0.0.1 $((P_MAIN + 6)) \
     www.example.test A
+
+# An idle TCP client is closed after tcp-idle-timeout (1 s here): reading
+# returns at end of file well before the 5 s the test waits.
+idle_closed() {
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	timeout 5 cat <&3 >/dev/null
+	local rc=$?
+	exec 3<&-
+	[ "$rc" -eq 0 ]
+}
+check "idle TCP client closed after tcp-idle-timeout" "still open after 5 s" \
+    idle_closed $((P_MAIN + 8))
+
+if [ "$(id -u)" -eq 0 ]; then
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/${CTSTUB_PIDS[limits]}/status")
+	expect_eq "root drops to user nobody" "$(id -u nobody)" "$uid"
+	check "log says so" "no 'running as user nobody'" \
+	    grep -q "running as user nobody" "$TMP/limits.log"
+	same_as_direct "answers after dropping privileges" 127.0.0.1 \
+	    $((P_MAIN + 8)) www.example.test A
+else
+	skip "privilege drop" "not running as root"
+fi
 
 for name in $(printf '%s\n' "${!CTSTUB_PIDS[@]}" | sort); do
 	stop_ctstub "$name"
