@@ -40,7 +40,8 @@ struct query {
 	int retried;			/* resent once after an idle close */
 	struct upstream *up;		/* the upstream it waits on */
 	void *conn;			/* the transport connection it waits on */
-	uint16_t wire_id;		/* our id on that connection */
+	uint16_t wire_id;		/* DoT: our id on that connection */
+	void *stream;			/* DoH: its HTTP/2 stream */
 	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
 };
 
@@ -56,6 +57,9 @@ void query_answer(struct query *q, const uint8_t *resp, size_t len);
  * server closed an idle connection, so one resend to it is allowed.
  */
 void query_upstream_failed(struct query *q, const char *reason,
+    int may_retry);
+/* query_upstream_failed() for every query of a closed connection. */
+void query_list_fail(struct query_list *list, const char *reason,
     int may_retry);
 /* No upstream can take q: SERVFAIL with reason as Extended DNS Error. */
 void query_fail(struct query *q, const char *reason);

@@ -1,6 +1,6 @@
 /*
  * The upstream set: order, health (backoff after failures, refusals
- * remembered), failover, and the hand-off to a transport (dot.c).
+ * remembered), failover, and the hand-off to a transport (dot.c, doh.c).
  * upstream.c owns the upstreams and their connections.
  */
 #ifndef CTSTUB_UPSTREAM_H
@@ -16,13 +16,14 @@ struct conf_upstream;
 struct query;
 struct server;
 struct verify_policy;
-struct dot_conn;
+struct transport;
 
 struct upstream {
 	struct upstream_set *set;
 	const struct conf_upstream *conf;
 	char label[80];			/* "IP:PORT" */
-	struct dot_conn *conn;		/* NULL when not connected */
+	const struct transport *transport;
+	void *conn;			/* NULL when not connected */
 	SSL_SESSION *session;		/* from a connection that passed */
 	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
 	unsigned backoff_ms;
@@ -32,7 +33,8 @@ struct upstream {
 
 struct upstream_set {
 	struct server *srv;
-	SSL_CTX *tls;
+	SSL_CTX *tls_dot;		/* no ALPN */
+	SSL_CTX *tls_doh;		/* ALPN h2 */
 	const struct verify_policy *policy;
 	struct upstream *list;
 	size_t count;

@@ -318,11 +318,6 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 		if (upstream_option(p, &u, argv[i], argv[i + 1]) == -1)
 			goto fail;
 	}
-	if (u.transport == CONF_DOH) {
-		conf_error(p, "upstream '%s': DNS-over-HTTPS is not supported "
-		    "yet", argv[0]);
-		goto fail;
-	}
 	grown = realloc(c->upstreams, (c->nupstreams + 1) * sizeof(*grown));
 	if (grown == NULL)
 		goto fail;

@@ -1,23 +1,15 @@
-/* DNS-over-TLS connection: framing, pipelining, id matching, failures. */
-#include <errno.h>
+/* DNS-over-TLS (RFC 7858): framing, pipelining, id matching. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <openssl/err.h>
 
-#include "conf.h"
 #include "dnsmsg.h"
-#include "dot.h"
 #include "log.h"
 #include "query.h"
-#include "server.h"
-#include "tls.h"
+#include "tlsconn.h"
+#include "transport.h"
 #include "upstream.h"
-#include "verify.h"
 
 #define SLOTS_FIRST	64
 #define SLOTS_MAX	65536
@@ -28,11 +20,8 @@ static struct query cancelled_slot;
 
 struct dot_conn {
 	struct upstream *up;
-	struct bufferevent *bev;
-	SSL *ssl;
+	struct tlsconn *tls;
 	int ready;			/* verified; queries may be written */
-	struct verify_state verify;
-	struct tls_session_slot session;
 	struct query_list waiting;	/* until ready */
 	struct query **slots;		/* sent queries by wire id */
 	size_t nslots;
@@ -100,7 +89,7 @@ write_query(struct dot_conn *conn, struct query *q)
 	dnsmsg_put16(frame, (uint16_t)n);
 	conn->slots[id] = q;
 	q->wire_id = id;
-	bufferevent_write(conn->bev, frame, n + 2);
+	tlsconn_write(conn->tls, frame, n + 2);
 }
 
 static void
@@ -132,11 +121,11 @@ collect_queries(struct dot_conn *conn, struct query_list *out)
 			TAILQ_INSERT_TAIL(out, conn->slots[i], conn_link);
 }
 
-void
-dot_conn_close(struct dot_conn *conn, const char *reason, int may_retry)
+static void
+dot_close(void *arg, const char *reason, int may_retry)
 {
+	struct dot_conn *conn = arg;
 	struct query_list queries = TAILQ_HEAD_INITIALIZER(queries);
-	struct query *q;
 	char why[sizeof(conn->up->last_error)];
 
 	/* reason may live in the upstream, which the failures may rewrite */
@@ -144,43 +133,21 @@ dot_conn_close(struct dot_conn *conn, const char *reason, int may_retry)
 	if (conn->up->conn == conn)
 		conn->up->conn = NULL;
 	collect_queries(conn, &queries);
-	bufferevent_free(conn->bev);
-	tls_session_slot_clear(&conn->session);
+	tlsconn_free(conn->tls);
 	free(conn->slots);
 	free(conn->free_ids);
 	free(conn);
-	while ((q = TAILQ_FIRST(&queries)) != NULL) {
-		TAILQ_REMOVE(&queries, q, conn_link);
-		q->conn = NULL;
-		query_upstream_failed(q, why, may_retry);
-	}
+	query_list_fail(&queries, why, may_retry);
 }
 
 static void
-connection_refused(struct dot_conn *conn, const char *reason, int refused)
+ready_cb(void *arg)
 {
-	upstream_failed(conn->up, reason, refused);
-	dot_conn_close(conn, conn->up->last_error, 0);
-}
-
-static void
-handle_connected(struct dot_conn *conn)
-{
-	char reason[600];
+	struct dot_conn *conn = arg;
 	struct query *q;
 
-	if (verify_established(conn->ssl, &conn->verify, reason,
-	    sizeof(reason)) == -1) {
-		connection_refused(conn, reason, 1);
-		return;
-	}
 	conn->ready = 1;
-	bufferevent_set_timeouts(conn->bev, NULL, NULL);
-	tls_session_verified(&conn->session, &conn->up->session);
 	upstream_connected(conn->up);
-	log_debug("upstream %s: connected, %s%s", conn->up->label,
-	    SSL_get_version(conn->ssl),
-	    SSL_session_reused(conn->ssl) ? ", resumed" : "");
 	while ((q = TAILQ_FIRST(&conn->waiting)) != NULL) {
 		TAILQ_REMOVE(&conn->waiting, q, conn_link);
 		write_query(conn, q);
@@ -188,63 +155,18 @@ handle_connected(struct dot_conn *conn)
 }
 
 static void
-handshake_failed(struct dot_conn *conn, short events)
-{
-	char fallback[300], reason[600];
-	unsigned long e = bufferevent_get_openssl_error(conn->bev);
-	int err = EVUTIL_SOCKET_ERROR();
-
-	if (events & BEV_EVENT_TIMEOUT)
-		snprintf(fallback, sizeof(fallback), "TLS handshake timed out");
-	else if (e != 0)
-		ERR_error_string_n(e, fallback, sizeof(fallback));
-	else if ((events & BEV_EVENT_ERROR) && err != 0)
-		snprintf(fallback, sizeof(fallback), "%s", strerror(err));
-	else
-		snprintf(fallback, sizeof(fallback), "connection closed during "
-		    "the TLS handshake");
-	verify_failure_reason(conn->ssl, &conn->verify, fallback, reason,
-	    sizeof(reason));
-	connection_refused(conn, reason,
-	    SSL_get_verify_result(conn->ssl) != X509_V_OK);
-}
-
-static void
-event_cb(struct bufferevent *bev, short events, void *arg)
+readable_cb(void *arg, struct evbuffer *in)
 {
 	struct dot_conn *conn = arg;
-	char reason[200];
-
-	if (events & BEV_EVENT_CONNECTED) {
-		handle_connected(conn);
-		return;
-	}
-	if (!(events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
-		return;
-	if (!conn->ready) {
-		handshake_failed(conn, events);
-		return;
-	}
-	/* servers close idle connections: each query may be resent once */
-	snprintf(reason, sizeof(reason), "upstream %s closed the connection",
-	    conn->up->label);
-	log_debug("%s", reason);
-	dot_conn_close(conn, reason, 1);
-}
-
-static void
-read_cb(struct bufferevent *bev, void *arg)
-{
-	struct dot_conn *conn = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	uint8_t hdr[2];
 	size_t len;
 
 	while (evbuffer_copyout(in, hdr, 2) == 2) {
 		len = dnsmsg_get16(hdr);
 		if (len < DNS_HEADER_LEN) {
-			connection_refused(conn, "sent a malformed DNS frame",
+			upstream_failed(conn->up, "sent a malformed DNS frame",
 			    0);
+			dot_close(conn, conn->up->last_error, 0);
 			return;
 		}
 		if (evbuffer_get_length(in) < 2 + len)
@@ -255,68 +177,42 @@ read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-static struct bufferevent *
-open_bev(struct dot_conn *conn)
+/* Servers close idle connections: each query may then be resent once. */
+static void
+lost_cb(void *arg, const char *reason, int was_ready)
 {
-	struct upstream *up = conn->up;
-	struct server *srv = up->set->srv;
-	unsigned ms = srv->conf->timeout_ms / 2;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct bufferevent *bev;
-
-	bev = bufferevent_openssl_socket_new(srv->base, -1, conn->ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL)
-		return NULL;
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	bufferevent_setcb(bev, read_cb, NULL, event_cb, conn);
-	bufferevent_set_timeouts(bev, &tv, &tv);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	return bev;
+	dot_close(arg, reason, was_ready);
 }
 
-struct dot_conn *
-dot_conn_open(struct upstream *up)
+static const struct tlsconn_handler dot_handler = {
+	ready_cb, readable_cb, lost_cb
+};
+
+static void *
+dot_open(struct upstream *up)
 {
-	const struct conf_upstream *cu = up->conf;
 	struct dot_conn *conn = calloc(1, sizeof(*conn));
 
-	if (conn == NULL)
-		goto fail;
+	if (conn == NULL) {
+		upstream_failed(up, "out of memory", 0);
+		return NULL;
+	}
 	conn->up = up;
 	TAILQ_INIT(&conn->waiting);
-	conn->ssl = SSL_new(up->set->tls);
-	if (conn->ssl == NULL)
-		goto fail;
-	if (up->session != NULL)
-		SSL_set_session(conn->ssl, up->session);
-	tls_attach_session_slot(conn->ssl, &conn->session);
-	if (verify_prepare(conn->ssl, &conn->verify, up->set->policy,
-	    &cu->addr, cu->name, &cu->pins, up->label) == -1)
-		goto fail;
-	conn->bev = open_bev(conn);
-	if (conn->bev == NULL)
-		goto fail;
-	if (bufferevent_socket_connect(conn->bev,
-	    (const struct sockaddr *)&cu->addr.sa, (int)cu->addr.salen) == -1) {
-		upstream_failed(up, strerror(errno), 0);
-		bufferevent_free(conn->bev);
+	conn->tls = tlsconn_open(up, up->set->tls_dot, NULL, &dot_handler,
+	    conn);
+	if (conn->tls == NULL) {
 		free(conn);
 		return NULL;
 	}
 	return conn;
-fail:
-	if (conn != NULL && conn->bev == NULL)
-		SSL_free(conn->ssl);
-	free(conn);
-	upstream_failed(up, "cannot set up a TLS connection", 0);
-	return NULL;
 }
 
-void
-dot_conn_send(struct dot_conn *conn, struct query *q)
+static void
+dot_send(void *arg, struct query *q)
 {
+	struct dot_conn *conn = arg;
+
 	q->conn = conn;
 	if (conn->ready)
 		write_query(conn, q);
@@ -324,9 +220,11 @@ dot_conn_send(struct dot_conn *conn, struct query *q)
 		TAILQ_INSERT_TAIL(&conn->waiting, q, conn_link);
 }
 
-void
-dot_conn_cancel(struct dot_conn *conn, struct query *q)
+static void
+dot_cancel(void *arg, struct query *q)
 {
+	struct dot_conn *conn = arg;
+
 	if (conn->ready && q->wire_id < conn->nslots &&
 	    conn->slots[q->wire_id] == q)
 		conn->slots[q->wire_id] = CANCELLED;
@@ -334,3 +232,7 @@ dot_conn_cancel(struct dot_conn *conn, struct query *q)
 		TAILQ_REMOVE(&conn->waiting, q, conn_link);
 	q->conn = NULL;
 }
+
+const struct transport transport_dot = {
+	"DoT", dot_open, dot_send, dot_cancel, dot_close
+};

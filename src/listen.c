@@ -18,6 +18,7 @@
 #include "server.h"
 
 #define UDP_READS_PER_EVENT	64
+#define UDP_BUFFER_BYTES	(4 << 20)	/* absorbs bursts of ~1,000+ queries */
 #define ACCEPT_PAUSE_MS		1000
 
 struct tcp_client {
@@ -46,6 +47,20 @@ struct listen_set {
 	struct event *accept_pause;
 };
 
+/* Large UDP buffers (forced when root, else up to rmem_max). */
+static void
+grow_udp_buffers(int fd)
+{
+	int size = UDP_BUFFER_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 static int
 bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 {
@@ -64,6 +79,8 @@ bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, 128) == -1)
 		goto fail;
+	if (type == SOCK_DGRAM)
+		grow_udp_buffers(fd);
 	return fd;
 fail:
 	snprintf(err, errlen, "cannot listen on %s (%s): %s", label,

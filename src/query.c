@@ -162,3 +162,15 @@ query_upstream_failed(struct query *q, const char *reason, int may_retry)
 	}
 	upstream_dispatch(q, reason);
 }
+
+void
+query_list_fail(struct query_list *list, const char *reason, int may_retry)
+{
+	struct query *q;
+
+	while ((q = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, q, conn_link);
+		q->conn = NULL;
+		query_upstream_failed(q, reason, may_retry);
+	}
+}

@@ -4,12 +4,12 @@
 #include <time.h>
 
 #include "conf.h"
-#include "dot.h"
 #include "log.h"
 #include "loglist.h"
 #include "query.h"
 #include "server.h"
 #include "tls.h"
+#include "transport.h"
 #include "upstream.h"
 #include "verify.h"
 
@@ -25,12 +25,27 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A client TLS context with its own copy of the CT log store. */
+static SSL_CTX *
+upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
+    const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen)
+{
+	CTLOG_STORE *store = NULL;
+
+	if (policy->loglist != NULL &&
+	    (store = loglist_new_store(policy->loglist)) == NULL) {
+		snprintf(err, errlen, "cannot build the CT log store");
+		return NULL;
+	}
+	return tls_ctx_new(conf->ca_file, store, alpn, alpn_len, err, errlen);
+}
+
 struct upstream_set *
 upstream_set_new(struct server *srv, const struct conf *conf,
     const struct verify_policy *policy, char *err, size_t errlen)
 {
+	static const unsigned char h2[] = { 2, 'h', '2' };
 	struct upstream_set *set = calloc(1, sizeof(*set));
-	CTLOG_STORE *store = NULL;
 	size_t i;
 
 	if (set == NULL || (set->list = calloc(conf->nupstreams,
@@ -38,13 +53,10 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (policy->loglist != NULL &&
-	    (store = loglist_new_store(policy->loglist)) == NULL) {
-		snprintf(err, errlen, "cannot build the CT log store");
-		goto fail;
-	}
-	set->tls = tls_ctx_new(conf->ca_file, store, NULL, 0, err, errlen);
-	if (set->tls == NULL)
+	set->tls_dot = upstream_tls_ctx(conf, policy, NULL, 0, err, errlen);
+	set->tls_doh = upstream_tls_ctx(conf, policy, h2, sizeof(h2), err,
+	    errlen);
+	if (set->tls_dot == NULL || set->tls_doh == NULL)
 		goto fail;
 	set->srv = srv;
 	set->policy = policy;
@@ -54,12 +66,16 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 
 		up->set = set;
 		up->conf = &conf->upstreams[i];
+		up->transport = up->conf->transport == CONF_DOH ?
+		    &transport_doh : &transport_dot;
 		conf_address_str(&up->conf->addr, up->label, sizeof(up->label));
 	}
 	return set;
 fail:
-	if (set != NULL)
+	if (set != NULL) {
+		SSL_CTX_free(set->tls_dot);
 		free(set->list);
+	}
 	free(set);
 	return NULL;
 }
@@ -75,11 +91,13 @@ upstream_set_free(struct upstream_set *set)
 		struct upstream *up = &set->list[i];
 
 		if (up->conn != NULL)
-			dot_conn_close(up->conn, "ctstub is shutting down", 0);
+			up->transport->close(up->conn, "ctstub is shutting down",
+			    0);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
 	}
-	SSL_CTX_free(set->tls);
+	SSL_CTX_free(set->tls_dot);
+	SSL_CTX_free(set->tls_doh);
 	free(set->list);
 	free(set);
 }
@@ -132,7 +150,7 @@ upstream_usable(struct upstream *up, uint64_t now)
 	if (up->retry_at_ms > now)
 		return 0;
 	if (up->conn == NULL)
-		up->conn = dot_conn_open(up);
+		up->conn = up->transport->open(up);
 	return up->conn != NULL;
 }
 
@@ -154,7 +172,7 @@ upstream_dispatch(struct query *q, const char *previous)
 		}
 		q->next_upstream = i + 1;
 		q->up = up;
-		dot_conn_send(up->conn, q);
+		up->transport->send(up->conn, q);
 		return;
 	}
 	if (q->srv->stopping)
@@ -166,5 +184,5 @@ void
 upstream_cancel(struct query *q)
 {
 	if (q->conn != NULL)
-		dot_conn_cancel(q->conn, q);
+		q->up->transport->cancel(q->conn, q);
 }

@@ -261,3 +261,74 @@ flags_of() { sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' <<<"$1" | head -n 1; }
 answer_of() {
 	grep -v '^;' <<<"$1" | awk 'NF { $2 = ""; print }' | sort
 }
+
+# start_ctstub_flags "FLAGS" NAME PORT [CONFIG-LINE...]: start_ctstub with
+# extra command-line FLAGS (e.g. -v) given before its own -d -f CONF.
+start_ctstub_flags() {
+	local real=$CTSTUB
+	CTSTUB_EXEC_=$real
+	CTSTUB_EXTRA_FLAGS_=$1
+	shift
+	CTSTUB=ctstub_exec_flags_
+	start_ctstub "$@"
+	CTSTUB=$real
+}
+# exec keeps the PID start_bg recorded: it is ctstub's own.
+# shellcheck disable=SC2086 # FLAGS are split on purpose
+ctstub_exec_flags_() { exec "$CTSTUB_EXEC_" $CTSTUB_EXTRA_FLAGS_ "$@"; }
+
+# reason_of TEXT: the reason of the first "rejected: REASON" in TEXT.
+reason_of() {
+	sed -n 's/.* rejected: \(.*\)$/\1/p' <<<"$1" | head -n 1
+}
+
+# ede_of DIG-OUTPUT: the EXTRA-TEXT of the first Extended DNS Error.
+ede_of() {
+	sed -n 's/^; EDE: [0-9]* ([^)]*): (\(.*\))$/\1/p' <<<"$1" | head -n 1
+}
+
+# HAProxy, for SCTs in the TLS extension (HAProxy 2.6 sends a .sctl file
+# over TLS 1.2 only). hap_port LABEL: its port (after start_haproxy).
+declare -A HAP_PORTS
+hap_port() { echo "${HAP_PORTS[$1]}"; }
+
+# start_haproxy SPEC...: one HAProxy in TCP mode with a TLS 1.2 frontend
+# per SPEC, forwarding to named's plain TCP port (needs mint_pki and
+# start_named). SPEC is [LABEL=]LEAF[/IDLE]: serve $PKI/LEAF.pem with its
+# key and $PKI/LEAF.sctl if there is one, on hap_port LABEL (LABEL
+# defaults to LEAF; ports from NAMED_PORT0+50); IDLE is HAProxy's client
+# idle timeout (default 30s). Config and log in $TMP/haproxy/.
+start_haproxy() {
+	local dir=$TMP/haproxy spec label leaf idle port=$((NAMED_PORT0 + 50))
+	mkdir -p "$dir"
+	{
+		printf '%s\n' global '	nbthread 1' defaults '	mode tcp' \
+		    '	timeout connect 3s' '	timeout server 30s'
+		for spec in "$@"; do
+			idle=30s
+			case $spec in */*) idle=${spec#*/}; spec=${spec%/*} ;; esac
+			label=${spec%%=*}
+			leaf=${spec#*=}
+			cat "$PKI/$leaf.pem" "$PKI/$leaf.key" >"$dir/$label.pem"
+			[ -f "$PKI/$leaf.sctl" ] &&
+			    cp "$PKI/$leaf.sctl" "$dir/$label.pem.sctl"
+			HAP_PORTS[$label]=$port
+			echo "frontend $label"
+			echo "	bind 127.0.0.1:$port ssl crt $dir/$label.pem" \
+			    "ssl-max-ver TLSv1.2"
+			echo "	timeout client $idle"
+			echo "	default_backend named"
+			port=$((port + 1))
+		done
+		echo "backend named"
+		echo "	server named 127.0.0.1:$PORT_PLAIN"
+	} >"$dir/haproxy.cfg"
+	# no "haproxy -c": 2.6.12 aborts (double free) at its exit with .sctl
+	start_bg "$dir/haproxy.log" haproxy -f "$dir/haproxy.cfg" -db
+	HAPROXY_PID=$PID
+	for label in "${!HAP_PORTS[@]}"; do
+		wait_port tcp 127.0.0.1 "${HAP_PORTS[$label]}" "$PID" ||
+		    bail "$TEST_NAME: haproxy listens on ${HAP_PORTS[$label]}" \
+			"see $dir/haproxy.log"
+	done
+}

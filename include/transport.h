@@ -1,0 +1,31 @@
+/*
+ * What upstream.c needs from a transport (dot.c, doh.c). A connection
+ * belongs to its upstream (upstream->conn) and holds, without owning, the
+ * queries sent on it; before calling query_answer() or
+ * query_upstream_failed() it forgets the query (q->conn = NULL).
+ */
+#ifndef CTSTUB_TRANSPORT_H
+#define CTSTUB_TRANSPORT_H
+
+struct query;
+struct upstream;
+
+struct transport {
+	const char *name;
+	/* Starts connecting; NULL (and upstream_failed called) on failure. */
+	void *(*open)(struct upstream *up);
+	/* Queues q until the connection is verified, then sends it. */
+	void (*send)(void *conn, struct query *q);
+	/* Forgets q (timeout, client gone). */
+	void (*cancel)(void *conn, struct query *q);
+	/*
+	 * Detaches from the upstream, fails every query with reason
+	 * (may_retry as for query_upstream_failed) and frees.
+	 */
+	void (*close)(void *conn, const char *reason, int may_retry);
+};
+
+extern const struct transport transport_dot;
+extern const struct transport transport_doh;
+
+#endif

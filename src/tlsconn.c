@@ -1,0 +1,197 @@
+/* Connect, handshake and verify one upstream TLS connection. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+
+#include "conf.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+#include "tlsconn.h"
+#include "upstream.h"
+#include "verify.h"
+
+struct tlsconn {
+	struct upstream *up;
+	struct bufferevent *bev;
+	SSL *ssl;
+	int ready;
+	struct verify_state verify;
+	struct tls_session_slot session;
+	const char *alpn;		/* required protocol, or NULL */
+	const struct tlsconn_handler *handler;
+	void *arg;
+};
+
+int
+tlsconn_write(struct tlsconn *tc, const void *data, size_t len)
+{
+	return bufferevent_write(tc->bev, data, len);
+}
+
+void
+tlsconn_free(struct tlsconn *tc)
+{
+	if (tc == NULL)
+		return;
+	bufferevent_free(tc->bev);	/* frees the SSL too */
+	tls_session_slot_clear(&tc->session);
+	free(tc);
+}
+
+static void
+fail_before_ready(struct tlsconn *tc, const char *reason, int refused)
+{
+	upstream_failed(tc->up, reason, refused);
+	tc->handler->lost(tc->arg, tc->up->last_error, 0);
+}
+
+static int
+alpn_selected(SSL *ssl, const char *want)
+{
+	const unsigned char *got;
+	unsigned len;
+
+	SSL_get0_alpn_selected(ssl, &got, &len);
+	return len == strlen(want) && memcmp(got, want, len) == 0;
+}
+
+static void
+handle_connected(struct tlsconn *tc)
+{
+	char reason[600];
+
+	if (verify_established(tc->ssl, &tc->verify, reason,
+	    sizeof(reason)) == -1) {
+		fail_before_ready(tc, reason, 1);
+		return;
+	}
+	if (tc->alpn != NULL && !alpn_selected(tc->ssl, tc->alpn)) {
+		snprintf(reason, sizeof(reason), "server did not negotiate "
+		    "ALPN %s", tc->alpn);
+		fail_before_ready(tc, reason, 1);
+		return;
+	}
+	tc->ready = 1;
+	bufferevent_set_timeouts(tc->bev, NULL, NULL);
+	tls_session_verified(&tc->session, &tc->up->session);
+	log_debug("upstream %s: connected, %s%s", tc->up->label,
+	    SSL_get_version(tc->ssl),
+	    SSL_session_reused(tc->ssl) ? ", resumed" : "");
+	tc->handler->ready(tc->arg);
+}
+
+static void
+handshake_failed(struct tlsconn *tc, short events)
+{
+	char fallback[300], reason[600];
+	unsigned long e = bufferevent_get_openssl_error(tc->bev);
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (events & BEV_EVENT_TIMEOUT)
+		snprintf(fallback, sizeof(fallback), "TLS handshake timed out");
+	else if (e != 0)
+		ERR_error_string_n(e, fallback, sizeof(fallback));
+	else if ((events & BEV_EVENT_ERROR) && err != 0)
+		snprintf(fallback, sizeof(fallback), "%s", strerror(err));
+	else
+		snprintf(fallback, sizeof(fallback), "connection closed during "
+		    "the TLS handshake");
+	verify_failure_reason(tc->ssl, &tc->verify, fallback, reason,
+	    sizeof(reason));
+	fail_before_ready(tc, reason,
+	    SSL_get_verify_result(tc->ssl) != X509_V_OK);
+}
+
+static void
+event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct tlsconn *tc = arg;
+	char reason[200];
+
+	if (events & BEV_EVENT_CONNECTED) {
+		handle_connected(tc);
+		return;
+	}
+	if (!(events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+		return;
+	if (!tc->ready) {
+		handshake_failed(tc, events);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "upstream %s closed the connection",
+	    tc->up->label);
+	log_debug("%s", reason);
+	tc->handler->lost(tc->arg, reason, 1);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct tlsconn *tc = arg;
+
+	if (tc->ready)
+		tc->handler->readable(tc->arg, bufferevent_get_input(bev));
+}
+
+static struct bufferevent *
+open_bev(struct tlsconn *tc)
+{
+	struct server *srv = tc->up->set->srv;
+	unsigned ms = srv->conf->timeout_ms / 2;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct bufferevent *bev;
+
+	bev = bufferevent_openssl_socket_new(srv->base, -1, tc->ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL)
+		return NULL;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_setcb(bev, read_cb, NULL, event_cb, tc);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return bev;
+}
+
+struct tlsconn *
+tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
+    const struct tlsconn_handler *handler, void *arg)
+{
+	const struct conf_upstream *cu = up->conf;
+	struct tlsconn *tc = calloc(1, sizeof(*tc));
+
+	if (tc == NULL || (tc->ssl = SSL_new(ctx)) == NULL)
+		goto fail;
+	tc->up = up;
+	tc->alpn = alpn;
+	tc->handler = handler;
+	tc->arg = arg;
+	if (up->session != NULL)
+		SSL_set_session(tc->ssl, up->session);
+	tls_attach_session_slot(tc->ssl, &tc->session);
+	if (verify_prepare(tc->ssl, &tc->verify, up->set->policy, &cu->addr,
+	    cu->name, &cu->pins, up->label) == -1)
+		goto fail;
+	tc->bev = open_bev(tc);
+	if (tc->bev == NULL)
+		goto fail;
+	if (bufferevent_socket_connect(tc->bev,
+	    (const struct sockaddr *)&cu->addr.sa, (int)cu->addr.salen) == -1) {
+		upstream_failed(up, strerror(errno), 0);
+		tlsconn_free(tc);
+		return NULL;
+	}
+	return tc;
+fail:
+	if (tc != NULL)
+		SSL_free(tc->ssl);
+	free(tc);
+	upstream_failed(up, "cannot set up a TLS connection", 0);
+	return NULL;
+}
