@@ -32,6 +32,8 @@ struct conf_upstream {
 	char *url;		/* as written, for messages */
 	enum conf_transport transport;
 	struct conf_address addr;
+	char *host;		/* URL host when it is a name (DoH), else NULL */
+	uint16_t port;		/* URL port */
 	char *name;		/* authenticate this name instead of the IP */
 	char *path;		/* DoH only */
 	struct conf_pins pins;	/* overrides the global pins when set */
@@ -45,6 +47,8 @@ struct conf {
 	size_t nlistens;
 	struct conf_upstream *upstreams;
 	size_t nupstreams;
+	struct conf_address *bootstraps;	/* plaintext DNS for host names */
+	size_t nbootstraps;
 	char *ca_file;		/* NULL: the system CA bundle */
 	unsigned timeout_ms;
 	char *user;
@@ -70,7 +74,16 @@ void conf_free(struct conf *c);
 /* Writes the effective configuration, one directive per line. */
 void conf_print(const struct conf *c, FILE *out);
 
-/* "dot://IP[:PORT]" or "https://IP[:PORT]/PATH"; 0 or -1 with err. */
+/*
+ * Replaces upstream i (a host name without address) by one upstream per
+ * address; 0 or -1 (out of memory).
+ */
+int conf_upstream_resolved(struct conf *c, size_t i,
+    const struct conf_address *addrs, size_t n);
+/*
+ * "dot://IP[:PORT]" or "https://HOST[:PORT]/PATH" (HOST an IP, or a name
+ * whose address comes later); 0 or -1 with err.
+ */
 int conf_parse_upstream_url(const char *url, struct conf_upstream *u,
     char *err, size_t errlen);
 /* "sha256/BASE64" to 32 bytes; 0 or -1. */

@@ -42,7 +42,8 @@ usage(const char *cmd)
 	fprintf(stderr, "usage: ctstub %s [--at TIME] [--ip ADDR | --name NAME] "
 	    "[--ca-file F] [--log-list F] [--pin sha256/B64] [--min-logs N] "
 	    "[--min-operators N] %s\n", cmd,
-	    strcmp(cmd, "check") == 0 ? "CHAIN.pem" : "dot://IP[:PORT]");
+	    strcmp(cmd, "check") == 0 ? "CHAIN.pem" :
+	    "dot://IP[:PORT] | https://IP[:PORT]/PATH");
 	return EXIT_USAGE;
 }
 
@@ -388,6 +389,16 @@ connect_blocking(const struct conf_address *addr)
 	return fd;
 }
 
+static int
+alpn_is_h2(SSL *ssl)
+{
+	const unsigned char *got;
+	unsigned len;
+
+	SSL_get0_alpn_selected(ssl, &got, &len);
+	return len == 2 && memcmp(got, "h2", 2) == 0;
+}
+
 /* Handshake with the daemon's own checks; no query is ever sent. */
 static int
 probe_upstream(const struct check_options *o, const struct conf_upstream *u,
@@ -414,8 +425,10 @@ probe_upstream(const struct check_options *o, const struct conf_upstream *u,
 	if (SSL_connect(ssl) != 1) {
 		tls_error_string(tlserr, sizeof(tlserr));
 		verify_failure_reason(ssl, &st, tlserr, reason, sizeof(reason));
-	} else
-		verify_established(ssl, &st, reason, sizeof(reason));
+	} else if (verify_established(ssl, &st, reason, sizeof(reason)) == 0 &&
+	    u->transport == CONF_DOH && !alpn_is_h2(ssl))
+		snprintf(reason, sizeof(reason), "server did not negotiate ALPN "
+		    "h2");
 	if (SSL_get0_peer_certificate(ssl) != NULL)
 		print_cert(SSL_get0_peer_certificate(ssl));
 	print_target(o);
@@ -432,6 +445,7 @@ done:
 int
 probe_main(int argc, char **argv)
 {
+	static const unsigned char h2[] = { 2, 'h', '2' };
 	struct check_options o;
 	struct conf_upstream u;
 	struct verify_policy policy;
@@ -449,8 +463,11 @@ probe_main(int argc, char **argv)
 		fprintf(stderr, "ctstub: %s\n", err);
 	else if ((list = load_list(o.log_list)) == NULL)
 		;
+	else if (u.host != NULL)
+		fprintf(stderr, "ctstub: probe needs an IP address in the URL\n");
 	else if ((ctx = tls_ctx_new(o.ca_file, loglist_new_store(list),
-	    NULL, 0, err, sizeof(err))) == NULL)
+	    u.transport == CONF_DOH ? h2 : NULL, u.transport == CONF_DOH ?
+	    sizeof(h2) : 0, err, sizeof(err))) == NULL)
 		fprintf(stderr, "ctstub: %s\n", err);
 	else {
 		memset(&policy, 0, sizeof(policy));
@@ -463,6 +480,7 @@ probe_main(int argc, char **argv)
 	SSL_CTX_free(ctx);
 	loglist_free(list);
 	free(u.url);
+	free(u.host);
 	free(u.name);
 	free(u.path);
 	free(o.pins.hash);

@@ -146,6 +146,19 @@ split_host_port(char *hp, char **host, char **port)
 	return 0;
 }
 
+static int
+is_host_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
 int
 conf_parse_upstream_url(const char *url, struct conf_upstream *u, char *err,
     size_t errlen)
@@ -191,10 +204,16 @@ conf_parse_upstream_url(const char *url, struct conf_upstream *u, char *err,
 		snprintf(err, errlen, "upstream '%s': bad address or port", url);
 		goto fail;
 	}
+	u->port = portnum;
 	if (conf_parse_address(host, portnum, &u->addr) == -1) {
-		snprintf(err, errlen, "upstream '%s': '%s' is not an IP address",
-		    url, host);
-		goto fail;
+		if (u->transport != CONF_DOH || !is_host_name(host)) {
+			snprintf(err, errlen, "upstream '%s': '%s' is not an "
+			    "IP address%s", url, host, u->transport == CONF_DOH ?
+			    " or a host name" : "");
+			goto fail;
+		}
+		u->host = strdup(host);
+		u->name = strdup(host);
 	}
 	u->url = strdup(url);
 	return 0;
@@ -270,10 +289,100 @@ static void
 upstream_free(struct conf_upstream *u)
 {
 	free(u->url);
+	free(u->host);
 	free(u->name);
 	free(u->path);
 	free(u->pins.hash);
 	memset(u, 0, sizeof(*u));
+}
+
+/* A copy of src at addr, with its own strings and pins. */
+static int
+upstream_clone(const struct conf_upstream *src, const struct conf_address *addr,
+    struct conf_upstream *dst)
+{
+	*dst = *src;
+	dst->addr = *addr;
+	dst->url = strdup(src->url);
+	dst->host = src->host ? strdup(src->host) : NULL;
+	dst->name = src->name ? strdup(src->name) : NULL;
+	dst->path = src->path ? strdup(src->path) : NULL;
+	dst->pins.hash = NULL;
+	if (src->pins.count) {
+		dst->pins.hash = malloc(src->pins.count * CONF_PIN_LEN);
+		if (dst->pins.hash != NULL)
+			memcpy(dst->pins.hash, src->pins.hash,
+			    src->pins.count * CONF_PIN_LEN);
+	}
+	if (dst->url == NULL || (src->pins.count && dst->pins.hash == NULL)) {
+		upstream_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends copies of u, one per address (or u itself when there is none). */
+static int
+upstreams_append(struct conf *c, struct conf_upstream *u,
+    const struct conf_address *addrs, size_t n)
+{
+	struct conf_upstream *grown;
+	size_t i, count = n ? n : 1;
+
+	grown = realloc(c->upstreams, (c->nupstreams + count) *
+	    sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->upstreams = grown;
+	if (n == 0) {
+		c->upstreams[c->nupstreams++] = *u;
+		memset(u, 0, sizeof(*u));
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (upstream_clone(u, &addrs[i], &c->upstreams[c->nupstreams]))
+			return -1;
+		c->nupstreams++;
+	}
+	return 0;
+}
+
+/* Moves n upstreams to the end of c's list. */
+static int
+upstreams_append_all(struct conf *c, struct conf_upstream *us, size_t n)
+{
+	struct conf_upstream *grown;
+
+	grown = realloc(c->upstreams, (c->nupstreams + n) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->upstreams = grown;
+	memcpy(c->upstreams + c->nupstreams, us, n * sizeof(*us));
+	c->nupstreams += n;
+	return 0;
+}
+
+int
+conf_upstream_resolved(struct conf *c, size_t i,
+    const struct conf_address *addrs, size_t n)
+{
+	struct conf_upstream u = c->upstreams[i];
+	struct conf_upstream *tail = NULL;
+	size_t ntail = c->nupstreams - i - 1;
+	int rc;
+
+	/* take out i and what follows, append the copies, then the rest */
+	if (ntail && (tail = malloc(ntail * sizeof(*tail))) == NULL)
+		return -1;
+	if (ntail)
+		memcpy(tail, &c->upstreams[i + 1], ntail * sizeof(*tail));
+	c->nupstreams = i;
+	rc = upstreams_append(c, &u, addrs, n);
+	upstream_free(&u);
+	if (rc == 0 && ntail && upstreams_append_all(c, tail, ntail) == -1)
+		rc = -1;
+	free(tail);
+	return rc;
 }
 
 static int
@@ -301,7 +410,9 @@ upstream_option(struct conf_parser *p, struct conf_upstream *u,
 static int
 dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
-	struct conf_upstream u, *grown;
+	struct conf_upstream u;
+	struct conf_address addrs[CONF_MAX_ARGS];
+	size_t naddrs = 0;
 	char err[600];
 	int i;
 
@@ -315,18 +426,51 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 			    argv[i]);
 			goto fail;
 		}
-		if (upstream_option(p, &u, argv[i], argv[i + 1]) == -1)
+		if (strcmp(argv[i], "address") == 0) {
+			if (u.host == NULL) {
+				conf_error(p, "upstream: 'address' is only for "
+				    "URLs with a host name");
+				goto fail;
+			}
+			if (conf_parse_address(argv[i + 1], u.port,
+			    &addrs[naddrs]) == -1) {
+				conf_error(p, "upstream: address '%s' is not an "
+				    "IP address", argv[i + 1]);
+				goto fail;
+			}
+			naddrs++;
+		} else if (upstream_option(p, &u, argv[i], argv[i + 1]) == -1)
 			goto fail;
 	}
-	grown = realloc(c->upstreams, (c->nupstreams + 1) * sizeof(*grown));
-	if (grown == NULL)
+	if (upstreams_append(c, &u, addrs, naddrs) == -1)
 		goto fail;
-	c->upstreams = grown;
-	c->upstreams[c->nupstreams++] = u;
+	upstream_free(&u);
 	return 0;
 fail:
 	upstream_free(&u);
 	return -1;
+}
+
+static int
+dir_bootstrap(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	struct conf_address a, *grown;
+	uint16_t port = 53;
+
+	if (argc == 2 && parse_port(argv[1], &port) == -1) {
+		conf_error(p, "bootstrap: bad port '%s'", argv[1]);
+		return -1;
+	}
+	if (conf_parse_address(argv[0], port, &a) == -1) {
+		conf_error(p, "bootstrap: '%s' is not an IP address", argv[0]);
+		return -1;
+	}
+	grown = realloc(c->bootstraps, (c->nbootstraps + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->bootstraps = grown;
+	c->bootstraps[c->nbootstraps++] = a;
+	return 0;
 }
 
 static int
@@ -444,6 +588,7 @@ static const struct directive {
 } directives[] = {
 	{ "listen", 1, 2, dir_listen },
 	{ "upstream", 1, CONF_MAX_ARGS - 1, dir_upstream },
+	{ "bootstrap", 1, 2, dir_bootstrap },
 	{ "ca-file", 1, 1, dir_ca_file },
 	{ "timeout", 1, 1, dir_timeout },
 	{ "user", 1, 1, dir_user },
@@ -520,7 +665,17 @@ conf_sibling_path(const char *path, const char *name)
 static void
 conf_finish(struct conf_parser *p, struct conf *c)
 {
+	size_t i;
+
 	p->line = 0;
+	for (i = 0; i < c->nupstreams && c->nbootstraps == 0; i++) {
+		if (c->upstreams[i].addr.salen != 0)
+			continue;
+		fprintf(p->errs, "%s: upstream '%s' names a host: give it "
+		    "'address IP' or configure 'bootstrap IP'\n", p->file,
+		    c->upstreams[i].url);
+		p->nerrors++;
+	}
 	if (c->nupstreams == 0) {
 		fprintf(p->errs, "%s: no upstream configured\n", p->file);
 		p->nerrors++;
@@ -601,6 +756,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nupstreams; i++)
 		upstream_free(&c->upstreams[i]);
 	free(c->upstreams);
+	free(c->bootstraps);
 	free(c->listens);
 	free(c->path);
 	free(c->ca_file);

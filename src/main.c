@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "bootstrap.h"
 #include "check.h"
 #include "conf.h"
 #include "listen.h"
@@ -211,6 +212,8 @@ main(int argc, char **argv)
 	if (list->note[0])
 		log_warn("CT log list %s: %s", conf.ct_log_list, list->note);
 	warn_if_stale(&conf, list);
+	if (bootstrap_resolve(&conf, conf.timeout_ms, err, sizeof(err)) == -1)
+		fatal("%s", err);
 	srv.upstreams = upstream_set_new(&srv, &conf, &policy, err,
 	    sizeof(err));
 	if (srv.upstreams == NULL)

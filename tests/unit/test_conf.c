@@ -168,6 +168,87 @@ test_files(void)
 }
 
 static void
+test_urls(void)
+{
+	struct conf_upstream u;
+	char err[600], addr[80];
+
+	CHECK("url: https with IP and path", conf_parse_upstream_url(
+	    "https://1.1.1.1/dns-query", &u, err, sizeof(err)) == 0 &&
+	    u.transport == CONF_DOH && strcmp(u.path, "/dns-query") == 0 &&
+	    u.host == NULL && u.port == 443);
+	conf_address_str(&u.addr, addr, sizeof(addr));
+	CHECK("url: https default port 443", strcmp(addr, "1.1.1.1:443") == 0);
+	free(u.url);
+	free(u.path);
+	CHECK("url: https IPv6 with port", conf_parse_upstream_url(
+	    "https://[2606:4700::1111]:8443/q", &u, err, sizeof(err)) == 0 &&
+	    u.port == 8443);
+	conf_address_str(&u.addr, addr, sizeof(addr));
+	CHECK("url: https IPv6 address", strcmp(addr,
+	    "[2606:4700::1111]:8443") == 0);
+	free(u.url);
+	free(u.path);
+	CHECK("url: https host name", conf_parse_upstream_url(
+	    "https://cloudflare-dns.com/dns-query", &u, err, sizeof(err)) ==
+	    0 && strcmp(u.host, "cloudflare-dns.com") == 0 &&
+	    strcmp(u.name, "cloudflare-dns.com") == 0 && u.addr.salen == 0);
+	free(u.url);
+	free(u.path);
+	free(u.host);
+	free(u.name);
+	CHECK("url: https without path", conf_parse_upstream_url(
+	    "https://1.1.1.1", &u, err, sizeof(err)) == -1 &&
+	    strstr(err, "missing path"));
+	CHECK("url: https with empty path", conf_parse_upstream_url(
+	    "https://1.1.1.1/", &u, err, sizeof(err)) == -1);
+	CHECK("url: bad host characters", conf_parse_upstream_url(
+	    "https://bad_host!/q", &u, err, sizeof(err)) == -1 &&
+	    strstr(err, "or a host name"));
+	CHECK("url: dot with host name", conf_parse_upstream_url(
+	    "dot://one.one.one.one", &u, err, sizeof(err)) == -1);
+	CHECK("url: port 0", conf_parse_upstream_url(
+	    "https://1.1.1.1:0/q", &u, err, sizeof(err)) == -1);
+	CHECK("url: unclosed bracket", conf_parse_upstream_url(
+	    "https://[::1/q", &u, err, sizeof(err)) == -1);
+	CHECK("url: http is refused", conf_parse_upstream_url(
+	    "http://1.1.1.1/dns-query", &u, err, sizeof(err)) == -1);
+}
+
+static void
+test_addresses(void)
+{
+	char errbuf[1024] = "", addr[80];
+	struct conf c;
+
+	CHECK("address: one upstream per address", parse(
+	    "upstream https://dns.example/q address 192.0.2.1 "
+	    "address 2001:db8::1 pin sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	    "upstream dot://127.0.0.1\n", &c, errbuf, sizeof(errbuf)) == 0 &&
+	    c.nupstreams == 3);
+	conf_address_str(&c.upstreams[1].addr, addr, sizeof(addr));
+	CHECK("address: second copy", strcmp(addr, "[2001:db8::1]:443") ==
+	    0 && strcmp(c.upstreams[1].name, "dns.example") == 0 &&
+	    c.upstreams[1].pins.count == 1);
+	conf_free(&c);
+	expect_error("address needs a host name",
+	    "upstream https://192.0.2.1/q address 192.0.2.2\n",
+	    "t.conf:1: upstream: 'address' is only for URLs with a host name");
+	expect_error("host name without address or bootstrap",
+	    "upstream https://dns.example/q\n", "t.conf: upstream "
+	    "'https://dns.example/q' names a host: give it 'address IP' or "
+	    "configure 'bootstrap IP'");
+	CHECK("bootstrap makes it valid", parse(
+	    "upstream https://dns.example/q\nbootstrap 192.0.2.53\n", &c,
+	    errbuf, sizeof(errbuf)) == 0 && c.nbootstraps == 1);
+	conf_free(&c);
+	expect_error("bad bootstrap", "upstream dot://127.0.0.1\n"
+	    "bootstrap dns.example\n", "t.conf:2: bootstrap: 'dns.example' is "
+	    "not an IP address");
+}
+
+static void
 test_pins(void)
 {
 	unsigned char pin[CONF_PIN_LEN];
@@ -190,6 +271,8 @@ main(void)
 	test_defaults();
 	test_errors();
 	test_files();
+	test_urls();
+	test_addresses();
 	test_pins();
 	return CHECK_DONE();
 }
