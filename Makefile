@@ -32,7 +32,12 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 
-.PHONY: all run check tests deps-build deps-check install uninstall clean fuzz bench
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+
+.PHONY: all run check tests deps-build deps-check install uninstall clean \
+        fuzz fuzz-bins bench
 
 all: $(BUILD)/ctstub
 
@@ -44,6 +49,10 @@ $(BUILD)/ctstub: $(BUILD)/main.o $(LIB_OBJS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+	  $(LIB_OBJS) $(LIBS)
 
 $(BUILD)/%: tests/tools/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
@@ -68,6 +77,15 @@ check: deps-check
 	$(MAKE) tests
 	BUILD=$(BUILD) tests/run.sh
 
+# libFuzzer harnesses (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: deps-check
+	$(MAKE) BUILD=build-fuzz CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+	BUILD=build-fuzz tools/fuzz.sh $(FUZZ_SECONDS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/ctstub
 	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(PREFIX)/sbin/ctstub
@@ -79,4 +97,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/ctstub $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

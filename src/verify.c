@@ -16,9 +16,11 @@ set_target(SSL *ssl, const struct conf_address *addr, const char *name)
 	char ip[INET6_ADDRSTRLEN];
 	const void *raw;
 
+	/* SNI from the param's own (non-const) copy of the name */
 	if (name != NULL)
 		return X509_VERIFY_PARAM_set1_host(param, name, 0) == 1 &&
-		    SSL_set_tlsext_host_name(ssl, name) == 1 ? 0 : -1;
+		    SSL_set_tlsext_host_name(ssl,
+		    X509_VERIFY_PARAM_get0_host(param, 0)) == 1 ? 0 : -1;
 	if (addr->sa.ss_family == AF_INET6)
 		raw = &((const struct sockaddr_in6 *)&addr->sa)->sin6_addr;
 	else
