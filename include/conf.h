@@ -60,6 +60,10 @@ struct conf {
 	int ct_list_max_age_days;
 	int ct_stale_fail_open;
 	enum conf_ct_mode ct_mode;
+	unsigned cache_size;		/* entries; 0 disables the cache */
+	unsigned cache_max_bytes;
+	unsigned cache_min_ttl;
+	unsigned cache_max_ttl;
 	unsigned tcp_idle_ms;
 	unsigned max_tcp_clients;
 	unsigned max_inflight;

@@ -85,6 +85,20 @@ size_t dnsmsg_error_response(const uint8_t *msg, size_t len,
     const struct dnsmsg_query *q, int rcode, int ede_code,
     const char *ede_text, uint8_t *out, size_t cap);
 
+/*
+ * For caching: clamps every TTL (not OPT) of a response into [min, max]
+ * in place and says how long the answer may be kept: the smallest TTL of
+ * a positive answer, or for NXDOMAIN/NODATA the SOA's min(TTL, MINIMUM)
+ * (RFC 2308). Returns 0, or -1 when the answer must not be cached
+ * (malformed, truncated, an error rcode, a negative answer without SOA).
+ */
+int dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
+    uint32_t *lifetime);
+/* Subtracts age seconds from every TTL (not OPT), stopping at 0. */
+void dnsmsg_age_ttls(uint8_t *msg, size_t len, uint32_t age);
+/* The response code (low 4 bits). */
+int dnsmsg_rcode(const uint8_t *msg, size_t len);
+
 uint16_t dnsmsg_get16(const uint8_t *p);
 void dnsmsg_put16(uint8_t *p, uint16_t v);
 /* Offset just past the (possibly compressed) name at off, or 0. */

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "cache.h"
 #include "dnsmsg.h"
 
 struct server;
@@ -27,9 +28,16 @@ struct query_origin {
 	struct tcp_client *tcp;		/* NULL for UDP or once it left */
 };
 
+TAILQ_HEAD(query_list, query);
+
 struct query {
 	struct server *srv;
 	uint64_t serial;
+	struct cache_key key;		/* cache and in-flight key */
+	struct query *leader;		/* set: waits on an identical query */
+	struct query_list followers;	/* (leader) identical queries */
+	TAILQ_ENTRY(query) follower_link;
+	struct query *table_next;	/* (leader) in the in-flight table */
 	uint8_t *msg;			/* the client's query, owned */
 	size_t len;
 	struct dnsmsg_query info;
@@ -45,9 +53,10 @@ struct query {
 	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
 };
 
-TAILQ_HEAD(query_list, query);
-
-/* A message arrived from a client; the query copies it. */
+/*
+ * A message arrived from a client: answered from the cache, or joined to
+ * an identical query in flight, or sent upstream. The query copies it.
+ */
 void query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin);
 /* An upstream answered q; q must no longer be known to the transport. */

@@ -12,6 +12,10 @@ struct conf;
 struct upstream_set;
 struct listen_set;
 struct loglist;
+struct cache;
+struct query;
+
+#define SERVER_INFLIGHT_BUCKETS 1024	/* in-flight table, by cache key */
 
 struct server {
 	struct event_base *base;
@@ -19,6 +23,8 @@ struct server {
 	const struct loglist *loglist;	/* the CT logs we trust */
 	struct upstream_set *upstreams;
 	struct listen_set *listeners;
+	struct cache *cache;
+	struct query *inflight_table[SERVER_INFLIGHT_BUCKETS];
 	uint64_t next_serial;	/* query ids for log lines */
 	unsigned inflight;	/* queries waiting on an upstream */
 	int stopping;		/* shutting down: no new upstream work */

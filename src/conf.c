@@ -44,6 +44,10 @@ conf_defaults(struct conf *c)
 	c->ct_lifetime_rule = 1;
 	c->ct_list_max_age_days = 70;
 	c->ct_mode = CONF_CT_ENFORCE;
+	c->cache_size = 10000;
+	c->cache_max_bytes = 4 << 20;
+	c->cache_min_ttl = 0;
+	c->cache_max_ttl = 86400;
 	c->tcp_idle_ms = 10000;
 	c->max_tcp_clients = 256;
 	c->max_inflight = 2048;
@@ -518,6 +522,10 @@ UINT_DIRECTIVE(dir_ct_min_logs, ct_min_logs, 1, 10)
 UINT_DIRECTIVE(dir_ct_min_operators, ct_min_operators, 1, 10)
 UINT_DIRECTIVE(dir_ct_list_max_age, ct_list_max_age_days, 1, 3650)
 UINT_DIRECTIVE(dir_tcp_idle, tcp_idle_ms, 1000, 600000)
+UINT_DIRECTIVE(dir_cache_size, cache_size, 0, 10000000)
+UINT_DIRECTIVE(dir_cache_max_bytes, cache_max_bytes, 4096, 1UL << 30)
+UINT_DIRECTIVE(dir_cache_min_ttl, cache_min_ttl, 0, 86400)
+UINT_DIRECTIVE(dir_cache_max_ttl, cache_max_ttl, 0, 604800)
 UINT_DIRECTIVE(dir_max_tcp_clients, max_tcp_clients, 1, 65535)
 UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
 
@@ -600,6 +608,10 @@ static const struct directive {
 	{ "ct-lifetime-rule", 1, 1, dir_ct_lifetime_rule },
 	{ "ct-list-max-age", 1, 1, dir_ct_list_max_age },
 	{ "ct-stale", 1, 1, dir_ct_stale },
+	{ "cache-size", 1, 1, dir_cache_size },
+	{ "cache-max-bytes", 1, 1, dir_cache_max_bytes },
+	{ "cache-min-ttl", 1, 1, dir_cache_min_ttl },
+	{ "cache-max-ttl", 1, 1, dir_cache_max_ttl },
 	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
 	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
 	{ "max-inflight", 1, 1, dir_max_inflight },
@@ -692,6 +704,11 @@ conf_finish(struct conf_parser *p, struct conf *c)
 	}
 	if (c->ct_log_list == NULL)
 		c->ct_log_list = conf_sibling_path(p->file, DEFAULT_LOG_LIST);
+	if (c->cache_min_ttl > c->cache_max_ttl) {
+		fprintf(p->errs, "%s: cache-min-ttl %u is above cache-max-ttl "
+		    "%u\n", p->file, c->cache_min_ttl, c->cache_max_ttl);
+		p->nerrors++;
+	}
 }
 
 static int
@@ -802,8 +819,10 @@ conf_print(const struct conf *c, FILE *out)
 	print_pins(out, "", "\n", &c->pins);
 	fprintf(out, "ct %s\nct-log-list %s\nct-min-logs %d\n"
 	    "ct-min-operators %d\nct-lifetime-rule %s\nct-list-max-age %d\n"
-	    "ct-stale %s\n", c->ct_mode == CONF_CT_REPORT ? "report" : "enforce",
+	    "ct-stale %s\ncache-size %u\ncache-max-bytes %u\n"
+	    "cache-min-ttl %u\ncache-max-ttl %u\n", c->ct_mode == CONF_CT_REPORT ? "report" : "enforce",
 	    c->ct_log_list, c->ct_min_logs, c->ct_min_operators,
 	    c->ct_lifetime_rule ? "yes" : "no", c->ct_list_max_age_days,
-	    c->ct_stale_fail_open ? "fail-open" : "enforce");
+	    c->ct_stale_fail_open ? "fail-open" : "enforce", c->cache_size,
+	    c->cache_max_bytes, c->cache_min_ttl, c->cache_max_ttl);
 }

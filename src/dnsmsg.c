@@ -382,3 +382,148 @@ dnsmsg_question_name(const uint8_t *msg, size_t len, char *out, size_t cap)
 	ares_free_string(name);
 	return 0;
 }
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* One resource record as the walker sees it. */
+struct rr_view {
+	unsigned section;	/* 0 answer, 1 authority, 2 additional */
+	uint16_t type;
+	uint8_t *ttl;		/* 4 bytes, writable */
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+
+typedef void (*rr_fn)(const struct rr_view *, void *);
+
+/* Calls fn for every record after the question; -1 if malformed. */
+static int
+walk_rrs(uint8_t *msg, size_t len, rr_fn fn, void *arg)
+{
+	unsigned counts[3], s, i;
+	size_t off;
+
+	if (len < DNS_HEADER_LEN || dnsmsg_get16(msg + HDR_QD) != 1)
+		return -1;
+	off = dnsmsg_skip_name(msg, len, DNS_HEADER_LEN);
+	if (off == 0 || off + 4 > len)
+		return -1;
+	off += 4;
+	counts[0] = dnsmsg_get16(msg + HDR_AN);
+	counts[1] = dnsmsg_get16(msg + HDR_NS);
+	counts[2] = dnsmsg_get16(msg + HDR_AR);
+	for (s = 0; s < 3; s++) {
+		for (i = 0; i < counts[s]; i++) {
+			size_t name_end = dnsmsg_skip_name(msg, len, off);
+			struct rr_view rr;
+
+			if (name_end == 0 || name_end + 10 > len)
+				return -1;
+			rr.section = s;
+			rr.type = dnsmsg_get16(msg + name_end);
+			rr.ttl = msg + name_end + 4;
+			rr.rdlen = dnsmsg_get16(msg + name_end + 8);
+			rr.rdata = msg + name_end + 10;
+			off = name_end + 10 + rr.rdlen;
+			if (off > len)
+				return -1;
+			fn(&rr, arg);
+		}
+	}
+	return 0;
+}
+
+struct ttl_scan {
+	uint32_t min, max;
+	uint32_t smallest;	/* over all records */
+	uint32_t negative;	/* from the authority SOA, or UINT32_MAX */
+	int have_soa;
+};
+
+#define DNS_TYPE_SOA 6
+
+static uint32_t
+clamp(uint32_t v, uint32_t min, uint32_t max)
+{
+	return v < min ? min : v > max ? max : v;
+}
+
+static void
+clamp_cb(const struct rr_view *rr, void *arg)
+{
+	struct ttl_scan *scan = arg;
+	uint32_t ttl;
+
+	if (rr->type == DNS_TYPE_OPT)
+		return;
+	ttl = clamp(get32(rr->ttl), scan->min, scan->max);
+	put32(rr->ttl, ttl);
+	if (ttl < scan->smallest)
+		scan->smallest = ttl;
+	if (rr->section == 1 && rr->type == DNS_TYPE_SOA && rr->rdlen >= 22) {
+		uint32_t minimum = get32(rr->rdata + rr->rdlen - 4);
+
+		scan->have_soa = 1;
+		scan->negative = clamp(ttl < minimum ? ttl : minimum,
+		    scan->min, scan->max);
+	}
+}
+
+int
+dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
+    uint32_t *lifetime)
+{
+	struct ttl_scan scan = { min, max, UINT32_MAX, UINT32_MAX, 0 };
+	int rcode = dnsmsg_rcode(msg, len);
+	int negative;
+
+	if (rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN)
+		return -1;
+	if (dnsmsg_get16(msg + HDR_FLAGS) & FLAG_TC)
+		return -1;
+	if (walk_rrs(msg, len, clamp_cb, &scan) == -1)
+		return -1;
+	negative = rcode == DNS_RCODE_NXDOMAIN ||
+	    dnsmsg_get16(msg + HDR_AN) == 0;
+	if (negative && !scan.have_soa)
+		return -1;
+	*lifetime = negative ? scan.negative : scan.smallest;
+	return *lifetime == UINT32_MAX ? -1 : 0;
+}
+
+static void
+age_cb(const struct rr_view *rr, void *arg)
+{
+	uint32_t age = *(const uint32_t *)arg, ttl;
+
+	if (rr->type == DNS_TYPE_OPT)
+		return;
+	ttl = get32(rr->ttl);
+	put32(rr->ttl, ttl > age ? ttl - age : 0);
+}
+
+void
+dnsmsg_age_ttls(uint8_t *msg, size_t len, uint32_t age)
+{
+	walk_rrs(msg, len, age_cb, &age);
+}
+
+int
+dnsmsg_rcode(const uint8_t *msg, size_t len)
+{
+	return len >= DNS_HEADER_LEN ? msg[3] & 0x0f : -1;
+}

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "bootstrap.h"
+#include "cache.h"
 #include "check.h"
 #include "conf.h"
 #include "listen.h"
@@ -173,6 +174,7 @@ shutdown_server(struct server *srv)
 	srv->stopping = 1;
 	upstream_set_free(srv->upstreams);
 	listen_free(srv->listeners);
+	cache_free(srv->cache);
 	event_base_free(srv->base);
 }
 
@@ -218,6 +220,10 @@ main(int argc, char **argv)
 	    sizeof(err));
 	if (srv.upstreams == NULL)
 		fatal("%s", err);
+	srv.cache = cache_new(conf.cache_size, conf.cache_max_bytes,
+	    conf.cache_min_ttl, conf.cache_max_ttl);
+	if (srv.cache == NULL)
+		fatal("cannot allocate the cache");
 	srv.listeners = listen_bind(&conf, err, sizeof(err));
 	if (srv.listeners == NULL)
 		fatal("%s", err);

@@ -1,15 +1,29 @@
-/* One client query: parse, dispatch, timeout, reply or SERVFAIL with EDE. */
+/*
+ * One client query: parse, cache, coalescing, dispatch, timeout, reply or
+ * SERVFAIL with an Extended DNS Error.
+ */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
+#include "cache.h"
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
 #include "query.h"
 #include "server.h"
 #include "upstream.h"
+
+static uint64_t
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
 
 static void
 reply_error(const struct query_origin *origin, const uint8_t *msg,
@@ -24,15 +38,90 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
 		listen_send(origin, out, n);
 }
 
+/* The upstream answer rewritten for one client; 0 if malformed. */
+static int
+reply_answer(const struct query_origin *origin,
+    const struct dnsmsg_query *info, const uint8_t *resp, size_t len)
+{
+	uint8_t out[DNS_MAX_MSG];
+	size_t max = origin->tcp ? DNS_MAX_MSG : info->udp_size;
+	size_t n = dnsmsg_client_response(resp, len, info, max, out,
+	    sizeof(out));
+
+	if (n == 0)
+		return -1;
+	listen_send(origin, out, n);
+	return 0;
+}
+
+/* In-flight table: leaders by cache key, for coalescing. */
+static struct query **
+table_slot(struct server *srv, const struct cache_key *key)
+{
+	return &srv->inflight_table[key->hash % SERVER_INFLIGHT_BUCKETS];
+}
+
+static struct query *
+table_find(struct server *srv, const struct cache_key *key)
+{
+	struct query *q = *table_slot(srv, key);
+
+	for (; q != NULL; q = q->table_next)
+		if (q->key.hash == key->hash && q->key.len == key->len &&
+		    memcmp(q->key.bytes, key->bytes, key->len) == 0)
+			return q;
+	return NULL;
+}
+
+static void
+table_remove(struct query *q)
+{
+	struct query **p = table_slot(q->srv, &q->key);
+
+	for (; *p != NULL; p = &(*p)->table_next)
+		if (*p == q) {
+			*p = q->table_next;
+			return;
+		}
+}
+
 static void
 query_free(struct query *q)
 {
 	upstream_cancel(q);
 	listen_untrack(q);
+	if (q->leader == NULL)
+		table_remove(q);
 	q->srv->inflight--;
-	event_free(q->timer);
+	if (q->timer != NULL)
+		event_free(q->timer);
 	free(q->msg);
 	free(q);
+}
+
+static void
+fail_followers(struct query *leader, const char *reason)
+{
+	struct query *f;
+
+	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
+		TAILQ_REMOVE(&leader->followers, f, follower_link);
+		reply_error(&f->origin, f->msg, f->len, &f->info,
+		    DNS_RCODE_SERVFAIL, DNS_EDE_NO_REACHABLE, reason);
+		query_free(f);
+	}
+}
+
+static void
+answer_followers(struct query *leader, const uint8_t *resp, size_t len)
+{
+	struct query *f;
+
+	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
+		TAILQ_REMOVE(&leader->followers, f, follower_link);
+		reply_answer(&f->origin, &f->info, resp, len);
+		query_free(f);
+	}
 }
 
 void
@@ -42,6 +131,7 @@ query_fail(struct query *q, const char *reason)
 	    reason);
 	reply_error(&q->origin, q->msg, q->len, &q->info, DNS_RCODE_SERVFAIL,
 	    DNS_EDE_NO_REACHABLE, reason);
+	fail_followers(q, reason);
 	query_free(q);
 }
 
@@ -57,9 +147,11 @@ query_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	query_fail(q, reason);
 }
 
+/* A leader gets a timer; a follower is answered with its leader. */
 static struct query *
 query_new(struct server *srv, const uint8_t *msg, size_t len,
-    const struct query_origin *origin, const struct dnsmsg_query *info)
+    const struct query_origin *origin, const struct dnsmsg_query *info,
+    const struct cache_key *key, struct query *leader)
 {
 	const struct conf *conf = srv->conf;
 	struct timeval tv = { conf->timeout_ms / 1000,
@@ -68,8 +160,8 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 
 	if (q == NULL || (q->msg = malloc(len)) == NULL)
 		goto fail;
-	q->timer = evtimer_new(srv->base, query_timeout_cb, q);
-	if (q->timer == NULL)
+	if (leader == NULL &&
+	    (q->timer = evtimer_new(srv->base, query_timeout_cb, q)) == NULL)
 		goto fail;
 	memcpy(q->msg, msg, len);
 	q->len = len;
@@ -77,7 +169,18 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 	q->serial = ++srv->next_serial;
 	q->info = *info;
 	q->origin = *origin;
-	evtimer_add(q->timer, &tv);
+	q->key = *key;
+	q->leader = leader;
+	TAILQ_INIT(&q->followers);
+	if (leader != NULL)
+		TAILQ_INSERT_TAIL(&leader->followers, q, follower_link);
+	else {
+		struct query **slot = table_slot(srv, key);
+
+		q->table_next = *slot;
+		*slot = q;
+		evtimer_add(q->timer, &tv);
+	}
 	srv->inflight++;
 	listen_track(q);
 	return q;
@@ -88,12 +191,38 @@ fail:
 	return NULL;
 }
 
+static void
+log_query(const struct query *q, const char *how)
+{
+	char name[256] = "?";
+
+	if (!log_debug_enabled())
+		return;
+	dnsmsg_question_name(q->msg, q->len, name, sizeof(name));
+	log_debug("query %llu: %s type %u from %s: %s",
+	    (unsigned long long)q->serial, name, q->info.qtype,
+	    q->origin.tcp ? "TCP" : "UDP", how);
+}
+
+/* Answers from the cache when it can; no allocation on this path. */
+static int
+answer_from_cache(struct server *srv, const struct query_origin *origin,
+    const struct dnsmsg_query *info, const struct cache_key *key)
+{
+	uint8_t cached[DNS_MAX_MSG];
+	size_t n = cache_lookup(srv->cache, key, now_seconds(), cached,
+	    sizeof(cached));
+
+	return n > 0 && reply_answer(origin, info, cached, n) == 0;
+}
+
 void
 query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin)
 {
 	struct dnsmsg_query info;
-	struct query *q;
+	struct cache_key key;
+	struct query *q, *leader;
 	int rc = dnsmsg_parse_query(msg, len, &info);
 
 	if (rc == DNSMSG_DROP)
@@ -103,40 +232,37 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		    rc, 0, NULL);
 		return;
 	}
+	cache_key_of(srv->cache, msg, &info, &key);
+	if (answer_from_cache(srv, origin, &info, &key))
+		return;
 	if (srv->stopping || srv->inflight >= srv->conf->max_inflight) {
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "too many queries in flight");
 		return;
 	}
-	q = query_new(srv, msg, len, origin, &info);
+	leader = table_find(srv, &key);
+	q = query_new(srv, msg, len, origin, &info, &key, leader);
 	if (q == NULL) {
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "out of memory");
 		return;
 	}
-	if (log_debug_enabled()) {
-		char name[256] = "?";
-
-		dnsmsg_question_name(msg, len, name, sizeof(name));
-		log_debug("query %llu: %s type %u from %s",
-		    (unsigned long long)q->serial, name, info.qtype,
-		    origin->tcp ? "TCP" : "UDP");
+	if (leader != NULL) {
+		log_query(q, "joins an identical query in flight");
+		return;
 	}
+	log_query(q, "sent upstream");
 	upstream_dispatch(q, NULL);
 }
 
 void
 query_answer(struct query *q, const uint8_t *resp, size_t len)
 {
-	uint8_t out[DNS_MAX_MSG];
-	size_t max = q->origin.tcp ? DNS_MAX_MSG : q->info.udp_size;
-	const char *why;
+	const char *why = NULL;
 	char reason[200];
-	size_t n;
 
 	if (dnsmsg_check_response(resp, len, q->msg, q->len, &why) == -1 ||
-	    (n = dnsmsg_client_response(resp, len, &q->info, max, out,
-	    sizeof(out))) == 0) {
+	    reply_answer(&q->origin, &q->info, resp, len) == -1) {
 		snprintf(reason, sizeof(reason), "upstream %s sent a bad "
 		    "answer: %s", upstream_label(q->up),
 		    why ? why : "malformed message");
@@ -146,8 +272,10 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 		return;
 	}
 	log_debug("query %llu: answered by %s (%zu bytes)",
-	    (unsigned long long)q->serial, upstream_label(q->up), n);
-	listen_send(&q->origin, out, n);
+	    (unsigned long long)q->serial, upstream_label(q->up), len);
+	/* only answers from verified upstreams ever get here */
+	cache_store(q->srv->cache, &q->key, resp, len, now_seconds());
+	answer_followers(q, resp, len);
 	query_free(q);
 }
 

@@ -1,0 +1,49 @@
+/*
+ * Answer cache: keyed by (lower-cased question name, type, class, DO and CD
+ * bits), TTL-aware (served TTLs count down), negative answers per RFC 2308,
+ * bounded by entries and bytes with least-recently-used eviction. Only
+ * answers that reached the client from a verified upstream are stored.
+ * cache.c owns the entries; lookups copy into the caller's buffer, so no
+ * allocation happens on a hit.
+ */
+#ifndef CTSTUB_CACHE_H
+#define CTSTUB_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnsmsg.h"
+
+#define CACHE_KEY_MAX (255 + 4 + 1)
+
+struct cache;
+
+struct cache_key {
+	uint8_t bytes[CACHE_KEY_MAX];
+	size_t len;
+	uint64_t hash;
+};
+
+/* max_entries 0: no cache (every call is a cheap no-op). */
+struct cache *cache_new(size_t max_entries, size_t max_bytes,
+    uint32_t min_ttl, uint32_t max_ttl);
+void cache_free(struct cache *cache);
+
+/* The key of a parsed client query. */
+void cache_key_of(const struct cache *cache, const uint8_t *msg,
+    const struct dnsmsg_query *q, struct cache_key *key);
+
+/*
+ * Copies a live answer for key into out, its TTLs reduced by its age;
+ * returns its size, or 0 on a miss. now: monotonic seconds.
+ */
+size_t cache_lookup(struct cache *cache, const struct cache_key *key,
+    uint64_t now, uint8_t *out, size_t cap);
+
+/* Stores resp under key when it may be cached (see dnsmsg_cacheable). */
+void cache_store(struct cache *cache, const struct cache_key *key,
+    const uint8_t *resp, size_t len, uint64_t now);
+
+size_t cache_entries(const struct cache *cache);
+
+#endif

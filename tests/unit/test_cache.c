@@ -1,0 +1,232 @@
+/* Unit tests for the answer cache and the TTL helpers behind it. */
+#include <string.h>
+
+#include "cache.h"
+#include "check.h"
+#include "dnsmsg.h"
+
+static size_t
+put_name(uint8_t *p, const char *labels)
+{
+	size_t n = 0;
+
+	while (*labels) {
+		size_t l = strcspn(labels, ".");
+
+		p[n++] = (uint8_t)l;
+		memcpy(p + n, labels, l);
+		n += l;
+		labels += l + (labels[l] == '.');
+	}
+	p[n++] = 0;
+	return n;
+}
+
+static size_t
+make_query(uint8_t *buf, const char *name, int dnssec)
+{
+	size_t n = DNS_HEADER_LEN;
+
+	memset(buf, 0, DNS_HEADER_LEN);
+	dnsmsg_put16(buf + 2, 0x0100);
+	dnsmsg_put16(buf + 4, 1);
+	n += put_name(buf + n, name);
+	dnsmsg_put16(buf + n, 1);
+	dnsmsg_put16(buf + n + 2, 1);
+	n += 4;
+	if (dnssec) {
+		static const uint8_t opt[] = { 0, 0, 41, 4, 0xd0, 0, 0, 0x80,
+		    0, 0, 0 };
+
+		dnsmsg_put16(buf + 10, 1);
+		memcpy(buf + n, opt, sizeof(opt));
+		n += sizeof(opt);
+	}
+	return n;
+}
+
+/* Answer: one A with ttl, or (ttl 0 marker) NXDOMAIN with an SOA. */
+static size_t
+make_answer(uint8_t *buf, const uint8_t *q, size_t qend, int rcode,
+    uint32_t ttl, uint32_t soa_ttl, uint32_t soa_min)
+{
+	size_t n = qend;
+
+	memcpy(buf, q, qend);
+	buf[2] = 0x81;
+	buf[3] = (uint8_t)(0x80 | rcode);
+	dnsmsg_put16(buf + 6, 0);
+	dnsmsg_put16(buf + 8, 0);
+	dnsmsg_put16(buf + 10, 0);
+	if (rcode == 0 && ttl) {
+		static const uint8_t a[] = { 0xc0, 12, 0, 1, 0, 1 };
+
+		memcpy(buf + n, a, sizeof(a));
+		n += sizeof(a);
+		buf[n++] = (uint8_t)(ttl >> 24);
+		buf[n++] = (uint8_t)(ttl >> 16);
+		buf[n++] = (uint8_t)(ttl >> 8);
+		buf[n++] = (uint8_t)ttl;
+		dnsmsg_put16(buf + n, 4);
+		memcpy(buf + n + 2, "\xc0\x00\x02\x0a", 4);
+		n += 6;
+		dnsmsg_put16(buf + 6, 1);
+	}
+	if (soa_ttl) {
+		uint8_t rdata[64];
+		size_t r = 0;
+
+		r += put_name(rdata + r, "ns.example.test");
+		r += put_name(rdata + r, "host.example.test");
+		memset(rdata + r, 0, 16);
+		r += 16;
+		rdata[r++] = (uint8_t)(soa_min >> 24);
+		rdata[r++] = (uint8_t)(soa_min >> 16);
+		rdata[r++] = (uint8_t)(soa_min >> 8);
+		rdata[r++] = (uint8_t)soa_min;
+		n += put_name(buf + n, "example.test");
+		dnsmsg_put16(buf + n, 6);
+		dnsmsg_put16(buf + n + 2, 1);
+		buf[n + 4] = (uint8_t)(soa_ttl >> 24);
+		buf[n + 5] = (uint8_t)(soa_ttl >> 16);
+		buf[n + 6] = (uint8_t)(soa_ttl >> 8);
+		buf[n + 7] = (uint8_t)soa_ttl;
+		dnsmsg_put16(buf + n + 8, (uint16_t)r);
+		memcpy(buf + n + 10, rdata, r);
+		n += 10 + r;
+		dnsmsg_put16(buf + 8, 1);
+	}
+	return n;
+}
+
+static uint32_t
+first_ttl(const uint8_t *msg, size_t qend)
+{
+	const uint8_t *p = msg + qend + 6;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+test_positive(void)
+{
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400);
+	uint8_t q[512], a[512], out[512];
+	struct dnsmsg_query info;
+	struct cache_key key, upper;
+	size_t qn = make_query(q, "www.example.test", 0), an, n;
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &key);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	CHECK("miss before store", cache_lookup(c, &key, 1000, out,
+	    sizeof(out)) == 0);
+	cache_store(c, &key, a, an, 1000);
+	n = cache_lookup(c, &key, 1010, out, sizeof(out));
+	CHECK("hit after store", n == an);
+	CHECK("served TTL counts down", first_ttl(out, info.question_end) ==
+	    290);
+	qn = make_query(q, "WWW.Example.TEST", 0);
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &upper);
+	CHECK("name case does not matter", cache_lookup(c, &upper, 1010, out,
+	    sizeof(out)) == an);
+	CHECK("expired after its TTL", cache_lookup(c, &key, 1300, out,
+	    sizeof(out)) == 0 && cache_entries(c) == 0);
+	qn = make_query(q, "www.example.test", 1);
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &upper);
+	CHECK("DO bit is part of the key", upper.len == key.len &&
+	    memcmp(upper.bytes, key.bytes, key.len) != 0);
+	cache_free(c);
+}
+
+static void
+test_negative_and_errors(void)
+{
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400);
+	uint8_t q[512], a[512], out[512];
+	struct dnsmsg_query info;
+	struct cache_key key;
+	size_t qn = make_query(q, "nope.example.test", 0), an;
+	uint32_t life;
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &key);
+	an = make_answer(a, q, info.question_end, 3, 0, 600, 60);
+	CHECK("NXDOMAIN lifetime is min(SOA TTL, MINIMUM)",
+	    dnsmsg_cacheable(a, an, 0, 86400, &life) == 0 && life == 60);
+	cache_store(c, &key, a, an, 0);
+	CHECK("NXDOMAIN cached", cache_lookup(c, &key, 59, out,
+	    sizeof(out)) == an);
+	CHECK("NXDOMAIN expires", cache_lookup(c, &key, 60, out,
+	    sizeof(out)) == 0);
+	an = make_answer(a, q, info.question_end, 3, 0, 0, 0);
+	CHECK("NXDOMAIN without SOA is not cached",
+	    dnsmsg_cacheable(a, an, 0, 86400, &life) == -1);
+	an = make_answer(a, q, info.question_end, 2, 0, 0, 0);
+	cache_store(c, &key, a, an, 0);
+	CHECK("SERVFAIL is not cached", cache_lookup(c, &key, 1, out,
+	    sizeof(out)) == 0);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	a[2] |= 0x02;
+	CHECK("truncated answers are not cached",
+	    dnsmsg_cacheable(a, an, 0, 86400, &life) == -1);
+	a[2] &= (uint8_t)~0x02;
+	CHECK("max TTL caps the lifetime",
+	    dnsmsg_cacheable(a, an, 0, 100, &life) == 0 && life == 100 &&
+	    first_ttl(a, info.question_end) == 100);
+	CHECK("min TTL raises it",
+	    dnsmsg_cacheable(a, an, 500, 1000, &life) == 0 && life == 500);
+	CHECK("malformed answer is not cached",
+	    dnsmsg_cacheable(a, an - 3, 0, 86400, &life) == -1);
+	cache_free(c);
+}
+
+static void
+test_bounds(void)
+{
+	struct cache *c = cache_new(3, 1 << 20, 0, 86400);
+	struct cache *off = cache_new(0, 1 << 20, 0, 86400);
+	uint8_t q[512], a[512], out[512];
+	struct dnsmsg_query info;
+	struct cache_key keys[4];
+	char name[32];
+	size_t qn, an;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "a%d.example.test", i);
+		qn = make_query(q, name, 0);
+		dnsmsg_parse_query(q, qn, &info);
+		cache_key_of(c, q, &info, &keys[i]);
+		an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+		if (i == 3)	/* a0 used recently: a1 is the LRU victim */
+			cache_lookup(c, &keys[0], 0, out, sizeof(out));
+		cache_store(c, &keys[i], a, an, 0);
+		cache_store(off, &keys[i], a, an, 0);
+	}
+	CHECK("entry bound holds", cache_entries(c) == 3);
+	CHECK("least recently used evicted", cache_lookup(c, &keys[1], 0, out,
+	    sizeof(out)) == 0 && cache_lookup(c, &keys[0], 0, out,
+	    sizeof(out)) > 0);
+	CHECK("cache-size 0 stores nothing", cache_entries(off) == 0 &&
+	    cache_lookup(off, &keys[0], 0, out, sizeof(out)) == 0);
+	cache_free(c);
+	cache_free(off);
+	c = cache_new(100, 200, 0, 86400);
+	cache_store(c, &keys[0], a, an, 0);
+	cache_store(c, &keys[1], a, an, 0);
+	CHECK("byte bound holds", cache_entries(c) == 1);
+	cache_free(c);
+}
+
+int
+main(void)
+{
+	test_positive();
+	test_negative_and_errors();
+	test_bounds();
+	return CHECK_DONE();
+}
