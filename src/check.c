@@ -118,6 +118,7 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		{ "min-operators", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct conf_address probe_addr;
 	int ch, bad = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -139,6 +140,12 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		}
 	}
 	if (bad || optind != argc - 1 || (o->ip && o->name))
+		return -1;
+	if (o->ip != NULL && conf_parse_address(o->ip, 0, &probe_addr) == -1) {
+		fprintf(stderr, "ctstub: --ip %s is not an IP address\n", o->ip);
+		return -1;
+	}
+	if (o->name != NULL && o->name[0] == '\0')
 		return -1;
 	o->target = argv[optind];
 	return 0;
@@ -230,20 +237,17 @@ read_chain(const char *path)
 	FILE *in = fopen(path, "r");
 	X509 *cert;
 
-	if (in == NULL || chain == NULL)
-		goto fail;
-	while ((cert = PEM_read_X509(in, NULL, NULL, NULL)) != NULL)
-		sk_X509_push(chain, cert);
+	if (in != NULL && chain != NULL)
+		while ((cert = PEM_read_X509(in, NULL, NULL, NULL)) != NULL)
+			sk_X509_push(chain, cert);
 	ERR_clear_error();
-	fclose(in);
-	if (sk_X509_num(chain) == 0)
-		goto fail;
-	return chain;
-fail:
 	if (in != NULL)
 		fclose(in);
-	sk_X509_free(chain);
-	return NULL;
+	if (chain != NULL && sk_X509_num(chain) == 0) {
+		sk_X509_free(chain);
+		chain = NULL;
+	}
+	return chain;
 }
 
 static X509_STORE *

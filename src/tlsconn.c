@@ -39,6 +39,13 @@ tlsconn_free(struct tlsconn *tc)
 {
 	if (tc == NULL)
 		return;
+	/*
+	 * Without a shutdown mark OpenSSL would flag the session of a
+	 * verified connection as not resumable when the SSL is freed.
+	 */
+	if (tc->ready)
+		SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
 	bufferevent_free(tc->bev);	/* frees the SSL too */
 	tls_session_slot_clear(&tc->session);
 	free(tc);
