@@ -332,3 +332,66 @@ start_haproxy() {
 			"see $dir/haproxy.log"
 	done
 }
+
+# DoH on named (BIND 9.18: HTTP/2 over TLS, endpoint /dns-query).
+# doh_port LEAF: where named serves DoH with LEAF (after start_named_doh).
+declare -A DOH_PORTS
+doh_port() { echo "${DOH_PORTS[$1]}"; }
+
+# start_named_doh LEAF...: like start_named (plain DNS, DoT with each LEAF
+# on dot_port LEAF), and named also serves DoH with each LEAF at
+# https://127.0.0.1:$(doh_port LEAF)/dns-query (ports from NAMED_PORT0+30).
+# NAMED_EXTRA_CONF, when set, is appended to named.conf (extra zones).
+start_named_doh() {
+	local dir=$TMP/named leaf port=$((NAMED_PORT0 + 30)) listen=
+	mkdir -p "$dir"
+	named_conf "$dir" "$@" >"$dir/named.conf.dot"
+	for leaf in "$@"; do
+		DOH_PORTS[$leaf]=$port
+		listen+="	listen-on port $port tls $leaf http ctstub-doh"
+		listen+=" { 127.0.0.1; };"$'\n'
+		port=$((port + 1))
+	done
+	{
+		echo 'http ctstub-doh { endpoints { "/dns-query"; }; };'
+		# the DoH listeners go at the end of the options block
+		DOH_LISTEN_=$listen awk '!done && /^};$/ {
+		    printf "%s", ENVIRON["DOH_LISTEN_"]; done = 1 } { print }' \
+		    "$dir/named.conf.dot"
+		printf '%s\n' "${NAMED_EXTRA_CONF:-}"
+	} >"$dir/named.conf"
+	named-checkconf "$dir/named.conf" >&2 ||
+	    bail "$TEST_NAME: named config" "named-checkconf rejected it"
+	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
+	NAMED_PID=$PID
+	wait_port udp 127.0.0.1 "$PORT_PLAIN" "$PID" ||
+	    bail "$TEST_NAME: named starts" "see $dir/named.log"
+	for port in "$PORT_PLAIN" "${DOT_PORTS[@]}" "${DOH_PORTS[@]}"; do
+		wait_port tcp 127.0.0.1 "$port" "$NAMED_PID" ||
+		    bail "$TEST_NAME: named listens on $port" "see $dir/named.log"
+	done
+}
+
+# port_busy PORT: some TCP or UDP socket on this host uses local port PORT,
+# in any state (TIME-WAIT too, which makes a listener's bind fail).
+port_busy() {
+	ss -Htuan | awk '{ print $5 }' | grep -qE "[:.]$1\$"
+}
+
+# next_port: the next port for a listener of this script, from
+# CTSTUB_PORT0 up, skipping ports in use. Ports from 32768 are also
+# ephemeral ports (ip_local_port_range), which any outgoing connection may
+# hold for a while. Sets PORT (call it without $(...), so it remembers).
+NEXT_PORT=$CTSTUB_PORT0
+next_port() {
+	while port_busy "$NEXT_PORT"; do
+		NEXT_PORT=$((NEXT_PORT + 1))
+	done
+	[ "$NEXT_PORT" -lt $((CTSTUB_PORT0 + 100)) ] ||
+	    bail "$TEST_NAME: free port" "none left from $CTSTUB_PORT0"
+	PORT=$NEXT_PORT
+	NEXT_PORT=$((NEXT_PORT + 1))
+}
+
+# starts_with TEXT PREFIX: TEXT is not empty and begins with PREFIX.
+starts_with() { [ -n "$1" ] && [ "${1#"$2"}" != "$1" ]; }
