@@ -86,6 +86,11 @@ fuzz: deps-check
 	  LDFLAGS="-fsanitize=address,undefined" fuzz-bins
 	BUILD=build-fuzz tools/fuzz.sh $(FUZZ_SECONDS)
 
+# Compares ctstub with the stubs users would pick instead (not in check).
+bench: deps-build
+	$(MAKE) tests
+	BUILD=$(BUILD) bench/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/ctstub
 	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(PREFIX)/sbin/ctstub
