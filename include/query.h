@@ -46,6 +46,7 @@ struct query {
 	struct event *timer;
 	size_t next_upstream;		/* index of the next upstream to try */
 	int retried;			/* resent once after an idle close */
+	int resends;			/* resent because never processed */
 	struct upstream *up;		/* the upstream it waits on */
 	void *conn;			/* the transport connection it waits on */
 	uint16_t wire_id;		/* DoT: our id on that connection */
@@ -61,15 +62,21 @@ void query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin);
 /* An upstream answered q; q must no longer be known to the transport. */
 void query_answer(struct query *q, const uint8_t *resp, size_t len);
-/*
- * q's upstream failed it; the transport has forgotten q. may_retry: the
- * server closed an idle connection, so one resend to it is allowed.
- */
+/* May the query go to the same upstream again? */
+enum query_retry {
+	QUERY_NO_RETRY,		/* no: on to the next upstream */
+	QUERY_RETRY_ONCE,	/* the server closed an idle connection */
+	QUERY_RETRY_UNPROCESSED	/* the server said it never processed it */
+};
+
+#define QUERY_MAX_RESENDS 4	/* bound for QUERY_RETRY_UNPROCESSED */
+
+/* q's upstream failed it; the transport has forgotten q. */
 void query_upstream_failed(struct query *q, const char *reason,
-    int may_retry);
+    enum query_retry retry);
 /* query_upstream_failed() for every query of a closed connection. */
 void query_list_fail(struct query_list *list, const char *reason,
-    int may_retry);
+    enum query_retry retry);
 /* No upstream can take q: SERVFAIL with reason as Extended DNS Error. */
 void query_fail(struct query *q, const char *reason);
 

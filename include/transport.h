@@ -7,7 +7,8 @@
 #ifndef CTSTUB_TRANSPORT_H
 #define CTSTUB_TRANSPORT_H
 
-struct query;
+#include "query.h"
+
 struct upstream;
 
 struct transport {
@@ -20,9 +21,9 @@ struct transport {
 	void (*cancel)(void *conn, struct query *q);
 	/*
 	 * Detaches from the upstream, fails every query with reason
-	 * (may_retry as for query_upstream_failed) and frees.
+	 * (retry as for query_upstream_failed) and frees.
 	 */
-	void (*close)(void *conn, const char *reason, int may_retry);
+	void (*close)(void *conn, const char *reason, enum query_retry retry);
 };
 
 extern const struct transport transport_dot;

@@ -52,7 +52,7 @@ struct doh_conn {
 	TAILQ_HEAD(, doh_stream) streams;
 };
 
-static void doh_close(void *, const char *, int);
+static void doh_close(void *, const char *, enum query_retry);
 
 static void
 stream_free(struct doh_stream *s)
@@ -77,10 +77,11 @@ stream_finish(struct doh_stream *s, uint32_t error_code)
 		return;
 	q->conn = NULL;
 	q->stream = NULL;
+	/* refused (also above a GOAWAY's last stream): never processed */
 	if (error_code == NGHTTP2_REFUSED_STREAM) {
 		snprintf(reason, sizeof(reason), "upstream %s refused the "
 		    "HTTP/2 stream", label);
-		query_upstream_failed(q, reason, 1);
+		query_upstream_failed(q, reason, QUERY_RETRY_UNPROCESSED);
 		return;
 	}
 	if (error_code != NGHTTP2_NO_ERROR)
@@ -100,7 +101,7 @@ stream_finish(struct doh_stream *s, uint32_t error_code)
 		return;
 	}
 	log_debug("query %llu: %s", (unsigned long long)q->serial, reason);
-	query_upstream_failed(q, reason, 0);
+	query_upstream_failed(q, reason, QUERY_NO_RETRY);
 }
 
 static ssize_t
@@ -253,7 +254,8 @@ submit_query(struct doh_conn *conn, struct query *q)
 fail:
 	free(s);
 	q->conn = NULL;
-	query_upstream_failed(q, "cannot start an HTTP/2 stream", 0);
+	query_upstream_failed(q, "cannot start an HTTP/2 stream",
+	    QUERY_NO_RETRY);
 }
 
 /* After every read and submit: send what nghttp2 has, close when done. */
@@ -268,7 +270,7 @@ pump(struct doh_conn *conn, const char *error)
 	if (error != NULL) {
 		snprintf(reason, sizeof(reason), "HTTP/2 error: %s", error);
 		upstream_failed(conn->up, reason, 0);
-		doh_close(conn, conn->up->last_error, 0);
+		doh_close(conn, conn->up->last_error, QUERY_NO_RETRY);
 		return;
 	}
 	if ((!nghttp2_session_want_read(conn->session) &&
@@ -276,7 +278,7 @@ pump(struct doh_conn *conn, const char *error)
 	    (conn->goaway && TAILQ_EMPTY(&conn->streams))) {
 		snprintf(reason, sizeof(reason), "upstream %s ended the HTTP/2 "
 		    "session", conn->up->label);
-		doh_close(conn, reason, 1);
+		doh_close(conn, reason, QUERY_RETRY_ONCE);
 	}
 }
 
@@ -325,7 +327,7 @@ ready_cb(void *arg)
 static void
 lost_cb(void *arg, const char *reason, int was_ready)
 {
-	doh_close(arg, reason, was_ready);
+	doh_close(arg, reason, was_ready ? QUERY_RETRY_ONCE : QUERY_NO_RETRY);
 }
 
 static const struct tlsconn_handler doh_handler = {
@@ -431,7 +433,7 @@ doh_cancel(void *arg, struct query *q)
 }
 
 static void
-doh_close(void *arg, const char *reason, int may_retry)
+doh_close(void *arg, const char *reason, enum query_retry retry)
 {
 	struct doh_conn *conn = arg;
 	struct query_list queries = TAILQ_HEAD_INITIALIZER(queries);
@@ -451,7 +453,7 @@ doh_close(void *arg, const char *reason, int may_retry)
 	nghttp2_session_del(conn->session);
 	tlsconn_free(conn->tls);
 	free(conn);
-	query_list_fail(&queries, why, may_retry);
+	query_list_fail(&queries, why, retry);
 }
 
 const struct transport transport_doh = {

@@ -81,7 +81,7 @@ write_query(struct dot_conn *conn, struct query *q)
 	if (take_id(conn, &id) == -1) {
 		q->conn = NULL;
 		query_upstream_failed(q, "too many queries on one connection",
-		    0);
+		    QUERY_NO_RETRY);
 		return;
 	}
 	n = dnsmsg_upstream_query(q->msg, &q->info, id, frame + 2,
@@ -122,7 +122,7 @@ collect_queries(struct dot_conn *conn, struct query_list *out)
 }
 
 static void
-dot_close(void *arg, const char *reason, int may_retry)
+dot_close(void *arg, const char *reason, enum query_retry retry)
 {
 	struct dot_conn *conn = arg;
 	struct query_list queries = TAILQ_HEAD_INITIALIZER(queries);
@@ -137,7 +137,7 @@ dot_close(void *arg, const char *reason, int may_retry)
 	free(conn->slots);
 	free(conn->free_ids);
 	free(conn);
-	query_list_fail(&queries, why, may_retry);
+	query_list_fail(&queries, why, retry);
 }
 
 static void
@@ -166,7 +166,7 @@ readable_cb(void *arg, struct evbuffer *in)
 		if (len < DNS_HEADER_LEN) {
 			upstream_failed(conn->up, "sent a malformed DNS frame",
 			    0);
-			dot_close(conn, conn->up->last_error, 0);
+			dot_close(conn, conn->up->last_error, QUERY_NO_RETRY);
 			return;
 		}
 		if (evbuffer_get_length(in) < 2 + len)
@@ -181,7 +181,7 @@ readable_cb(void *arg, struct evbuffer *in)
 static void
 lost_cb(void *arg, const char *reason, int was_ready)
 {
-	dot_close(arg, reason, was_ready);
+	dot_close(arg, reason, was_ready ? QUERY_RETRY_ONCE : QUERY_NO_RETRY);
 }
 
 static const struct tlsconn_handler dot_handler = {

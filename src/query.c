@@ -279,26 +279,38 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	query_free(q);
 }
 
+static int
+may_resend(struct query *q, enum query_retry retry)
+{
+	if (q->srv->stopping)
+		return 0;
+	if (retry == QUERY_RETRY_ONCE && !q->retried)
+		return q->retried = 1;
+	if (retry == QUERY_RETRY_UNPROCESSED && q->resends < QUERY_MAX_RESENDS)
+		return ++q->resends;
+	return 0;
+}
+
 void
-query_upstream_failed(struct query *q, const char *reason, int may_retry)
+query_upstream_failed(struct query *q, const char *reason,
+    enum query_retry retry)
 {
 	log_debug("query %llu: upstream %s failed: %s",
 	    (unsigned long long)q->serial, upstream_label(q->up), reason);
-	if (may_retry && !q->retried && !q->srv->stopping) {
-		q->retried = 1;
+	if (may_resend(q, retry))
 		q->next_upstream = upstream_index(q->up);
-	}
 	upstream_dispatch(q, reason);
 }
 
 void
-query_list_fail(struct query_list *list, const char *reason, int may_retry)
+query_list_fail(struct query_list *list, const char *reason,
+    enum query_retry retry)
 {
 	struct query *q;
 
 	while ((q = TAILQ_FIRST(list)) != NULL) {
 		TAILQ_REMOVE(list, q, conn_link);
 		q->conn = NULL;
-		query_upstream_failed(q, reason, may_retry);
+		query_upstream_failed(q, reason, retry);
 	}
 }

@@ -92,7 +92,7 @@ upstream_set_free(struct upstream_set *set)
 
 		if (up->conn != NULL)
 			up->transport->close(up->conn, "ctstub is shutting down",
-			    0);
+			    QUERY_NO_RETRY);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
 	}

@@ -4,7 +4,7 @@
 #   TMP        its own work dir, tests/tmp/<script>/, emptied at start,
 #              removed at exit when every check passed, kept otherwise;
 #   ok/fail/skip/bail  result lines in the format tests/run.sh counts;
-#   ports      named uses 20000+100*NN+i, ctstub 30000+100*NN+i, where NN
+#   ports      named uses 20000+100*NN+i, ctstub 10000+100*NN+i, where NN
 #              is the script's two-digit prefix (i = 0..99), so scripts
 #              never collide;
 #   start_named / start_ctstub / stop_proc, with a trap that stops only
@@ -29,7 +29,7 @@ declare -A CTSTUB_PIDS
 NN=${TEST_NAME%%-*}
 case $NN in [0-9][0-9]) ;; *) NN=99 ;; esac
 NAMED_PORT0=$((20000 + 100 * 10#$NN))	# named: plain DNS, then DoT ports
-CTSTUB_PORT0=$((30000 + 100 * 10#$NN))	# ctstub listeners
+CTSTUB_PORT0=$((10000 + 100 * 10#$NN))	# ctstub listeners
 PORT_PLAIN=$NAMED_PORT0
 PORT_DEAD=$((NAMED_PORT0 + 99))		# nothing ever listens here
 declare -A DOT_PORTS
