@@ -16,13 +16,14 @@
 #include "dnsmsg.h"
 
 struct server;
+struct listen_socket;
 struct tcp_client;
 struct upstream;
 struct event;
 
 /* Where the query came from and where its answer goes. */
 struct query_origin {
-	int udp_fd;			/* -1 for TCP */
+	struct listen_socket *udp;	/* NULL for TCP */
 	struct sockaddr_storage peer;	/* UDP peer */
 	socklen_t peerlen;
 	struct tcp_client *tcp;		/* NULL for UDP or once it left */

@@ -17,7 +17,9 @@
 #include "query.h"
 #include "server.h"
 
-#define UDP_READS_PER_EVENT	64
+#define UDP_BATCH		32	/* datagrams per recvmmsg/sendmmsg */
+#define UDP_BATCHES_PER_EVENT	4	/* then let other events run */
+#define UDP_SLOT		4096	/* largest query read, answer batched */
 #define UDP_BUFFER_BYTES	(4 << 20)	/* absorbs bursts of ~1,000+ queries */
 #define ACCEPT_PAUSE_MS		1000
 
@@ -29,10 +31,22 @@ struct tcp_client {
 	TAILQ_ENTRY(tcp_client) link;
 };
 
+/* Buffers for one recvmmsg or sendmmsg call. */
+struct udp_batch {
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage peers[UDP_BATCH];
+	uint8_t bufs[UDP_BATCH][UDP_SLOT];
+};
+
 struct listen_socket {
 	int fd;
 	int is_tcp;
 	char label[80];
+	struct udp_batch *in;		/* UDP only */
+	struct udp_batch *out;		/* answers made while reading in */
+	unsigned nout;
+	int batching;			/* inside a read: answers wait in out */
 	struct event *udp_event;
 	struct evconnlistener *tcp_listener;
 	struct listen_set *set;
@@ -113,6 +127,13 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 		s->fd = bind_socket(&conf->listens[i / 2],
 		    s->is_tcp ? SOCK_STREAM : SOCK_DGRAM, err, errlen);
 		set->count++;
+		if (s->fd != -1 && !s->is_tcp &&
+		    ((s->in = malloc(sizeof(*s->in))) == NULL ||
+		    (s->out = malloc(sizeof(*s->out))) == NULL)) {
+			snprintf(err, errlen, "out of memory");
+			listen_free(set);
+			return NULL;
+		}
 		if (s->fd == -1) {
 			listen_free(set);
 			return NULL;
@@ -122,24 +143,78 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 }
 
 static void
+batch_prepare(struct udp_batch *b, unsigned i, size_t len)
+{
+	b->iov[i].iov_base = b->bufs[i];
+	b->iov[i].iov_len = len;
+	memset(&b->msgs[i].msg_hdr, 0, sizeof(b->msgs[i].msg_hdr));
+	b->msgs[i].msg_hdr.msg_name = &b->peers[i];
+	b->msgs[i].msg_hdr.msg_namelen = sizeof(b->peers[i]);
+	b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+	b->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
+/* Queues an answer for the sendmmsg after this read; 0 if it cannot. */
+static int
+batch_answer(struct listen_socket *s, const struct query_origin *origin,
+    const uint8_t *msg, size_t len)
+{
+	struct udp_batch *b = s->out;
+	unsigned i = s->nout;
+
+	if (!s->batching || len > UDP_SLOT || i == UDP_BATCH)
+		return 0;
+	batch_prepare(b, i, len);
+	memcpy(b->bufs[i], msg, len);
+	memcpy(&b->peers[i], &origin->peer, origin->peerlen);
+	b->msgs[i].msg_hdr.msg_namelen = origin->peerlen;
+	s->nout++;
+	return 1;
+}
+
+static void
+batch_flush(struct listen_socket *s)
+{
+	unsigned done = 0;
+
+	while (done < s->nout) {
+		int n = sendmmsg(s->fd, s->out->msgs + done, s->nout - done, 0);
+
+		if (n <= 0)
+			break;	/* like a lost datagram: the client retries */
+		done += (unsigned)n;
+	}
+	s->nout = 0;
+}
+
+static void
 udp_read_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct listen_socket *s = arg;
-	uint8_t buf[DNS_MAX_MSG];
-	struct query_origin origin;
-	int i;
+	struct query_origin origin = { .udp = s };
+	int round, n, i;
 
-	for (i = 0; i < UDP_READS_PER_EVENT; i++) {
-		ssize_t n;
-
-		memset(&origin, 0, sizeof(origin));
-		origin.udp_fd = fd;
-		origin.peerlen = sizeof(origin.peer);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&origin.peer, &origin.peerlen);
-		if (n < 0)
+	for (round = 0; round < UDP_BATCHES_PER_EVENT; round++) {
+		for (i = 0; i < UDP_BATCH; i++)
+			batch_prepare(s->in, (unsigned)i, UDP_SLOT);
+		n = recvmmsg(fd, s->in->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return;
-		query_start(s->set->srv, buf, (size_t)n, &origin);
+		s->batching = 1;
+		for (i = 0; i < n; i++) {
+			struct msghdr *h = &s->in->msgs[i].msg_hdr;
+
+			if (h->msg_flags & MSG_TRUNC)
+				continue;	/* over UDP_SLOT: not a query */
+			memcpy(&origin.peer, h->msg_name, h->msg_namelen);
+			origin.peerlen = h->msg_namelen;
+			query_start(s->set->srv, s->in->bufs[i],
+			    s->in->msgs[i].msg_len, &origin);
+		}
+		s->batching = 0;
+		batch_flush(s);
+		if (n < UDP_BATCH)
+			return;
 	}
 }
 
@@ -181,7 +256,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct query_origin origin = { .udp_fd = -1, .tcp = c };
+	struct query_origin origin = { .udp = NULL, .tcp = c };
 	uint8_t hdr[2];
 	size_t len;
 
@@ -333,6 +408,8 @@ listen_free(struct listen_set *set)
 			evconnlistener_free(s->tcp_listener);
 		if (s->fd != -1)
 			close(s->fd);
+		free(s->in);
+		free(s->out);
 	}
 	if (set->accept_pause != NULL)
 		event_free(set->accept_pause);
@@ -346,9 +423,11 @@ listen_send(const struct query_origin *origin, const uint8_t *msg,
 {
 	uint8_t hdr[2];
 
-	if (origin->udp_fd >= 0) {
-		sendto(origin->udp_fd, msg, len, 0,
-		    (const struct sockaddr *)&origin->peer, origin->peerlen);
+	if (origin->udp != NULL) {
+		if (!batch_answer(origin->udp, origin, msg, len))
+			sendto(origin->udp->fd, msg, len, 0,
+			    (const struct sockaddr *)&origin->peer,
+			    origin->peerlen);
 		return;
 	}
 	if (origin->tcp == NULL)
