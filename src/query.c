@@ -255,6 +255,25 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 	upstream_dispatch(q, NULL);
 }
 
+/*
+ * Caches the answer without the upstream's padding (most of a padded
+ * answer's bytes): rewritten as for an EDNS client, which serving undoes
+ * for clients without EDNS.
+ */
+static void
+remember(struct query *q, const uint8_t *resp, size_t len)
+{
+	uint8_t compact[DNS_MAX_MSG];
+	struct dnsmsg_query as_edns = q->info;
+	size_t n;
+
+	as_edns.has_edns = 1;
+	n = dnsmsg_client_response(resp, len, &as_edns, DNS_MAX_MSG, compact,
+	    sizeof(compact));
+	if (n > 0)
+		cache_store(q->srv->cache, &q->key, compact, n, now_seconds());
+}
+
 void
 query_answer(struct query *q, const uint8_t *resp, size_t len)
 {
@@ -274,7 +293,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	log_debug("query %llu: answered by %s (%zu bytes)",
 	    (unsigned long long)q->serial, upstream_label(q->up), len);
 	/* only answers from verified upstreams ever get here */
-	cache_store(q->srv->cache, &q->key, resp, len, now_seconds());
+	remember(q, resp, len);
 	answer_followers(q, resp, len);
 	query_free(q);
 }
