@@ -151,6 +151,29 @@ need_ctstub() {
 	[ -x "$CTSTUB" ] || bail "$TEST_NAME: $CTSTUB exists" "not built (make tests)"
 }
 
+# same_as_direct LABEL SERVER PORT DIG-ARGS...: ctstub at SERVER:PORT
+# answers NOERROR with the answer named gives on its plain port.
+same_as_direct() {
+	local label=$1 server=$2 port=$3 want got
+	shift 3
+	want=$(answer_of "$(q 127.0.0.1 "$PORT_PLAIN" "$@")")
+	[ -n "$want" ] || fail "$label: direct answer" "named gave none"
+	got=$(q "$server" "$port" "$@")
+	expect_eq "$label: status" NOERROR "$(status_of "$got")"
+	expect_eq "$label: answer" "$want" "$(answer_of "$got")"
+}
+
+# load_pins: PIN_ROOT, PIN_INTER, PIN_INTER2 from the PKI's pins.txt.
+load_pins() {
+	PIN_ROOT=$(awk '$1 == "root" { print $2 }' "$PKI/pins.txt")
+	PIN_INTER=$(awk '$1 == "inter" { print $2 }' "$PKI/pins.txt")
+	PIN_INTER2=$(awk '$1 == "inter2" { print $2 }' "$PKI/pins.txt")
+	if [ -z "$PIN_ROOT" ] || [ -z "$PIN_INTER" ] || [ -z "$PIN_INTER2" ]
+	then
+		bail "$TEST_NAME: pins.txt" "no root, inter or inter2 pin"
+	fi
+}
+
 # mint_pki: the test PKI with CT logs and SCTs in $TMP/pki
 # (tests/tools/mkpki.c; tests/tools/README.md lists the leaves).
 mint_pki() {
@@ -159,13 +182,17 @@ mint_pki() {
 	    bail "$TEST_NAME: pki" "$BUILD/mkpki failed"
 }
 
-# dot_port LEAF: where named serves DoT with LEAF (after start_named).
+# dot_port LEAF / doh_port LEAF: where named serves DoT / DoH
+# (https://127.0.0.1:PORT/dns-query) with LEAF, after start_named.
+declare -A DOH_PORTS
 dot_port() { echo "${DOT_PORTS[$1]}"; }
+doh_port() { echo "${DOH_PORTS[$1]}"; }
 
-# named_conf LEAF...: a named.conf serving example.test on PORT_PLAIN
-# and DoT with each LEAF on its own port (good also on ::1).
+# named_conf DIR LEAF...: a named.conf serving example.test on PORT_PLAIN,
+# and for each LEAF DoT (ports from NAMED_PORT0+1; good also on ::1) and
+# DoH (ports from NAMED_PORT0+70). NAMED_EXTRA_CONF is appended (zones).
 named_conf() {
-	local dir=$1 leaf port=$NAMED_PORT0
+	local dir=$1 leaf i=0
 	shift
 	cat <<-EOF
 	options {
@@ -180,20 +207,25 @@ named_conf() {
 		listen-on-v6 port $PORT_PLAIN { ::1; };
 	EOF
 	for leaf in "$@"; do
-		port=$((port + 1))
-		DOT_PORTS[$leaf]=$port
-		echo "	listen-on port $port tls $leaf { 127.0.0.1; };"
-		[ "$leaf" = good ] &&
-		    echo "	listen-on-v6 port $port tls $leaf { ::1; };"
+		i=$((i + 1))
+		DOT_PORTS[$leaf]=$((NAMED_PORT0 + i))
+		DOH_PORTS[$leaf]=$((NAMED_PORT0 + 69 + i))
+		echo "	listen-on port ${DOT_PORTS[$leaf]} tls $leaf { 127.0.0.1; };"
+		echo "	listen-on port ${DOH_PORTS[$leaf]} tls $leaf http doh" \
+		    "{ 127.0.0.1; };"
+		[ "$leaf" = good ] && echo "	listen-on-v6 port" \
+		    "${DOT_PORTS[$leaf]} tls $leaf { ::1; };"
 	done
 	echo "};"
 	echo "controls { };"
+	echo 'http doh { endpoints { "/dns-query"; }; };'
 	for leaf in "$@"; do
 		echo "tls $leaf { cert-file \"$PKI/$leaf.pem\";" \
 		    "key-file \"$PKI/$leaf.key\"; };"
 	done
 	echo "zone \"example.test.\" { type primary;" \
 	    "file \"$ROOT/tests/named/example.test.zone\"; };"
+	printf '%s\n' "${NAMED_EXTRA_CONF:-}"
 }
 
 # start_named LEAF...: named on loopback (see named_conf). Needs mint_pki.
@@ -207,7 +239,7 @@ start_named() {
 	NAMED_PID=$PID
 	wait_port udp 127.0.0.1 "$PORT_PLAIN" "$PID" ||
 	    bail "$TEST_NAME: named starts" "see $dir/named.log"
-	for port in "$PORT_PLAIN" "${DOT_PORTS[@]}"; do
+	for port in "$PORT_PLAIN" "${DOT_PORTS[@]}" "${DOH_PORTS[@]}"; do
 		wait_port tcp 127.0.0.1 "$port" "$NAMED_PID" ||
 		    bail "$TEST_NAME: named listens on $port" "see $dir/named.log"
 	done
@@ -330,45 +362,6 @@ start_haproxy() {
 		wait_port tcp 127.0.0.1 "${HAP_PORTS[$label]}" "$PID" ||
 		    bail "$TEST_NAME: haproxy listens on ${HAP_PORTS[$label]}" \
 			"see $dir/haproxy.log"
-	done
-}
-
-# DoH on named (BIND 9.18: HTTP/2 over TLS, endpoint /dns-query).
-# doh_port LEAF: where named serves DoH with LEAF (after start_named_doh).
-declare -A DOH_PORTS
-doh_port() { echo "${DOH_PORTS[$1]}"; }
-
-# start_named_doh LEAF...: like start_named (plain DNS, DoT with each LEAF
-# on dot_port LEAF), and named also serves DoH with each LEAF at
-# https://127.0.0.1:$(doh_port LEAF)/dns-query (ports from NAMED_PORT0+30).
-# NAMED_EXTRA_CONF, when set, is appended to named.conf (extra zones).
-start_named_doh() {
-	local dir=$TMP/named leaf port=$((NAMED_PORT0 + 30)) listen=
-	mkdir -p "$dir"
-	named_conf "$dir" "$@" >"$dir/named.conf.dot"
-	for leaf in "$@"; do
-		DOH_PORTS[$leaf]=$port
-		listen+="	listen-on port $port tls $leaf http ctstub-doh"
-		listen+=" { 127.0.0.1; };"$'\n'
-		port=$((port + 1))
-	done
-	{
-		echo 'http ctstub-doh { endpoints { "/dns-query"; }; };'
-		# the DoH listeners go at the end of the options block
-		DOH_LISTEN_=$listen awk '!done && /^};$/ {
-		    printf "%s", ENVIRON["DOH_LISTEN_"]; done = 1 } { print }' \
-		    "$dir/named.conf.dot"
-		printf '%s\n' "${NAMED_EXTRA_CONF:-}"
-	} >"$dir/named.conf"
-	named-checkconf "$dir/named.conf" >&2 ||
-	    bail "$TEST_NAME: named config" "named-checkconf rejected it"
-	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
-	NAMED_PID=$PID
-	wait_port udp 127.0.0.1 "$PORT_PLAIN" "$PID" ||
-	    bail "$TEST_NAME: named starts" "see $dir/named.log"
-	for port in "$PORT_PLAIN" "${DOT_PORTS[@]}" "${DOH_PORTS[@]}"; do
-		wait_port tcp 127.0.0.1 "$port" "$NAMED_PID" ||
-		    bail "$TEST_NAME: named listens on $port" "see $dir/named.log"
 	done
 }
 

@@ -29,17 +29,6 @@ have_ipv6 && start_ctstub ipv6-upstream $((P_MAIN + 7)) \
 start_ctstub limits $((P_MAIN + 8)) "$GOOD" "tcp-idle-timeout 1000" \
     "user nobody"
 
-# same_as_direct LABEL SERVER PORT DIG-ARGS...: ctstub at SERVER:PORT
-# answers NOERROR with the answer named gives on its plain port.
-same_as_direct() {
-	local label=$1 server=$2 port=$3 want got
-	shift 3
-	want=$(answer_of "$(q 127.0.0.1 "$PORT_PLAIN" "$@")")
-	[ -n "$want" ] || fail "$label: direct answer" "named gave none"
-	got=$(q "$server" "$port" "$@")
-	expect_eq "$label: status" NOERROR "$(status_of "$got")"
-	expect_eq "$label: answer" "$want" "$(answer_of "$got")"
-}
 
 # expect_tc LABEL DIG-ARGS...: the UDP reply from ctstub is truncated.
 expect_tc() {

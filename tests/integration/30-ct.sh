@@ -54,13 +54,7 @@ done
 
 start_named "${VARIANTS[@]}"
 start_haproxy tlsext tlsext-one resume=tlsext/1s
-pin_of() { awk -v k="$1" '$1 == k { print $2 }' "$PKI/pins.txt"; }
-PIN_ROOT=$(pin_of root)
-PIN_INTER=$(pin_of inter)
-PIN_INTER2=$(pin_of inter2)
-if [ -z "$PIN_ROOT" ] || [ -z "$PIN_INTER" ] || [ -z "$PIN_INTER2" ]; then
-	bail "$TEST_NAME: pins.txt" "no root, inter or inter2 pin"
-fi
+load_pins
 
 # upstream_port VARIANT: TLS-extension variants are served by HAProxy
 # (named cannot send SCTs), the others by named.
@@ -72,17 +66,6 @@ upstream_port() {
 }
 up() { echo "upstream dot://127.0.0.1:$1"; }
 
-# same_as_direct LABEL PORT DIG-ARGS...: ctstub on PORT answers NOERROR
-# with the answer named gives on its plain port.
-same_as_direct() {
-	local label=$1 port=$2 want got
-	shift 2
-	want=$(answer_of "$(q 127.0.0.1 "$PORT_PLAIN" "$@")")
-	[ -n "$want" ] || fail "$label: direct answer" "named gave none"
-	got=$(q 127.0.0.1 "$port" "$@")
-	expect_eq "$label: status" NOERROR "$(status_of "$got")"
-	expect_eq "$label: answer" "$want" "$(answer_of "$got")"
-}
 
 # rejections NAME: how many refusals ctstub NAME logged (warnings, not
 # the -v debug lines that repeat the reason per query).
@@ -90,7 +73,7 @@ rejections() { grep -c ' warning: upstream [^ ]* rejected: ' "$TMP/$1.log"; }
 
 # expect_accepted NAME PORT: answers like named and logs no refusal.
 expect_accepted() {
-	same_as_direct "$1" "$2" www.example.test A
+	same_as_direct "$1" 127.0.0.1 "$2" www.example.test A
 	expect_eq "$1: no refusal logged" 0 "$(rejections "$1")"
 }
 
@@ -221,7 +204,7 @@ expect_accepted pin-root "${XP[pin-root]}"
 expect_accepted pin-two "${XP[pin-two]}"	# either of two pins
 
 # --- report mode: CT failures logged and accepted, nothing else relaxed ---
-same_as_direct report "${XP[report]}" www.example.test A
+same_as_direct report 127.0.0.1 "${XP[report]}" www.example.test A
 check "report: logs 'CT report mode, would refuse'" "see $TMP/report.log" \
     wait_log "$TMP/report.log" \
     "CT report mode, would refuse: CT: 1 valid SCT from 1 operator"
@@ -259,7 +242,7 @@ done
 expect_accepted stale-good "${XP[stale-good]}"
 expect_refused stale-onesct "${XP[stale-onesct]}" "$(dot_port onesct)" \
     "CT: 1 valid SCT from 1 operator"
-same_as_direct stale-fail-open "${XP[stale-fail-open]}" www.example.test A
+same_as_direct stale-fail-open 127.0.0.1 "${XP[stale-fail-open]}" www.example.test A
 check "stale-fail-open: logs what it would refuse" \
     "see $TMP/stale-fail-open.log" wait_log "$TMP/stale-fail-open.log" \
     "would refuse: CT: 1 valid SCT from 1 operator"
@@ -292,13 +275,13 @@ expect_eq "onesct: one refusal line for 2 queries" 1 "$(rejections onesct)"
 # one has none and must still be accepted (it was checked once).
 RLOG=$TMP/resume.log
 RUP=127.0.0.1:$(hap_port resume)
-same_as_direct "resume: first query" "${XP[resume]}" www.example.test A
+same_as_direct "resume: first query" 127.0.0.1 "${XP[resume]}" www.example.test A
 check "resume: full handshake first" "see $RLOG" \
     grep -qx ".*upstream $RUP: connected, TLSv1.2" "$RLOG"
 check "resume: HAProxy closes the idle connection" "see $RLOG" \
     wait_log "$RLOG" "upstream $RUP closed the connection"
 # another name: the first answer is in the cache now
-same_as_direct "resume: query on a new connection" "${XP[resume]}" \
+same_as_direct "resume: query on a new connection" 127.0.0.1 "${XP[resume]}" \
     txt.example.test TXT
 expect_eq "resume: two handshakes" 2 \
     "$(grep -c "upstream $RUP: connected, TLSv1.2" "$RLOG")"

@@ -15,13 +15,7 @@ EXPECTED=$PKI/expected.txt
 [ -s "$EXPECTED" ] || bail "$TEST_NAME: $EXPECTED" "mkpki wrote none"
 mapfile -t VARIANTS < <(awk '{ print $1 }' "$EXPECTED")
 PIN_REASON="no certificate in the verified chain matches a configured pin"
-pin_of() { awk -v k="$1" '$1 == k { print $2 }' "$PKI/pins.txt"; }
-PIN_ROOT=$(pin_of root)
-PIN_INTER=$(pin_of inter)
-PIN_INTER2=$(pin_of inter2)
-if [ -z "$PIN_ROOT" ] || [ -z "$PIN_INTER" ] || [ -z "$PIN_INTER2" ]; then
-	bail "$TEST_NAME: pins.txt" "no root, inter or inter2 pin"
-fi
+load_pins
 
 # run LABEL check|probe ARGS...: sets RC, OUT (stdout) and ERR (stderr);
 # both are kept in $TMP/LABEL.out and .err (LABEL made a file name).
