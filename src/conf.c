@@ -267,26 +267,43 @@ replace_string(char **slot, const char *value)
 
 typedef int (*directive_fn)(struct conf_parser *, struct conf *, char **, int);
 
+/* "NAME ADDR [PORT]" (port 53 by default) appended to a list. */
 static int
-dir_listen(struct conf_parser *p, struct conf *c, char **argv, int argc)
+address_directive(struct conf_parser *p, const char *name, char **argv,
+    int argc, struct conf_address **list, size_t *count)
 {
 	struct conf_address a, *grown;
 	uint16_t port = 53;
 
-	if (argc > 2 || (argc == 2 && parse_port(argv[1], &port) == -1)) {
-		conf_error(p, "listen: expected ADDR [PORT]");
+	if (argc == 2 && parse_port(argv[1], &port) == -1) {
+		conf_error(p, "%s: expected ADDR [PORT], got port '%s'", name,
+		    argv[1]);
 		return -1;
 	}
 	if (conf_parse_address(argv[0], port, &a) == -1) {
-		conf_error(p, "listen: '%s' is not an IP address", argv[0]);
+		conf_error(p, "%s: '%s' is not an IP address", name, argv[0]);
 		return -1;
 	}
-	grown = realloc(c->listens, (c->nlistens + 1) * sizeof(*grown));
+	grown = realloc(*list, (*count + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return -1;
-	c->listens = grown;
-	c->listens[c->nlistens++] = a;
+	*list = grown;
+	(*list)[(*count)++] = a;
 	return 0;
+}
+
+static int
+dir_listen(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	return address_directive(p, "listen", argv, argc, &c->listens,
+	    &c->nlistens);
+}
+
+static int
+dir_bootstrap(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	return address_directive(p, "bootstrap", argv, argc, &c->bootstraps,
+	    &c->nbootstraps);
 }
 
 static void
@@ -453,28 +470,6 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 fail:
 	upstream_free(&u);
 	return -1;
-}
-
-static int
-dir_bootstrap(struct conf_parser *p, struct conf *c, char **argv, int argc)
-{
-	struct conf_address a, *grown;
-	uint16_t port = 53;
-
-	if (argc == 2 && parse_port(argv[1], &port) == -1) {
-		conf_error(p, "bootstrap: bad port '%s'", argv[1]);
-		return -1;
-	}
-	if (conf_parse_address(argv[0], port, &a) == -1) {
-		conf_error(p, "bootstrap: '%s' is not an IP address", argv[0]);
-		return -1;
-	}
-	grown = realloc(c->bootstraps, (c->nbootstraps + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return -1;
-	c->bootstraps = grown;
-	c->bootstraps[c->nbootstraps++] = a;
-	return 0;
 }
 
 static int

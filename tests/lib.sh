@@ -174,6 +174,15 @@ load_pins() {
 	fi
 }
 
+# load_variants: mint_pki, then VARIANTS (every leaf mkpki made) and
+# EXPECTED (its expected.txt: NAME accept|refuse why).
+load_variants() {
+	mint_pki
+	EXPECTED=$PKI/expected.txt
+	[ -s "$EXPECTED" ] || bail "$TEST_NAME: $EXPECTED" "mkpki wrote none"
+	mapfile -t VARIANTS < <(awk '{ print $1 }' "$EXPECTED")
+}
+
 # mint_pki: the test PKI with CT logs and SCTs in $TMP/pki
 # (tests/tools/mkpki.c; tests/tools/README.md lists the leaves).
 mint_pki() {

@@ -8,11 +8,7 @@
 need_ctstub
 command -v haproxy >/dev/null ||
     bail "$TEST_NAME: haproxy installed" "HAProxy serves the .sctl SCTs"
-mint_pki
-
-EXPECTED=$PKI/expected.txt
-[ -s "$EXPECTED" ] || bail "$TEST_NAME: $EXPECTED" "mkpki wrote none"
-mapfile -t VARIANTS < <(awk '{ print $1 }' "$EXPECTED")
+load_variants
 
 # Why each refused variant is refused: the reason's start, then text it
 # must contain (one per line). Accepted variants have no entry.

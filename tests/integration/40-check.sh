@@ -9,11 +9,7 @@
 need_ctstub
 command -v haproxy >/dev/null ||
     bail "$TEST_NAME: haproxy installed" "HAProxy serves the .sctl SCTs"
-mint_pki
-
-EXPECTED=$PKI/expected.txt
-[ -s "$EXPECTED" ] || bail "$TEST_NAME: $EXPECTED" "mkpki wrote none"
-mapfile -t VARIANTS < <(awk '{ print $1 }' "$EXPECTED")
+load_variants
 PIN_REASON="no certificate in the verified chain matches a configured pin"
 load_pins
 
