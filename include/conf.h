@@ -41,6 +41,8 @@ struct conf_upstream {
 
 enum conf_ct_mode { CONF_CT_ENFORCE, CONF_CT_REPORT };
 
+enum conf_strategy { CONF_ORDERED, CONF_ROUND_ROBIN, CONF_FASTEST };
+
 struct conf {
 	char *path;
 	struct conf_address *listens;
@@ -49,6 +51,7 @@ struct conf {
 	size_t nupstreams;
 	struct conf_address *bootstraps;	/* plaintext DNS for host names */
 	size_t nbootstraps;
+	enum conf_strategy strategy;
 	char *ca_file;		/* NULL: the system CA bundle */
 	unsigned timeout_ms;
 	char *user;

@@ -45,7 +45,9 @@ struct query {
 	struct query_origin origin;
 	TAILQ_ENTRY(query) client_link;	/* in its TCP client's list */
 	struct event *timer;
-	size_t next_upstream;		/* index of the next upstream to try */
+	size_t first_upstream;		/* where this query's tries start */
+	size_t attempts;		/* upstreams tried so far */
+	uint64_t sent_us;		/* when it went to its upstream */
 	int retried;			/* resent once after an idle close */
 	int resends;			/* resent because never processed */
 	struct upstream *up;		/* the upstream it waits on */

@@ -11,8 +11,9 @@
 
 #include <openssl/ssl.h>
 
-struct conf;
-struct conf_upstream;
+#include "conf.h"
+
+struct event;
 struct query;
 struct server;
 struct verify_policy;
@@ -28,6 +29,8 @@ struct upstream {
 	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
 	unsigned backoff_ms;
 	int refused;			/* the last failure was a refusal */
+	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
+	struct event *probe;		/* reconnects when the back-off ends */
 	char last_error[600];		/* "upstream X rejected: why" */
 };
 
@@ -38,6 +41,8 @@ struct upstream_set {
 	const struct verify_policy *policy;
 	struct upstream *list;
 	size_t count;
+	enum conf_strategy strategy;
+	size_t next_first;		/* round-robin position */
 };
 
 struct upstream_set *upstream_set_new(struct server *srv,
@@ -47,15 +52,17 @@ struct upstream_set *upstream_set_new(struct server *srv,
 void upstream_set_free(struct upstream_set *set);
 
 /*
- * Sends q to the next usable upstream from q->next_upstream, or fails it
- * with the last reason seen (previous: why the last attempt failed).
+ * Sends q to the next usable upstream it has not tried (in the order of
+ * the configured strategy), or fails it with the last reason seen
+ * (previous: why the last attempt failed).
  */
 void upstream_dispatch(struct query *q, const char *previous);
+/* q was answered by q->up: its answer time feeds the "fastest" choice. */
+void upstream_answered(const struct query *q);
 /* Takes q away from whatever connection holds it. */
 void upstream_cancel(struct query *q);
 
 const char *upstream_label(const struct upstream *up);
-size_t upstream_index(const struct upstream *up);
 
 /* Transport reports. */
 void upstream_connected(struct upstream *up);

@@ -570,6 +570,23 @@ dir_ct(struct conf_parser *p, struct conf *c, char **argv, int argc)
 }
 
 static int
+dir_strategy(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	static const char *const names[] = { "ordered", "round-robin",
+	    "fastest" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(argv[0], names[i]) == 0) {
+			c->strategy = (enum conf_strategy)i;
+			return 0;
+		}
+	conf_error(p, "upstream-strategy: expected ordered, round-robin or "
+	    "fastest, got '%s'", argv[0]);
+	return -1;
+}
+
+static int
 dir_ct_lifetime_rule(struct conf_parser *p, struct conf *c, char **argv,
     int argc)
 {
@@ -592,6 +609,7 @@ static const struct directive {
 	{ "listen", 1, 2, dir_listen },
 	{ "upstream", 1, CONF_MAX_ARGS - 1, dir_upstream },
 	{ "bootstrap", 1, 2, dir_bootstrap },
+	{ "upstream-strategy", 1, 1, dir_strategy },
 	{ "ca-file", 1, 1, dir_ca_file },
 	{ "timeout", 1, 1, dir_timeout },
 	{ "user", 1, 1, dir_user },

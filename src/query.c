@@ -292,6 +292,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	}
 	log_debug("query %llu: answered by %s (%zu bytes)",
 	    (unsigned long long)q->serial, upstream_label(q->up), len);
+	upstream_answered(q);
 	/* only answers from verified upstreams ever get here */
 	remember(q, resp, len);
 	answer_followers(q, resp, len);
@@ -317,7 +318,7 @@ query_upstream_failed(struct query *q, const char *reason,
 	log_debug("query %llu: upstream %s failed: %s",
 	    (unsigned long long)q->serial, upstream_label(q->up), reason);
 	if (may_resend(q, retry))
-		q->next_upstream = upstream_index(q->up);
+		q->attempts--;	/* the same upstream once more */
 	upstream_dispatch(q, reason);
 }
 

@@ -1,5 +1,7 @@
 /* Upstream selection, health with exponential backoff, failover. */
 #include <stdlib.h>
+
+#include <event2/event.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,12 +19,18 @@
 #define BACKOFF_MAX_MS		(5 * 60 * 1000)
 
 static uint64_t
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 /* A client TLS context with its own copy of the CT log store. */
@@ -61,6 +69,7 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 	set->srv = srv;
 	set->policy = policy;
 	set->count = conf->nupstreams;
+	set->strategy = conf->strategy;
 	for (i = 0; i < set->count; i++) {
 		struct upstream *up = &set->list[i];
 
@@ -95,6 +104,8 @@ upstream_set_free(struct upstream_set *set)
 			    QUERY_NO_RETRY);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
+		if (up->probe != NULL)
+			event_free(up->probe);
 	}
 	SSL_CTX_free(set->tls_dot);
 	SSL_CTX_free(set->tls_doh);
@@ -108,12 +119,6 @@ upstream_label(const struct upstream *up)
 	return up ? up->label : "(none)";
 }
 
-size_t
-upstream_index(const struct upstream *up)
-{
-	return (size_t)(up - up->set->list);
-}
-
 void
 upstream_connected(struct upstream *up)
 {
@@ -123,6 +128,28 @@ upstream_connected(struct upstream *up)
 	up->retry_at_ms = 0;
 	up->refused = 0;
 	up->last_error[0] = '\0';
+}
+
+/* The back-off ended: reconnect without waiting for a query. */
+static void
+probe_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct upstream *up = arg;
+
+	if (up->conn == NULL && !up->set->srv->stopping)
+		up->conn = up->transport->open(up);
+}
+
+static void
+schedule_probe(struct upstream *up)
+{
+	struct timeval tv = { up->backoff_ms / 1000,
+	    (up->backoff_ms % 1000) * 1000 };
+
+	if (up->probe == NULL)
+		up->probe = evtimer_new(up->set->srv->base, probe_cb, up);
+	if (up->probe != NULL)
+		evtimer_add(up->probe, &tv);
 }
 
 void
@@ -135,6 +162,8 @@ upstream_failed(struct upstream *up, const char *reason, int refused)
 	/* one log line per change of state, not per query */
 	if (strcmp(line, up->last_error) != 0)
 		log_warn("%s", line);
+	else
+		log_debug("%s (again)", line);
 	memcpy(up->last_error, line, sizeof(line));
 	up->refused = refused;
 	up->backoff_ms = up->backoff_ms == 0 ? BACKOFF_FIRST_MS :
@@ -142,6 +171,7 @@ upstream_failed(struct upstream *up, const char *reason, int refused)
 	if (up->backoff_ms > BACKOFF_MAX_MS)
 		up->backoff_ms = BACKOFF_MAX_MS;
 	up->retry_at_ms = now_ms() + up->backoff_ms;
+	schedule_probe(up);
 }
 
 static int
@@ -155,23 +185,60 @@ upstream_usable(struct upstream *up, uint64_t now)
 }
 
 void
+upstream_answered(const struct query *q)
+{
+	struct upstream *up = q->up;
+	uint64_t rtt = now_us() - q->sent_us;
+
+	if (rtt > UINT32_MAX)
+		rtt = UINT32_MAX;
+	up->srtt_us = up->srtt_us == 0 ? (uint32_t)rtt :
+	    (uint32_t)((up->srtt_us * 7ULL + rtt) / 8);
+}
+
+/* Where a new query starts: the strategy's choice. */
+static size_t
+first_upstream(struct upstream_set *set, uint64_t now)
+{
+	size_t i, best = 0;
+
+	if (set->strategy == CONF_ROUND_ROBIN)
+		return set->next_first++ % set->count;
+	if (set->strategy == CONF_ORDERED)
+		return 0;
+	/* fastest: the lowest answer time among those not in back-off;
+	 * an unmeasured upstream (0) gets measured first */
+	for (i = 1; i < set->count; i++) {
+		const struct upstream *a = &set->list[i], *b = &set->list[best];
+
+		if (a->retry_at_ms <= now && (b->retry_at_ms > now ||
+		    a->srtt_us < b->srtt_us))
+			best = i;
+	}
+	return best;
+}
+
+void
 upstream_dispatch(struct query *q, const char *previous)
 {
 	struct upstream_set *set = q->srv->upstreams;
 	const char *reason = previous ? previous : "no upstream configured";
 	uint64_t now = now_ms();
-	size_t i;
 
-	for (i = q->next_upstream; i < set->count && !q->srv->stopping; i++) {
-		struct upstream *up = &set->list[i];
+	if (q->attempts == 0 && q->up == NULL)
+		q->first_upstream = first_upstream(set, now);
+	for (; q->attempts < set->count && !q->srv->stopping; q->attempts++) {
+		struct upstream *up = &set->list[(q->first_upstream +
+		    q->attempts) % set->count];
 
 		if (!upstream_usable(up, now)) {
 			if (up->last_error[0])
 				reason = up->last_error;
 			continue;
 		}
-		q->next_upstream = i + 1;
+		q->attempts++;
 		q->up = up;
+		q->sent_us = now_us();
 		up->transport->send(up->conn, q);
 		return;
 	}

@@ -28,6 +28,13 @@ have_ipv6 && start_ctstub ipv6-upstream $((P_MAIN + 7)) \
     "upstream dot://[::1]:$(dot_port good)"
 start_ctstub limits $((P_MAIN + 8)) "$GOOD" "tcp-idle-timeout 1000" \
     "user nobody"
+GOOD_DOH="upstream https://127.0.0.1:$(doh_port good)/dns-query"
+for strategy in round-robin fastest; do
+	start_ctstub_flags -v "$strategy" $((P_MAIN + 9)) "$GOOD" "$GOOD_DOH" \
+	    "upstream-strategy $strategy" "cache-size 0"
+	P_MAIN=$((P_MAIN + 1))	# the next one on the next port
+done
+P_MAIN=$CTSTUB_PORT0
 
 
 # expect_tc LABEL DIG-ARGS...: the UDP reply from ctstub is truncated.
@@ -95,6 +102,20 @@ expect_rejected untrusted $((P_MAIN + 5)) \
     "rejected: certificate chain not trusted"
 same_as_direct "failover to the second upstream" 127.0.0.1 $((P_MAIN + 6)) \
     www.example.test A
+
+# round-robin spreads queries over both upstreams; fastest sticks to the
+# one that answers faster once both are measured, and all are answered.
+answered_by() { grep -c "answered by 127.0.0.1:$2 " "$TMP/$1.log"; }
+for i in $(seq 12); do q 127.0.0.1 $((P_MAIN + 9)) "a$i.example.test" A; done \
+    >/dev/null
+check "round-robin: both upstreams answered" \
+    "DoT $(answered_by round-robin "$(dot_port good)"), DoH $(answered_by \
+    round-robin "$(doh_port good)")" test "$(answered_by round-robin "$(dot_port good)")" -ge 4 -a \
+    "$(answered_by round-robin "$(doh_port good)")" -ge 4
+for i in $(seq 12); do
+	same_as_direct "fastest: a$i" 127.0.0.1 $((P_MAIN + 10)) \
+	    "a$i.example.test" A
+done
 
 # An idle TCP client is closed after tcp-idle-timeout (1 s here): reading
 # returns at end of file well before the 5 s the test waits.

@@ -252,7 +252,8 @@ expect_refused fresh-fail-open "${XP[fresh-fail-open]}" \
     "$(dot_port onesct)" "CT: 1 valid SCT"
 
 # --- one log line per refusal, however many queries and retries ---
-# The upstream is retried after 1 s, then 2 s of back-off.
+# A probe retries the upstream after 1 s, then 2 s of back-off; queries in
+# between are answered SERVFAIL at once.
 for pause in 0 1.3 2.5 0; do
 	sleep "$pause"
 	out=$(q 127.0.0.1 "${XP[once]}" www.example.test A)
@@ -260,9 +261,11 @@ for pause in 0 1.3 2.5 0; do
 	check "once: EDE after ${pause}s" "EDE: [$(ede_of "$out")]" \
 	    grep -q 'rejected: CT: 1 valid SCT' <<<"$(ede_of "$out")"
 done
-expect_eq "once: 3 handshakes (the 4th query came during back-off)" 3 \
+expect_eq "once: the first query met the refusal" 1 \
     "$(grep -c "query [0-9]*: upstream 127.0.0.1:$(dot_port onesct) failed: " \
     "$TMP/once.log")"
+expect_eq "once: two probes refused again during back-off" 2 \
+    "$(grep -c "rejected: CT: .*(again)" "$TMP/once.log")"
 expect_eq "once: one refusal line for 3 handshakes" 1 "$(rejections once)"
 expect_eq "onesct: one refusal line for 2 queries" 1 "$(rejections onesct)"
 
