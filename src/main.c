@@ -68,8 +68,11 @@ drop_privileges(const char *user)
 
 	if (geteuid() != 0)
 		return;
-	if (user == NULL) {
-		log_warn("running as root: set 'user' in the configuration");
+	if (user == NULL)
+		fatal("refusing to run as root: set 'user NAME' in the "
+		    "configuration ('user root' insists on root)");
+	if (strcmp(user, "root") == 0) {
+		log_warn("running as root, as the configuration says");
 		return;
 	}
 	pw = getpwnam(user);

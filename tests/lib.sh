@@ -267,6 +267,8 @@ start_ctstub() {
 		echo "ca-file $PKI/root.pem"
 		echo "ct-log-list $PKI/ct-logs.json"
 		echo "timeout 3000"
+		# ctstub refuses to stay root
+		[ "$(id -u)" -ne 0 ] || echo "user nobody"
 	} >"$conf"
 	start_bg "$TMP/$name.log" "$CTSTUB" -d -f "$conf"
 	CTSTUB_PIDS[$name]=$PID

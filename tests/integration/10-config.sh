@@ -37,4 +37,23 @@ expect_error "two bad lines" "$TMP/two.conf" "$TMP/two.conf:2:" \
     "$TMP/two.conf:4:"
 
 expect_error "nonexistent config" "$TMP/no-such.conf" "$TMP/no-such.conf"
+
+# A broken CT log list stops ctstub at start-up, -n included.
+printf '%s\n' "upstream dot://127.0.0.1" \
+    "ct-log-list $ROOT/tests/data/ct/bad-logid.json" >"$TMP/badlist.conf"
+expect_error "bad log list" "$TMP/badlist.conf" "bad-logid.json" \
+    "log_id is not SHA-256 of key"
+
+# As root, ctstub starts only with a 'user' to switch to.
+if [ "$(id -u)" -eq 0 ]; then
+	printf '%s\n' "listen 127.0.0.1 $CTSTUB_PORT0" \
+	    "upstream dot://127.0.0.1:$PORT_DEAD" \
+	    "ct-log-list $ROOT/conf/ct-logs.json" >"$TMP/root.conf"
+	timeout 10 "$CTSTUB" -d -f "$TMP/root.conf" 2>"$TMP/root.err"
+	expect_eq "root without user: exit status 1" 1 "$?"
+	check "root without user: says why" "$(cat "$TMP/root.err")" \
+	    grep -q "refusing to run as root" "$TMP/root.err"
+else
+	skip "root without user" "not running as root"
+fi
 done_testing
