@@ -24,9 +24,12 @@ struct cache_key {
 	uint64_t hash;
 };
 
-/* max_entries 0: no cache (every call is a cheap no-op). */
+/*
+ * max_entries 0: no cache (every call is a cheap no-op). stale_s: how long
+ * expired answers are kept for cache_lookup_stale (0: not at all).
+ */
 struct cache *cache_new(size_t max_entries, size_t max_bytes,
-    uint32_t min_ttl, uint32_t max_ttl);
+    uint32_t min_ttl, uint32_t max_ttl, uint32_t stale_s);
 void cache_free(struct cache *cache);
 
 /* The key of a parsed client query. */
@@ -38,6 +41,14 @@ void cache_key_of(const struct cache *cache, const uint8_t *msg,
  * returns its size, or 0 on a miss. now: monotonic seconds.
  */
 size_t cache_lookup(struct cache *cache, const struct cache_key *key,
+    uint64_t now, uint8_t *out, size_t cap);
+
+/*
+ * An expired answer kept for serve-stale (RFC 8767), its TTLs set to
+ * CACHE_STALE_TTL; 0 when there is none.
+ */
+#define CACHE_STALE_TTL 30
+size_t cache_lookup_stale(struct cache *cache, const struct cache_key *key,
     uint64_t now, uint8_t *out, size_t cap);
 
 /* Stores resp under key when it may be cached (see dnsmsg_cacheable). */

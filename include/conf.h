@@ -67,6 +67,7 @@ struct conf {
 	unsigned cache_max_bytes;
 	unsigned cache_min_ttl;
 	unsigned cache_max_ttl;
+	int serve_stale;		/* RFC 8767, when no upstream answers */
 	unsigned tcp_idle_ms;
 	unsigned max_tcp_clients;
 	unsigned max_inflight;

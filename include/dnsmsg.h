@@ -96,6 +96,15 @@ int dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
     uint32_t *lifetime);
 /* Subtracts age seconds from every TTL (not OPT), stopping at 0. */
 void dnsmsg_age_ttls(uint8_t *msg, size_t len, uint32_t age);
+/* Sets every TTL (not OPT) to ttl: stale answers (RFC 8767). */
+void dnsmsg_set_ttls(uint8_t *msg, size_t len, uint32_t ttl);
+/*
+ * Appends an Extended DNS Error to the OPT RR, which must be the last
+ * record (as dnsmsg_client_response makes it). Returns the new size, or
+ * len unchanged when there is no OPT or no room.
+ */
+size_t dnsmsg_add_ede(uint8_t *msg, size_t len, size_t cap, int code,
+    const char *text);
 /* The response code (low 4 bits). */
 int dnsmsg_rcode(const uint8_t *msg, size_t len);
 

@@ -27,13 +27,14 @@ struct cache {
 	size_t entries, max_entries;
 	size_t bytes, max_bytes;
 	uint32_t min_ttl, max_ttl;
+	uint32_t stale_s;		/* kept this long after expiry */
 	uint64_t seed;			/* keyed hash: no chosen collisions */
 	TAILQ_HEAD(cache_entry_list, cache_entry) lru;
 };
 
 struct cache *
 cache_new(size_t max_entries, size_t max_bytes, uint32_t min_ttl,
-    uint32_t max_ttl)
+    uint32_t max_ttl, uint32_t stale_s)
 {
 	struct cache *cache = calloc(1, sizeof(*cache));
 
@@ -51,6 +52,7 @@ cache_new(size_t max_entries, size_t max_bytes, uint32_t min_ttl,
 	cache->max_bytes = max_bytes;
 	cache->min_ttl = min_ttl;
 	cache->max_ttl = max_ttl;
+	cache->stale_s = stale_s;
 	if (RAND_bytes((unsigned char *)&cache->seed, sizeof(cache->seed)) != 1)
 		cache->seed = (uint64_t)(uintptr_t)cache;
 	TAILQ_INIT(&cache->lru);
@@ -131,27 +133,51 @@ find(struct cache *cache, const struct cache_key *key)
 	return NULL;
 }
 
+/* The entry for key if it is not older than lifetime + extra seconds. */
+static struct cache_entry *
+find_live(struct cache *cache, const struct cache_key *key, uint64_t now,
+    uint64_t extra)
+{
+	struct cache_entry *e;
+
+	if (cache == NULL || cache->max_entries == 0 ||
+	    (e = find(cache, key)) == NULL)
+		return NULL;
+	if (now - e->stored >= e->lifetime + (uint64_t)cache->stale_s) {
+		entry_remove(cache, e);
+		return NULL;
+	}
+	if (now - e->stored >= e->lifetime + extra)
+		return NULL;
+	TAILQ_REMOVE(&cache->lru, e, lru);
+	TAILQ_INSERT_HEAD(&cache->lru, e, lru);
+	return e;
+}
+
 size_t
 cache_lookup(struct cache *cache, const struct cache_key *key, uint64_t now,
     uint8_t *out, size_t cap)
 {
-	struct cache_entry *e;
-	uint64_t age;
+	struct cache_entry *e = find_live(cache, key, now, 0);
 
-	if (cache == NULL || cache->max_entries == 0 ||
-	    (e = find(cache, key)) == NULL)
-		return 0;
-	age = now - e->stored;
-	if (age >= e->lifetime) {
-		entry_remove(cache, e);
-		return 0;
-	}
-	if (e->msglen > cap)
+	if (e == NULL || e->msglen > cap)
 		return 0;
 	memcpy(out, e->data + e->keylen, e->msglen);
-	dnsmsg_age_ttls(out, e->msglen, (uint32_t)age);
-	TAILQ_REMOVE(&cache->lru, e, lru);
-	TAILQ_INSERT_HEAD(&cache->lru, e, lru);
+	dnsmsg_age_ttls(out, e->msglen, (uint32_t)(now - e->stored));
+	return e->msglen;
+}
+
+size_t
+cache_lookup_stale(struct cache *cache, const struct cache_key *key,
+    uint64_t now, uint8_t *out, size_t cap)
+{
+	struct cache_entry *e = cache ? find_live(cache, key, now,
+	    cache->stale_s) : NULL;
+
+	if (e == NULL || e->msglen > cap)
+		return 0;
+	memcpy(out, e->data + e->keylen, e->msglen);
+	dnsmsg_set_ttls(out, e->msglen, CACHE_STALE_TTL);
 	return e->msglen;
 }
 

@@ -595,6 +595,14 @@ dir_ct_lifetime_rule(struct conf_parser *p, struct conf *c, char **argv,
 }
 
 static int
+dir_serve_stale(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	return dir_yesno(p, "serve-stale", argv[0], "yes", "no",
+	    &c->serve_stale);
+}
+
+static int
 dir_ct_stale(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
 	return dir_yesno(p, "ct-stale", argv[0], "fail-open", "enforce",
@@ -625,6 +633,7 @@ static const struct directive {
 	{ "cache-max-bytes", 1, 1, dir_cache_max_bytes },
 	{ "cache-min-ttl", 1, 1, dir_cache_min_ttl },
 	{ "cache-max-ttl", 1, 1, dir_cache_max_ttl },
+	{ "serve-stale", 1, 1, dir_serve_stale },
 	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
 	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
 	{ "max-inflight", 1, 1, dir_max_inflight },

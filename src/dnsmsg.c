@@ -522,6 +522,39 @@ dnsmsg_age_ttls(uint8_t *msg, size_t len, uint32_t age)
 	walk_rrs(msg, len, age_cb, &age);
 }
 
+static void
+set_cb(const struct rr_view *rr, void *arg)
+{
+	if (rr->type != DNS_TYPE_OPT)
+		put32(rr->ttl, *(const uint32_t *)arg);
+}
+
+void
+dnsmsg_set_ttls(uint8_t *msg, size_t len, uint32_t ttl)
+{
+	walk_rrs(msg, len, set_cb, &ttl);
+}
+
+size_t
+dnsmsg_add_ede(uint8_t *msg, size_t len, size_t cap, int code,
+    const char *text)
+{
+	size_t opt_off, end, textlen = strnlen(text, EDE_TEXT_MAX);
+	size_t optlen = 6 + textlen;
+
+	if (len < DNS_HEADER_LEN || find_opt(msg, len, &opt_off, &end) == -1 ||
+	    opt_off == 0 || end != len || len + optlen > cap ||
+	    dnsmsg_get16(msg + opt_off + 9) + optlen > 0xffff)
+		return len;
+	dnsmsg_put16(msg + len, DNS_EDNS_EDE);
+	dnsmsg_put16(msg + len + 2, (uint16_t)(2 + textlen));
+	dnsmsg_put16(msg + len + 4, (uint16_t)code);
+	memcpy(msg + len + 6, text, textlen);
+	dnsmsg_put16(msg + opt_off + 9,
+	    (uint16_t)(dnsmsg_get16(msg + opt_off + 9) + optlen));
+	return len + optlen;
+}
+
 int
 dnsmsg_rcode(const uint8_t *msg, size_t len)
 {

@@ -31,6 +31,7 @@ struct options {
 };
 
 #define STALE_WARN_INTERVAL_S 3600
+#define SERVE_STALE_WINDOW_S 86400	/* RFC 8767: keep a day at most */
 
 static void
 usage(void)
@@ -224,7 +225,8 @@ main(int argc, char **argv)
 	if (srv.upstreams == NULL)
 		fatal("%s", err);
 	srv.cache = cache_new(conf.cache_size, conf.cache_max_bytes,
-	    conf.cache_min_ttl, conf.cache_max_ttl);
+	    conf.cache_min_ttl, conf.cache_max_ttl,
+	    conf.serve_stale ? SERVE_STALE_WINDOW_S : 0);
 	if (srv.cache == NULL)
 		fatal("cannot allocate the cache");
 	srv.listeners = listen_bind(&conf, err, sizeof(err));

@@ -100,19 +100,6 @@ query_free(struct query *q)
 }
 
 static void
-fail_followers(struct query *leader, const char *reason)
-{
-	struct query *f;
-
-	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
-		TAILQ_REMOVE(&leader->followers, f, follower_link);
-		reply_error(&f->origin, f->msg, f->len, &f->info,
-		    DNS_RCODE_SERVFAIL, DNS_EDE_NO_REACHABLE, reason);
-		query_free(f);
-	}
-}
-
-static void
 answer_followers(struct query *leader, const uint8_t *resp, size_t len)
 {
 	struct query *f;
@@ -124,14 +111,50 @@ answer_followers(struct query *leader, const uint8_t *resp, size_t len)
 	}
 }
 
-void
-query_fail(struct query *q, const char *reason)
+/* serve-stale (RFC 8767): an expired answer, with EDE 3, or 0. */
+static int
+reply_stale(struct query *q, const char *reason)
 {
+	uint8_t stale[DNS_MAX_MSG], out[DNS_MAX_MSG];
+	size_t max = q->origin.tcp ? DNS_MAX_MSG : q->info.udp_size, n;
+
+	if (!q->srv->conf->serve_stale)
+		return 0;
+	n = cache_lookup_stale(q->srv->cache, &q->key, now_seconds(), stale,
+	    sizeof(stale));
+	if (n == 0 || (n = dnsmsg_client_response(stale, n, &q->info, max,
+	    out, sizeof(out))) == 0)
+		return 0;
+	n = dnsmsg_add_ede(out, n, max, DNS_EDE_STALE, reason);
+	listen_send(&q->origin, out, n);
+	log_debug("query %llu: stale answer: %s", (unsigned long long)q->serial,
+	    reason);
+	return 1;
+}
+
+/* Stale answer if serve-stale has one, else SERVFAIL with the reason. */
+static void
+reply_failure(struct query *q, const char *reason)
+{
+	if (reply_stale(q, reason))
+		return;
 	log_debug("query %llu: SERVFAIL: %s", (unsigned long long)q->serial,
 	    reason);
 	reply_error(&q->origin, q->msg, q->len, &q->info, DNS_RCODE_SERVFAIL,
 	    DNS_EDE_NO_REACHABLE, reason);
-	fail_followers(q, reason);
+}
+
+void
+query_fail(struct query *q, const char *reason)
+{
+	struct query *f;
+
+	reply_failure(q, reason);
+	while ((f = TAILQ_FIRST(&q->followers)) != NULL) {
+		TAILQ_REMOVE(&q->followers, f, follower_link);
+		reply_failure(f, reason);
+		query_free(f);
+	}
 	query_free(q);
 }
 

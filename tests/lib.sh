@@ -399,3 +399,78 @@ next_port() {
 
 # starts_with TEXT PREFIX: TEXT is not empty and begins with PREFIX.
 starts_with() { [ -n "$1" ] && [ "${1#"$2"}" != "$1" ]; }
+
+# add_ctstub [-v] NAME [CONFIG-LINE...]: start_ctstub on the next free
+# port (CT_PORTS[NAME]), with -v if given; the lines go after
+# start_ctstub's defaults, so they may override them ("timeout 1000").
+declare -A CT_PORTS
+add_ctstub() {
+	local real=$CTSTUB flags=
+	[ "$1" = -v ] && { flags=-v; shift; }
+	next_port
+	CT_PORTS[$1]=$PORT
+	CTSTUB_EXEC_=$real
+	CTSTUB_EXTRA_FLAGS_=$flags
+	CTSTUB_LATE_LINES_=("${@:2}")
+	CTSTUB=ctstub_exec_late_
+	start_ctstub "$1" "$PORT"
+	CTSTUB=$real
+}
+# Appends the late lines to the file after -f, then becomes ctstub (exec
+# keeps the PID start_bg recorded).
+# shellcheck disable=SC2086 # FLAGS are split on purpose
+ctstub_exec_late_() {
+	local prev= arg
+	for arg; do
+		[ "$prev" = -f ] && printf '%s\n' "${CTSTUB_LATE_LINES_[@]}" >>"$arg"
+		prev=$arg
+	done
+	exec "$CTSTUB_EXEC_" $CTSTUB_EXTRA_FLAGS_ "$@"
+}
+
+# start_dotserver NAME PORT LEAF MODE [ARG] [OPTION...]: the DoT fault
+# server tests/tools/dotserver.py on 127.0.0.1:PORT with $PKI/LEAF,
+# forwarding to named's plain port (after start_named); options as
+# dotserver.py takes them (--after N, --tls12, --keylog FILE). Log in
+# $TMP/dot-NAME.log; DOTSRV_PIDS[NAME]; sets PID.
+declare -A DOTSRV_PIDS
+start_dotserver() {
+	local name=$1 port=$2 leaf=$3 py=/usr/bin/python3
+	shift 3
+	[ -x "$py" ] || py=python3
+	start_bg "$TMP/dot-$name.log" "$py" "$ROOT/tests/tools/dotserver.py" \
+	    --cert "$PKI/$leaf.pem" --key "$PKI/$leaf.key" --port "$port" \
+	    --upstream "127.0.0.1:$PORT_PLAIN" --mode "$@"
+	DOTSRV_PIDS[$name]=$PID
+	wait_port tcp 127.0.0.1 "$port" "$PID" ||
+	    bail "$TEST_NAME: dotserver $name starts" "see $TMP/dot-$name.log"
+}
+
+# dnsperf_run LOG DNSPERF-ARGS...: dnsperf, its report in LOG, then
+# dnsperf_read LOG.
+dnsperf_run() {
+	local log=$1
+	shift
+	dnsperf "$@" >"$log" 2>&1
+	dnsperf_read "$log"
+}
+
+# dnsperf_read LOG: from a dnsperf report, DP_SENT, DP_DONE (completed),
+# DP_LOST, DP_NOERROR and DP_SERVFAIL (0 when absent).
+dnsperf_read() {
+	local out
+	out=$(cat "$1")
+	DP_SENT=$(sed -n 's/^ *Queries sent: *\([0-9]*\).*/\1/p' <<<"$out")
+	DP_DONE=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' <<<"$out")
+	DP_LOST=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' <<<"$out")
+	DP_NOERROR=$(sed -n 's/^ *Response codes: .*NOERROR \([0-9]*\) .*/\1/p' \
+	    <<<"$out")
+	DP_SERVFAIL=$(sed -n \
+	    's/^ *Response codes: .*SERVFAIL \([0-9]*\) .*/\1/p' <<<"$out")
+	DP_NOERROR=${DP_NOERROR:-0}
+	DP_SERVFAIL=${DP_SERVFAIL:-0}
+}
+
+# elapsed_ms START: milliseconds since START (from now_ms).
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+elapsed_ms() { echo $(($(now_ms) - $1)); }

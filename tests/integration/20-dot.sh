@@ -35,6 +35,8 @@ for strategy in round-robin fastest; do
 	P_MAIN=$((P_MAIN + 1))	# the next one on the next port
 done
 P_MAIN=$CTSTUB_PORT0
+start_ctstub stale $((P_MAIN + 11)) "$GOOD" "serve-stale yes" \
+    "cache-max-ttl 1"
 
 
 # expect_tc LABEL DIG-ARGS...: the UDP reply from ctstub is truncated.
@@ -139,6 +141,23 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "privilege drop" "not running as root"
 fi
+
+# serve-stale: with every upstream gone, an expired answer comes back
+# with TTL 30 and EDE 3 (Stale Answer); without it, SERVFAIL.
+same_as_direct "stale: first answer" 127.0.0.1 $((P_MAIN + 11)) \
+    www.example.test A
+stop_proc "$NAMED_PID"
+sleep 1.5
+out=$(q 127.0.0.1 $((P_MAIN + 11)) www.example.test A)
+expect_eq "stale: NOERROR with named gone" NOERROR "$(status_of "$out")"
+check "stale: EDE 3 (Stale Answer)" "$(oneline "$out")" \
+    grep -q "EDE: 3 (Stale Answer)" <<<"$out"
+check "stale: TTL 30" "$(oneline "$out")" \
+    grep -qE "^www.example.test.[[:space:]]+30[[:space:]]+IN[[:space:]]+A" \
+    <<<"$out"
+out=$(q 127.0.0.1 "$P_MAIN" nonexistent-stale.example.test A)
+expect_eq "no stale answer without serve-stale: SERVFAIL" SERVFAIL \
+    "$(status_of "$out")"
 
 for name in $(printf '%s\n' "${!CTSTUB_PIDS[@]}" | sort); do
 	stop_ctstub "$name"

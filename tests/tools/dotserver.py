@@ -33,13 +33,17 @@ import socket
 import ssl
 import struct
 import sys
+import time
 
 OTHER_NAMES = (b"\x03www\x07example\x04test\x00",
                b"\x04mail\x07example\x04test\x00")
 
 
 def log(msg):
-    print("dotserver: " + msg, file=sys.stderr, flush=True)
+    now = time.time()
+    stamp = time.strftime("%H:%M:%S", time.gmtime(now))
+    print("%s.%03d dotserver: %s" % (stamp, now % 1 * 1000, msg),
+          file=sys.stderr, flush=True)
 
 
 def parse_args():
@@ -228,13 +232,7 @@ async def main():
         finally:
             writer.close()
 
-    async def accept(reader, writer):
-        try:
-            await client(reader, writer)
-        except asyncio.CancelledError:
-            pass
-
-    server = await asyncio.start_server(accept, "127.0.0.1", args.port,
+    server = await asyncio.start_server(client, "127.0.0.1", args.port,
                                         ssl=ctx)
     log("listening on 127.0.0.1:%d, mode %s%s%s" % (
         args.port, args.mode, "" if args.arg is None else " %d" % args.arg,

@@ -111,7 +111,7 @@ first_ttl(const uint8_t *msg, size_t qend)
 static void
 test_positive(void)
 {
-	struct cache *c = cache_new(100, 1 << 20, 0, 86400);
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400, 0);
 	uint8_t q[512], a[512], out[512];
 	struct dnsmsg_query info;
 	struct cache_key key, upper;
@@ -145,7 +145,7 @@ test_positive(void)
 static void
 test_negative_and_errors(void)
 {
-	struct cache *c = cache_new(100, 1 << 20, 0, 86400);
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400, 0);
 	uint8_t q[512], a[512], out[512];
 	struct dnsmsg_query info;
 	struct cache_key key;
@@ -187,8 +187,8 @@ test_negative_and_errors(void)
 static void
 test_bounds(void)
 {
-	struct cache *c = cache_new(3, 1 << 20, 0, 86400);
-	struct cache *off = cache_new(0, 1 << 20, 0, 86400);
+	struct cache *c = cache_new(3, 1 << 20, 0, 86400, 0);
+	struct cache *off = cache_new(0, 1 << 20, 0, 86400, 0);
 	uint8_t q[512], a[512], out[512];
 	struct dnsmsg_query info;
 	struct cache_key keys[4];
@@ -215,16 +215,62 @@ test_bounds(void)
 	    cache_lookup(off, &keys[0], 0, out, sizeof(out)) == 0);
 	cache_free(c);
 	cache_free(off);
-	c = cache_new(100, 200, 0, 86400);
+	c = cache_new(100, 200, 0, 86400, 0);
 	cache_store(c, &keys[0], a, an, 0);
 	cache_store(c, &keys[1], a, an, 0);
 	CHECK("byte bound holds", cache_entries(c) == 1);
 	cache_free(c);
 }
 
+static void
+test_stale(void)
+{
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400, 3600);
+	uint8_t q[512], a[512], out[600];
+	struct dnsmsg_query info;
+	struct cache_key key;
+	size_t qn = make_query(q, "www.example.test", 1), an, n;
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &key);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	cache_store(c, &key, a, an, 0);
+	CHECK("stale: expired for normal lookups", cache_lookup(c, &key, 400,
+	    out, sizeof(out)) == 0);
+	n = cache_lookup_stale(c, &key, 400, out, sizeof(out));
+	CHECK("stale: served after expiry with TTL 30", n == an &&
+	    first_ttl(out, info.question_end) == CACHE_STALE_TTL);
+	CHECK("stale: gone after the stale window", cache_lookup_stale(c,
+	    &key, 300 + 3600, out, sizeof(out)) == 0 && cache_entries(c) == 0);
+	cache_free(c);
+}
+
+static void
+test_add_ede(void)
+{
+	uint8_t q[512], a[600], out[600];
+	struct dnsmsg_query info;
+	size_t qn = make_query(q, "www.example.test", 1), an, n, m;
+
+	dnsmsg_parse_query(q, qn, &info);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	n = dnsmsg_client_response(a, an, &info, 1232, out, sizeof(out));
+	m = dnsmsg_add_ede(out, n, sizeof(out), DNS_EDE_STALE, "stale");
+	CHECK("add_ede: option appended to the OPT", m == n + 11 &&
+	    dnsmsg_get16(out + n) == DNS_EDNS_EDE &&
+	    dnsmsg_get16(out + n + 4) == DNS_EDE_STALE);
+	CHECK("add_ede: OPT length grows", dnsmsg_get16(out + n - 2) == 11);
+	info.has_edns = 0;
+	n = dnsmsg_client_response(a, an, &info, 1232, out, sizeof(out));
+	CHECK("add_ede: nothing without OPT", dnsmsg_add_ede(out, n,
+	    sizeof(out), DNS_EDE_STALE, "stale") == n);
+}
+
 int
 main(void)
 {
+	test_stale();
+	test_add_ede();
 	test_positive();
 	test_negative_and_errors();
 	test_bounds();

@@ -1,0 +1,368 @@
+#!/bin/bash
+# Fault injection: dig/dnsperf/python -> ctstub -> named (DoT) or
+# tests/tools/dotserver.py (a DoT server that misbehaves on purpose), on
+# loopback with the test PKI: an upstream killed under load, a stalled
+# upstream, idle close, a certificate replaced between connections, every
+# upstream down then back, a TCP reset in the middle of a frame, hostile
+# answers, 10,000 malformed client packets, max-inflight.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_ctstub
+command -v dnsperf >/dev/null || bail "$TEST_NAME: dnsperf installed" "missing"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+mint_pki
+# shellcheck disable=SC2034 # read by start_named
+NAMED_EXTRA_CONF="zone \"bulk.test.\" { type primary;
+	file \"$ROOT/tests/named/bulk.test.zone\"; };"
+start_named good
+
+GOOD_DOT="upstream dot://127.0.0.1:$(dot_port good)"
+GOOD_LABEL=127.0.0.1:$(dot_port good)
+NOCACHE="cache-size 0"
+ds_port=$((NAMED_PORT0 + 30))	# dotservers: from NAMED_PORT0+30 up
+# new_dot NAME LEAF MODE...: a dotserver on the next port; DS_PORTS[NAME]
+declare -A DS_PORTS
+new_dot() {
+	DS_PORTS[$1]=$ds_port
+	ds_port=$((ds_port + 1))
+	start_dotserver "$1" "${DS_PORTS[$1]}" "${@:2}"
+}
+dot() { echo "upstream dot://127.0.0.1:${DS_PORTS[$1]}"; }
+lab() { echo "127.0.0.1:${DS_PORTS[$1]}"; }
+qc() { q 127.0.0.1 "${CT_PORTS[$1]}" "${@:2}"; }	# q to ctstub NAME
+
+# is_alive LABEL NAME: ctstub NAME still runs.
+is_alive() {
+	check "$1: ctstub alive" "ctstub $2 is gone, see $TMP/$2.log" \
+	    alive "${CTSTUB_PIDS[$2]}"
+}
+
+# owners_are NAME OUT: every answer record of dig output OUT is owned by
+# NAME (a wrong answer under the right question would not be).
+owners_are() {
+	local owners
+	owners=$(grep -v '^;' <<<"$2" | awk 'NF { print tolower($1) }' | sort -u)
+	[ -z "$owners" ] || [ "$owners" = "$1" ]
+}
+
+# A UDP client for many queries at once (EDNS on): blast PORT TIMEOUT NAME...
+# prints one line per answer: NAME RCODE MS EDE-TEXT (MS since the first
+# query left), and "NAME none" for each query without an answer.
+cat >"$TMP/blast.py" <<'EOF'
+import socket, struct, sys, time
+port, wait, names = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
+          4: "NOTIMP", 5: "REFUSED"}
+
+def query(qid, name):
+    q = struct.pack("!6H", qid, 0x0100, 1, 0, 0, 1)
+    for label in name.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + struct.pack("!BHHBHHIH", 0, 1, 1, 0, 41, 1232, 0, 0)
+
+def skip_name(m, off):
+    while m[off] != 0:
+        if m[off] & 0xc0 == 0xc0:
+            return off + 2
+        off += m[off] + 1
+    return off + 1
+
+def ede(m):
+    an, ns, ar = struct.unpack("!3H", m[6:12])
+    off = skip_name(m, 12) + 4
+    for i in range(an + ns + ar):
+        off = skip_name(m, off)
+        rtype, _, _, rdlen = struct.unpack("!HHIH", m[off:off + 10])
+        off += 10
+        if rtype == 41:
+            o = off
+            while o + 4 <= off + rdlen:
+                code, olen = struct.unpack("!HH", m[o:o + 4])
+                if code == 15:
+                    return m[o + 6:o + 4 + olen].decode()
+                o += 4 + olen
+        off += rdlen
+    return ""
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", port))
+start = time.monotonic()
+for i, name in enumerate(names):
+    s.send(query(i + 1, name))
+left = set(range(1, len(names) + 1))
+while left:
+    s.settimeout(max(0.01, start + wait - time.monotonic()))
+    try:
+        m = s.recv(65535)
+    except socket.timeout:
+        break
+    qid = struct.unpack("!H", m[:2])[0]
+    if qid not in left:
+        continue
+    left.discard(qid)
+    print(names[qid - 1], RCODES.get(m[3] & 15, m[3] & 15),
+          int((time.monotonic() - start) * 1000), ede(m))
+for qid in sorted(left):
+    print(names[qid - 1], "none")
+EOF
+blast() { "$PY" "$TMP/blast.py" "$@"; }
+
+# --- an upstream killed under load ------------------------------------------
+# First upstream: a dotserver (killed with SIGKILL in the middle of 1,000
+# distinct queries); second: named. Nothing may be lost.
+new_dot kill good ok
+add_ctstub -v load "$(dot kill)" "$GOOD_DOT" "$NOCACHE"
+for i in $(seq 1000); do echo "b$i.bulk.test TXT"; done >"$TMP/bulk.queries"
+dnsperf -s 127.0.0.1 -p "${CT_PORTS[load]}" -d "$TMP/bulk.queries" -n 1 \
+    -q 20 -Q 400 -t 5 >"$TMP/dnsperf-kill.log" 2>&1 &
+perf_pid=$!
+killed_at=0
+for _ in $(seq 200); do
+	killed_at=$(grep -c "answered by $(lab kill)" "$TMP/load.log")
+	[ "$killed_at" -ge 200 ] && break
+	sleep 0.05
+done
+stop_proc "${DOTSRV_PIDS[kill]}" KILL 2>/dev/null
+wait "$perf_pid"
+dnsperf_read "$TMP/dnsperf-kill.log"
+check "kill: the first upstream answered 200 before it was killed" \
+    "$killed_at answers" test "$killed_at" -ge 200
+check "kill: it was killed in the middle" "it answered $killed_at" \
+    test "$killed_at" -lt 900
+expect_eq "kill: dnsperf: queries lost (no answer at all)" 0 "$DP_LOST"
+expect_eq "kill: dnsperf: queries completed" 1000 "$DP_DONE"
+expect_eq "kill: in-flight queries moved to named: 1,000 NOERROR" 1000 \
+    "$DP_NOERROR"
+n=$(grep -c "answered by $GOOD_LABEL" "$TMP/load.log")
+check "kill: named answered the rest" "$n answers from named" \
+    test "$n" -ge $((1000 - killed_at - 20))
+check "kill: the log names the dead upstream" "see $TMP/load.log" \
+    grep -q "upstream $(lab kill) failed" "$TMP/load.log"
+is_alive kill load
+same_as_direct "kill: answers afterwards" 127.0.0.1 "${CT_PORTS[load]}" \
+    b1.bulk.test TXT
+check "kill: ... from named" "see $TMP/load.log" \
+    test "$(grep "answered by" "$TMP/load.log" | tail -n 1 |
+    grep -c "$GOOD_LABEL")" -eq 1
+
+# --- a stalled upstream -----------------------------------------------------
+# TLS is fine, queries are read, no answer ever comes: SERVFAIL after the
+# timeout (1 s), EDE 22 naming it.
+new_dot stall good stall
+add_ctstub stall "$(dot stall)" "$NOCACHE" "timeout 1000"
+t0=$(now_ms)
+out=$(qc stall www.example.test A)
+ms=$(elapsed_ms "$t0")
+expect_eq "stall: status" SERVFAIL "$(status_of "$out")"
+check "stall: answered after the 1 s timeout, well under 3 s" "$ms ms" \
+    test "$ms" -ge 900 -a "$ms" -lt 2500
+expect_eq "stall: EDE text" \
+    "no answer from upstream $(lab stall) within 1000 ms" "$(ede_of "$out")"
+check "stall: EDE 22" "$(grep EDE <<<"$out")" \
+    grep -q "^; EDE: 22 " <<<"$out"
+check "stall: the query reached the server" "see $TMP/dot-stall.log" \
+    grep -q "query id .* www.example.test." "$TMP/dot-stall.log"
+out=$(qc stall +tcp www.example.test AAAA)
+expect_eq "stall: TCP client: status" SERVFAIL "$(status_of "$out")"
+# A server that never answers is failing: once a query timed out on it,
+# later queries must reach the next upstream rather than time out forever.
+add_ctstub stall-failover "$(dot stall)" "$GOOD_DOT" "$NOCACHE" "timeout 1000"
+out=$(qc stall-failover www.example.test A)
+st=
+for i in 1 2 3; do
+	st=$(status_of "$(qc stall-failover "a$i.example.test" A)")
+	[ "$st" = NOERROR ] && break
+done
+expect_eq "stall, then good: after a timeout the second upstream answers" \
+    NOERROR "$st"
+
+# --- the server closes the connection after each answer ---------------------
+new_dot close good close-after 1
+add_ctstub -v close "$(dot close)" "$NOCACHE"
+same_as_direct "close-after 1: first query" 127.0.0.1 "${CT_PORTS[close]}" \
+    www.example.test A
+check "close-after 1: the server closed the connection" \
+    "see $TMP/dot-close.log" wait_log "$TMP/dot-close.log" "closing after 1"
+check "close-after 1: ctstub saw it" "see $TMP/close.log" wait_log \
+    "$TMP/close.log" "upstream $(lab close) closed the connection"
+same_as_direct "close-after 1: next query answered" 127.0.0.1 \
+    "${CT_PORTS[close]}" www.example.test AAAA
+check "close-after 1: on a new connection" "see $TMP/dot-close.log" \
+    grep -q "conn 2: open" "$TMP/dot-close.log"
+expect_eq "close-after 1: ctstub connected twice" 2 \
+    "$(grep -c "upstream $(lab close): connected" "$TMP/close.log")"
+expect_eq "close-after 1: no back-off for a closed idle connection" 0 \
+    "$(grep -c "upstream $(lab close) failed" "$TMP/close.log")"
+
+# --- a certificate replaced by a bad one between connections -----------------
+# Same port, new server process with another leaf: the next connection is
+# checked afresh (no resumption of the good session), new names get
+# SERVFAIL with the reason, cached answers stay.
+new_dot swap good ok
+add_ctstub -v swap "$(dot swap)"
+same_as_direct "swap: good leaf answers" 127.0.0.1 "${CT_PORTS[swap]}" \
+    www.example.test A
+# restart_dot NAME LEAF: the dotserver NAME again, same port, another leaf
+restart_dot() {
+	stop_proc "${DOTSRV_PIDS[$1]}"
+	mv "$TMP/dot-$1.log" "$TMP/dot-$1.before-$2.log"
+	start_dotserver "$1" "${DS_PORTS[$1]}" "$2" ok
+}
+restart_dot swap wrong-ip
+check "swap: ctstub saw the connection close" "see $TMP/swap.log" \
+    wait_log "$TMP/swap.log" "upstream $(lab swap) closed the connection"
+out=$(qc swap a1.example.test A)
+expect_eq "swap: wrong-ip: new name: status" SERVFAIL "$(status_of "$out")"
+expect_eq "swap: wrong-ip: EDE" \
+    "upstream $(lab swap) rejected: certificate does not match IP 127.0.0.1" \
+    "$(ede_of "$out")"
+check "swap: wrong-ip: log" "see $TMP/swap.log" grep -q \
+    "upstream $(lab swap) rejected: certificate does not match IP" \
+    "$TMP/swap.log"
+out=$(qc swap www.example.test A)
+same_as_direct "swap: cached name still answered" 127.0.0.1 \
+    "${CT_PORTS[swap]}" www.example.test A
+restart_dot swap onesct
+# the upstream is in back-off (1 s) after the refusal: ask until the new
+# reason shows, at most 5 s; no new name may be answered meanwhile
+ede= bad=0
+for i in $(seq 20); do
+	out=$(qc swap "a$((i + 1)).example.test" A)
+	[ "$(status_of "$out")" = SERVFAIL ] || bad=$((bad + 1))
+	ede=$(ede_of "$out")
+	case $ede in *CT:*) break ;; esac
+	sleep 0.25
+done
+check "swap: onesct: refused with the CT reason" "last EDE: [$ede]" \
+    starts_with "$ede" "upstream $(lab swap) rejected: CT: 1 valid SCT from 1"
+expect_eq "swap: no uncached name answered while refused" 0 "$bad"
+same_as_direct "swap: cached name still answered after" 127.0.0.1 \
+    "${CT_PORTS[swap]}" www.example.test A
+check "swap: the server saw no query after the swap" \
+    "see $TMP/dot-swap.log" test "$(grep -c "query id" "$TMP/dot-swap.log")" \
+    -eq 0
+restart_dot swap good
+for i in $(seq 20); do
+	out=$(qc swap a30.example.test A)
+	[ "$(status_of "$out")" = NOERROR ] && break
+	sleep 0.25
+done
+same_as_direct "swap: good leaf again: answers" 127.0.0.1 \
+    "${CT_PORTS[swap]}" a30.example.test A
+
+# --- every upstream down, then back -----------------------------------------
+new_dot down1 good ok
+new_dot down2 good ok
+add_ctstub -v down "$(dot down1)" "$(dot down2)" "$NOCACHE"
+same_as_direct "down: answers while up" 127.0.0.1 "${CT_PORTS[down]}" \
+    www.example.test A
+stop_proc "${DOTSRV_PIDS[down1]}"
+stop_proc "${DOTSRV_PIDS[down2]}"
+sleep 0.2
+out=$(qc down a1.example.test A)
+expect_eq "down: status" SERVFAIL "$(status_of "$out")"
+check "down: EDE names the upstream" "EDE: [$(ede_of "$out")]" \
+    starts_with "$(ede_of "$out")" "upstream $(lab down2) failed: "
+expect_eq "down: EDE says the connection was refused" \
+    "upstream $(lab down2) failed: Connection refused" "$(ede_of "$out")"
+out=$(qc down a2.example.test A)
+expect_eq "down: during back-off: status" SERVFAIL "$(status_of "$out")"
+mv "$TMP/dot-down1.log" "$TMP/dot-down1.first.log"
+mv "$TMP/dot-down2.log" "$TMP/dot-down2.first.log"
+start_dotserver down1 "${DS_PORTS[down1]}" good ok
+start_dotserver down2 "${DS_PORTS[down2]}" good ok
+t0=$(now_ms)
+st=
+for _ in $(seq 40); do
+	st=$(status_of "$(qc down a3.example.test A)")
+	[ "$st" = NOERROR ] && break
+	sleep 0.2
+done
+ms=$(elapsed_ms "$t0")
+expect_eq "down: back without restarting ctstub" NOERROR "$st"
+check "down: within 3 s (back-off 1 s)" "$ms ms" test "$ms" -lt 3000
+check "down: log says up again" "see $TMP/down.log" \
+    grep -q "upstream $(lab down1) is up again" "$TMP/down.log"
+same_as_direct "down: answers after" 127.0.0.1 "${CT_PORTS[down]}" \
+    www.example.test AAAA
+
+# --- a TCP reset in the middle of an answer frame ----------------------------
+# After 3 good answers per connection the server sends half a frame and an
+# RST: queries in flight are resent once or get SERVFAIL, none hangs.
+new_dot reset good reset-mid-frame --after 3
+add_ctstub -v reset "$(dot reset)" "$NOCACHE"
+for i in $(seq 50); do echo "a$i.example.test A"; done >"$TMP/reset.queries"
+dnsperf_run "$TMP/dnsperf-reset.log" -s 127.0.0.1 -p "${CT_PORTS[reset]}" \
+    -d "$TMP/reset.queries" -n 1 -q 10 -t 5
+expect_eq "reset: dnsperf: queries lost" 0 "$DP_LOST"
+expect_eq "reset: every query answered or SERVFAIL" 50 \
+    $((DP_NOERROR + DP_SERVFAIL))
+n=$(grep -c "then RST" "$TMP/dot-reset.log")
+check "reset: the server reset connections" "$n resets" test "$n" -ge 5
+n=$(grep -c "failed: upstream $(lab reset) closed the connection" \
+    "$TMP/reset.log")
+check "reset: ctstub saw the resets with queries in flight" "$n" \
+    test "$n" -ge 1
+check "reset: some queries answered on a new connection" "$DP_NOERROR" \
+    test "$DP_NOERROR" -ge 20
+is_alive reset reset
+same_as_direct "reset: answers after" 127.0.0.1 "${CT_PORTS[reset]}" \
+    www.example.test A
+
+# --- hostile answers --------------------------------------------------------
+# Each mode alone (cache off, timeout 1 s) and before a good upstream. The
+# question is a7.example.test A (198.51.100.7): wrong-question answers are
+# for www or mail, so a wrong answer would show another owner name.
+HOSTILE="garbage wrong-id wrong-question unasked short-frame"
+for m in $HOSTILE; do
+	new_dot "$m" good "$m"
+	add_ctstub "$m" "$(dot "$m")" "$NOCACHE" "timeout 1000"
+	add_ctstub "$m-failover" "$(dot "$m")" "$GOOD_DOT" "$NOCACHE" \
+	    "timeout 1000"
+done
+want=$(answer_of "$(q 127.0.0.1 "$PORT_PLAIN" a7.example.test A)")
+# hostile MODE STATUS EDE-PREFIX LOG-TEXT: ctstub MODE answers STATUS with
+# an EDE text starting with EDE-PREFIX, logs LOG-TEXT, never a wrong answer
+hostile() {
+	local m=$1 out
+	out=$(qc "$m" a7.example.test A)
+	expect_eq "$m: status" "$2" "$(status_of "$out")"
+	check "$m: no wrong answer" "$(answer_of "$out")" \
+	    owners_are a7.example.test. "$out"
+	[ "$2" = NOERROR ] &&
+	    expect_eq "$m: the right answer" "$want" "$(answer_of "$out")"
+	[ -n "$3" ] && check "$m: EDE" "EDE: [$(ede_of "$out")]" \
+	    starts_with "$(ede_of "$out")" "$3"
+	check "$m: log has '$4'" "see $TMP/$m.log" wait_log "$TMP/$m.log" "$4"
+}
+BAD="upstream $(lab garbage) sent a bad answer: "
+hostile garbage SERVFAIL "$BAD" "$BAD"
+hostile wrong-id SERVFAIL \
+    "no answer from upstream $(lab wrong-id) within 1000 ms" \
+    "upstream $(lab wrong-id) sent an answer for id "
+check "wrong-id: log says dropped" "see $TMP/wrong-id.log" \
+    grep -q "which was never asked: dropped" "$TMP/wrong-id.log"
+BAD="upstream $(lab wrong-question) sent a bad answer: response question \
+does not match the query"
+hostile wrong-question SERVFAIL "$BAD" "$BAD"
+hostile unasked NOERROR "" "upstream $(lab unasked) sent an answer for id "
+hostile short-frame SERVFAIL \
+    "upstream $(lab short-frame) failed: sent a malformed DNS frame" \
+    "upstream $(lab short-frame) failed: sent a malformed DNS frame"
+for m in $HOSTILE; do
+	is_alive "$m" "$m"
+	is_alive "$m-failover" "$m-failover"
+	# an answer under a wrong id cannot be told from a lost one: no
+	# failover before the timeout (see "stall, then good" above)
+	[ "$m" = wrong-id ] && continue
+	same_as_direct "$m, then good: answered" 127.0.0.1 \
+	    "${CT_PORTS[$m-failover]}" a7.example.test A
+	same_as_direct "$m, then good: answers after" 127.0.0.1 \
+	    "${CT_PORTS[$m-failover]}" www.example.test A
+done
+out=$(qc wrong-id-failover a7.example.test A)
+check "wrong-id, then good: no wrong answer" "$(answer_of "$out")" \
+    owners_are a7.example.test. "$out"
+
+done_testing
