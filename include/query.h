@@ -39,7 +39,7 @@ struct query {
 	struct query_list followers;	/* (leader) identical queries */
 	TAILQ_ENTRY(query) follower_link;
 	struct query *table_next;	/* (leader) in the in-flight table */
-	uint8_t *msg;			/* the client's query, owned */
+	uint8_t *msg;			/* the client's query (in this block) */
 	size_t len;
 	struct dnsmsg_query info;
 	struct query_origin origin;
@@ -55,6 +55,7 @@ struct query {
 	uint16_t wire_id;		/* DoT: our id on that connection */
 	void *stream;			/* DoH: its HTTP/2 stream */
 	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
+	uint8_t bytes[];		/* msg points here */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct timeval;
 struct conf;
 struct upstream_set;
 struct listen_set;
@@ -24,6 +25,7 @@ struct server {
 	struct upstream_set *upstreams;
 	struct listen_set *listeners;
 	struct cache *cache;
+	const struct timeval *query_timeout;	/* libevent common timeout */
 	struct query *inflight_table[SERVER_INFLIGHT_BUCKETS];
 	uint64_t next_serial;	/* query ids for log lines */
 	unsigned inflight;	/* queries waiting on an upstream */

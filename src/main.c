@@ -171,6 +171,14 @@ run(struct server *srv)
 	event_free(stale);
 }
 
+static const struct timeval *
+common_timeout(struct event_base *base, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return event_base_init_common_timeout(base, &tv);
+}
+
 /* Fails what is in flight, then closes listeners: nothing leaks. */
 static void
 shutdown_server(struct server *srv)
@@ -236,7 +244,9 @@ main(int argc, char **argv)
 	if (!o.foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	srv.base = event_base_new();
-	if (srv.base == NULL || listen_start(srv.listeners, &srv) == -1)
+	if (srv.base == NULL || listen_start(srv.listeners, &srv) == -1 ||
+	    (srv.query_timeout = common_timeout(srv.base,
+	    conf.timeout_ms)) == NULL)
 		fatal("cannot start the event loop");
 	log_info("ctstub started with %zu upstream(s)", conf.nupstreams);
 	run(&srv);

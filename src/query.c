@@ -95,7 +95,6 @@ query_free(struct query *q)
 	q->srv->inflight--;
 	if (q->timer != NULL)
 		event_free(q->timer);
-	free(q->msg);
 	free(q);
 }
 
@@ -176,16 +175,16 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin, const struct dnsmsg_query *info,
     const struct cache_key *key, struct query *leader)
 {
-	const struct conf *conf = srv->conf;
-	struct timeval tv = { conf->timeout_ms / 1000,
-	    (conf->timeout_ms % 1000) * 1000 };
-	struct query *q = calloc(1, sizeof(*q));
+	struct query *q = calloc(1, sizeof(*q) + len);
 
-	if (q == NULL || (q->msg = malloc(len)) == NULL)
-		goto fail;
+	if (q == NULL)
+		return NULL;
 	if (leader == NULL &&
-	    (q->timer = evtimer_new(srv->base, query_timeout_cb, q)) == NULL)
-		goto fail;
+	    (q->timer = evtimer_new(srv->base, query_timeout_cb, q)) == NULL) {
+		free(q);
+		return NULL;
+	}
+	q->msg = q->bytes;
 	memcpy(q->msg, msg, len);
 	q->len = len;
 	q->srv = srv;
@@ -202,16 +201,12 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 
 		q->table_next = *slot;
 		*slot = q;
-		evtimer_add(q->timer, &tv);
+		/* one common timeout: libevent keeps these in a plain queue */
+		evtimer_add(q->timer, srv->query_timeout);
 	}
 	srv->inflight++;
 	listen_track(q);
 	return q;
-fail:
-	if (q != NULL)
-		free(q->msg);
-	free(q);
-	return NULL;
 }
 
 static void
