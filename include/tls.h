@@ -12,12 +12,15 @@
 #include <openssl/ssl.h>
 
 /*
- * Returns a new SSL_CTX or NULL with err filled. ca_file NULL: system
- * bundle. ct_store: the CT logs OpenSSL checks SCT signatures with; the
- * context takes it over (also on failure); NULL: no CT.
+ * Returns a new SSL_CTX or NULL with err filled. Trust: the CA store of
+ * share_trust when given (loaded once for several contexts), else ca_file,
+ * else the system bundle. ct_store: the CT logs OpenSSL checks SCT
+ * signatures with; the context takes it over (also on failure); NULL: no
+ * CT.
  */
-SSL_CTX *tls_ctx_new(const char *ca_file, CTLOG_STORE *ct_store,
-    const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen);
+SSL_CTX *tls_ctx_new(const char *ca_file, SSL_CTX *share_trust,
+    CTLOG_STORE *ct_store, const unsigned char *alpn, size_t alpn_len,
+    char *err, size_t errlen);
 
 /*
  * Per-connection session hand-off: OpenSSL reports new sessions through

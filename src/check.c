@@ -469,7 +469,7 @@ probe_main(int argc, char **argv)
 		;
 	else if (u.host != NULL)
 		fprintf(stderr, "ctstub: probe needs an IP address in the URL\n");
-	else if ((ctx = tls_ctx_new(o.ca_file, loglist_new_store(list),
+	else if ((ctx = tls_ctx_new(o.ca_file, NULL, loglist_new_store(list),
 	    u.transport == CONF_DOH ? h2 : NULL, u.transport == CONF_DOH ?
 	    sizeof(h2) : 0, err, sizeof(err))) == NULL)
 		fprintf(stderr, "ctstub: %s\n", err);

@@ -1,6 +1,7 @@
 /* UDP and TCP listeners for plain DNS from local clients. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -335,12 +336,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct timeval idle = { conf->tcp_idle_ms / 1000,
 	    (conf->tcp_idle_ms % 1000) * 1000 };
 	struct tcp_client *c;
+	int one = 1;
 
 	if (set->nclients >= conf->max_tcp_clients ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(set->srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {

@@ -74,7 +74,7 @@ load_trust(SSL_CTX *ctx, const char *ca_file, char *err, size_t errlen)
 }
 
 SSL_CTX *
-tls_ctx_new(const char *ca_file, CTLOG_STORE *ct_store,
+tls_ctx_new(const char *ca_file, SSL_CTX *share_trust, CTLOG_STORE *ct_store,
     const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
@@ -102,7 +102,9 @@ tls_ctx_new(const char *ca_file, CTLOG_STORE *ct_store,
 		snprintf(err, errlen, "cannot set ALPN");
 		goto fail;
 	}
-	if (load_trust(ctx, ca_file, err, errlen) == -1)
+	if (share_trust != NULL)
+		SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(share_trust));
+	else if (load_trust(ctx, ca_file, err, errlen) == -1)
 		goto fail;
 	return ctx;
 fail:

@@ -1,5 +1,7 @@
 /* Connect, handshake and verify one upstream TLS connection. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,12 +102,14 @@ handshake_failed(struct tlsconn *tc, short events)
 	unsigned long e = bufferevent_get_openssl_error(tc->bev);
 	int err = EVUTIL_SOCKET_ERROR();
 
+	/* a socket error (refused, reset) says more than OpenSSL's wrapper */
 	if (events & BEV_EVENT_TIMEOUT)
 		snprintf(fallback, sizeof(fallback), "TLS handshake timed out");
+	else if (err != 0 && (e == 0 || ERR_GET_LIB(e) == ERR_LIB_SYS ||
+	    ERR_GET_LIB(e) == 0))
+		snprintf(fallback, sizeof(fallback), "%s", strerror(err));
 	else if (e != 0)
 		ERR_error_string_n(e, fallback, sizeof(fallback));
-	else if ((events & BEV_EVENT_ERROR) && err != 0)
-		snprintf(fallback, sizeof(fallback), "%s", strerror(err));
 	else
 		snprintf(fallback, sizeof(fallback), "connection closed during "
 		    "the TLS handshake");
@@ -166,6 +170,15 @@ open_bev(struct tlsconn *tc)
 	return bev;
 }
 
+/* Queries are small and latency matters: no Nagle delay. */
+static void
+set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 struct tlsconn *
 tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
     const struct tlsconn_handler *handler, void *arg)
@@ -194,6 +207,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 		tlsconn_free(tc);
 		return NULL;
 	}
+	set_nodelay(bufferevent_getfd(tc->bev));
 	return tc;
 fail:
 	if (tc != NULL)

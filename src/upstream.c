@@ -36,7 +36,8 @@ now_ms(void)
 /* A client TLS context with its own copy of the CT log store. */
 static SSL_CTX *
 upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
-    const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen)
+    SSL_CTX *share_trust, const unsigned char *alpn, size_t alpn_len,
+    char *err, size_t errlen)
 {
 	CTLOG_STORE *store = NULL;
 
@@ -45,7 +46,8 @@ upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
 		snprintf(err, errlen, "cannot build the CT log store");
 		return NULL;
 	}
-	return tls_ctx_new(conf->ca_file, store, alpn, alpn_len, err, errlen);
+	return tls_ctx_new(conf->ca_file, share_trust, store, alpn, alpn_len,
+	    err, errlen);
 }
 
 struct upstream_set *
@@ -61,10 +63,14 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	set->tls_dot = upstream_tls_ctx(conf, policy, NULL, 0, err, errlen);
-	set->tls_doh = upstream_tls_ctx(conf, policy, h2, sizeof(h2), err,
+	/* one copy of the CA certificates (the system bundle is large) */
+	set->tls_dot = upstream_tls_ctx(conf, policy, NULL, NULL, 0, err,
 	    errlen);
-	if (set->tls_dot == NULL || set->tls_doh == NULL)
+	if (set->tls_dot == NULL)
+		goto fail;
+	set->tls_doh = upstream_tls_ctx(conf, policy, set->tls_dot, h2,
+	    sizeof(h2), err, errlen);
+	if (set->tls_doh == NULL)
 		goto fail;
 	set->srv = srv;
 	set->policy = policy;
@@ -83,6 +89,7 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 fail:
 	if (set != NULL) {
 		SSL_CTX_free(set->tls_dot);
+		SSL_CTX_free(set->tls_doh);
 		free(set->list);
 	}
 	free(set);
