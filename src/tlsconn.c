@@ -141,11 +141,29 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 	tc->handler->lost(tc->arg, reason, 1);
 }
 
+/*
+ * Acknowledge at once: a server that sends small answers with Nagle on
+ * (BIND's DoT does) would otherwise hold each one until our delayed ACK.
+ * Linux clears this flag by itself, so it is set again after every read.
+ */
+static void
+quick_ack(evutil_socket_t fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
 	struct tlsconn *tc = arg;
 
+	quick_ack(bufferevent_getfd(bev));
 	if (tc->ready)
 		tc->handler->readable(tc->arg, bufferevent_get_input(bev));
 }
@@ -208,6 +226,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 		return NULL;
 	}
 	set_nodelay(bufferevent_getfd(tc->bev));
+	quick_ack(bufferevent_getfd(tc->bev));
 	return tc;
 fail:
 	if (tc != NULL)
