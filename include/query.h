@@ -50,6 +50,7 @@ struct query {
 	uint64_t sent_us;		/* when it went to its upstream */
 	int retried;			/* resent once after an idle close */
 	int resends;			/* resent because never processed */
+	int timed_out;			/* its first upstream did not answer */
 	struct upstream *up;		/* the upstream it waits on */
 	void *conn;			/* the transport connection it waits on */
 	uint16_t wire_id;		/* DoT: our id on that connection */

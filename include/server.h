@@ -25,7 +25,7 @@ struct server {
 	struct upstream_set *upstreams;
 	struct listen_set *listeners;
 	struct cache *cache;
-	const struct timeval *query_timeout;	/* libevent common timeout */
+	const struct timeval *attempt_timeout;	/* half the query timeout */
 	struct query *inflight_table[SERVER_INFLIGHT_BUCKETS];
 	uint64_t next_serial;	/* query ids for log lines */
 	unsigned inflight;	/* queries waiting on an upstream */

@@ -57,7 +57,17 @@ void upstream_set_free(struct upstream_set *set);
  * (previous: why the last attempt failed).
  */
 void upstream_dispatch(struct query *q, const char *previous);
-/* q was answered by q->up: its answer time feeds the "fastest" choice. */
+/* Has q upstreams left that it has not tried? */
+int upstream_can_fail_over(const struct query *q);
+/*
+ * A query waited too long on up: up is failed (back-off) and its
+ * connection closed, so its queries move on to other upstreams.
+ */
+void upstream_stalled(struct upstream *up, const char *reason);
+/*
+ * q was answered by q->up: the upstream works (back-off reset), and the
+ * answer time feeds the "fastest" choice.
+ */
 void upstream_answered(const struct query *q);
 /* Takes q away from whatever connection holds it. */
 void upstream_cancel(struct query *q);
@@ -65,7 +75,6 @@ void upstream_cancel(struct query *q);
 const char *upstream_label(const struct upstream *up);
 
 /* Transport reports. */
-void upstream_connected(struct upstream *up);
 /* refused: the trust policy said no (not a network failure). */
 void upstream_failed(struct upstream *up, const char *reason, int refused);
 

@@ -194,16 +194,19 @@ dnsmsg_upstream_query(const uint8_t *msg, const struct dnsmsg_query *q,
 	return base + pad;
 }
 
+/* The name in any ASCII case, then type and class exactly. */
 static int
 same_question(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	size_t i;
 
-	/* ASCII case only: label length bytes are below 'A' */
-	for (i = 0; i < n; i++)
+	if (n < 4)
+		return 0;
+	/* label length bytes are below 'A', so tolower leaves them alone */
+	for (i = 0; i < n - 4; i++)
 		if (tolower(a[i]) != tolower(b[i]))
 			return 0;
-	return 1;
+	return memcmp(a + n - 4, b + n - 4, 4) == 0;
 }
 
 int

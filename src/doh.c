@@ -314,7 +314,6 @@ ready_cb(void *arg)
 	struct query *q;
 
 	conn->ready = 1;
-	upstream_connected(conn->up);
 	nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, settings,
 	    sizeof(settings) / sizeof(settings[0]));
 	while ((q = TAILQ_FIRST(&conn->waiting)) != NULL) {

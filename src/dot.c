@@ -71,25 +71,23 @@ release_id(struct dot_conn *conn, uint16_t id)
 	conn->free_ids[conn->nfree++] = id;
 }
 
-static void
+/* Writes q with a fresh id; -1 when every id of the connection is taken. */
+static int
 write_query(struct dot_conn *conn, struct query *q)
 {
 	uint8_t frame[2 + 1024];
 	uint16_t id;
 	size_t n;
 
-	if (take_id(conn, &id) == -1) {
-		q->conn = NULL;
-		query_upstream_failed(q, "too many queries on one connection",
-		    QUERY_NO_RETRY);
-		return;
-	}
+	if (take_id(conn, &id) == -1)
+		return -1;
 	n = dnsmsg_upstream_query(q->msg, &q->info, id, frame + 2,
 	    sizeof(frame) - 2);
 	dnsmsg_put16(frame, (uint16_t)n);
 	conn->slots[id] = q;
 	q->wire_id = id;
 	tlsconn_write(conn->tls, frame, n + 2);
+	return 0;
 }
 
 static void
@@ -147,10 +145,13 @@ ready_cb(void *arg)
 	struct query *q;
 
 	conn->ready = 1;
-	upstream_connected(conn->up);
 	while ((q = TAILQ_FIRST(&conn->waiting)) != NULL) {
 		TAILQ_REMOVE(&conn->waiting, q, conn_link);
-		write_query(conn, q);
+		if (write_query(conn, q) == -1) {
+			q->conn = NULL;
+			query_upstream_failed(q, "too many queries on one "
+			    "connection", QUERY_NO_RETRY);
+		}
 	}
 }
 
@@ -214,10 +215,21 @@ dot_send(void *arg, struct query *q)
 	struct dot_conn *conn = arg;
 
 	q->conn = conn;
-	if (conn->ready)
-		write_query(conn, q);
-	else
+	if (!conn->ready) {
 		TAILQ_INSERT_TAIL(&conn->waiting, q, conn_link);
+		return;
+	}
+	if (write_query(conn, q) == 0)
+		return;
+	/*
+	 * Every id is held by a query sent and never answered: start afresh
+	 * on a new connection (closing frees the ids) and send q there.
+	 */
+	q->conn = NULL;
+	dot_close(conn, "too many unanswered queries on one connection",
+	    QUERY_RETRY_ONCE);
+	query_upstream_failed(q, "too many unanswered queries on one "
+	    "connection", QUERY_RETRY_ONCE);
 }
 
 static void

@@ -245,8 +245,8 @@ main(int argc, char **argv)
 		fatal("daemon: %s", strerror(errno));
 	srv.base = event_base_new();
 	if (srv.base == NULL || listen_start(srv.listeners, &srv) == -1 ||
-	    (srv.query_timeout = common_timeout(srv.base,
-	    conf.timeout_ms)) == NULL)
+	    (srv.attempt_timeout = common_timeout(srv.base,
+	    conf.timeout_ms / 2)) == NULL)
 		fatal("cannot start the event loop");
 	log_info("ctstub started with %zu upstream(s)", conf.nupstreams);
 	run(&srv);

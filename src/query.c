@@ -157,16 +157,35 @@ query_fail(struct query *q, const char *reason)
 	query_free(q);
 }
 
+/*
+ * The query's timer fires when its upstream has had half the timeout
+ * without answering. If another upstream is left to try, this one is
+ * failed (back-off, connection closed, its queries moved on) and the query
+ * gets the other half elsewhere. The second firing ends it with SERVFAIL
+ * and fails the upstream that kept it waiting.
+ */
 static void
 query_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct query *q = arg;
+	struct upstream *up = q->up;
+	unsigned ms = q->srv->conf->timeout_ms;
+	struct timeval rest = { (ms - ms / 2) / 1000,
+	    ((ms - ms / 2) % 1000) * 1000 };
 	char reason[128];
 
 	snprintf(reason, sizeof(reason), "no answer from upstream %s within "
-	    "%u ms", q->up ? upstream_label(q->up) : "(none)",
-	    q->srv->conf->timeout_ms);
+	    "%u ms", upstream_label(up), q->timed_out ? ms : ms / 2);
+	if (!q->timed_out && up != NULL) {
+		q->timed_out = 1;
+		evtimer_add(q->timer, &rest);	/* before q may move or end */
+		if (upstream_can_fail_over(q))
+			upstream_stalled(up, reason);
+		return;
+	}
 	query_fail(q, reason);
+	if (up != NULL)
+		upstream_stalled(up, reason);
 }
 
 /* A leader gets a timer; a follower is answered with its leader. */
@@ -202,7 +221,7 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 		q->table_next = *slot;
 		*slot = q;
 		/* one common timeout: libevent keeps these in a plain queue */
-		evtimer_add(q->timer, srv->query_timeout);
+		evtimer_add(q->timer, srv->attempt_timeout);
 	}
 	srv->inflight++;
 	listen_track(q);

@@ -126,11 +126,13 @@ upstream_label(const struct upstream *up)
 	return up ? up->label : "(none)";
 }
 
-void
-upstream_connected(struct upstream *up)
+/* Only an answer proves an upstream works: a handshake alone does not. */
+static void
+upstream_works(struct upstream *up)
 {
-	if (up->backoff_ms != 0)
-		log_info("upstream %s is up again", up->label);
+	if (up->backoff_ms == 0)
+		return;
+	log_info("upstream %s is up again", up->label);
 	up->backoff_ms = 0;
 	up->retry_at_ms = 0;
 	up->refused = 0;
@@ -191,12 +193,27 @@ upstream_usable(struct upstream *up, uint64_t now)
 	return up->conn != NULL;
 }
 
+int
+upstream_can_fail_over(const struct query *q)
+{
+	return q->attempts < q->srv->upstreams->count;
+}
+
+void
+upstream_stalled(struct upstream *up, const char *reason)
+{
+	upstream_failed(up, reason, 0);
+	if (up->conn != NULL)
+		up->transport->close(up->conn, up->last_error, QUERY_NO_RETRY);
+}
+
 void
 upstream_answered(const struct query *q)
 {
 	struct upstream *up = q->up;
 	uint64_t rtt = now_us() - q->sent_us;
 
+	upstream_works(up);
 	if (rtt > UINT32_MAX)
 		rtt = UINT32_MAX;
 	up->srtt_us = up->srtt_us == 0 ? (uint32_t)rtt :

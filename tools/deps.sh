@@ -7,7 +7,7 @@ set -eu
 BUILD_PKGS="gcc make pkg-config libssl-dev libnghttp2-dev libc-ares-dev
   libevent-dev libjansson-dev ca-certificates"
 CHECK_PKGS="bind9 bind9-dnsutils knot-dnsutils dnsperf haproxy openssl
-  iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev"
+  iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev tshark"
 
 usage() { echo "usage: $0 build|check" >&2; exit 2; }
 

@@ -13,6 +13,7 @@ connection are normal and MODE applies from the next one.
 
   ok                 answer normally
   stall              accept and handshake, read queries, never answer
+  drop N             never answer the first N queries, answer the others
   garbage            the query's id followed by random bytes, in a valid frame
   wrong-id           the real answer with another id (never asked)
   wrong-question     a real answer, with the query's id, for another name
@@ -60,7 +61,7 @@ def parse_args():
     a = p.parse_args()
     modes = {"ok": 0, "stall": 0, "garbage": 0, "wrong-id": 0,
              "wrong-question": 0, "unasked": 0, "short-frame": 0,
-             "reset-mid-frame": 0, "close-after": 1, "slow": 1}
+             "reset-mid-frame": 0, "close-after": 1, "slow": 1, "drop": 1}
     name = a.mode[0]
     if name not in modes:
         p.error("unknown mode " + name)
@@ -125,6 +126,7 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.answered = 0	# answers sent (normal or faulty)
+        self.dropped = 0	# drop mode: queries never answered
         self.closed = False
 
     def log(self, msg):
@@ -139,8 +141,9 @@ class Connection:
                 hdr = await self.reader.readexactly(2)
                 query = await self.reader.readexactly(
                     struct.unpack("!H", hdr)[0])
-            except asyncio.IncompleteReadError:
-                self.log("closed by the client")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                if not self.closed:
+                    self.log("closed by the client")
                 break
             task = asyncio.ensure_future(self.handle(query))
             tasks.add(task)
@@ -151,6 +154,11 @@ class Connection:
     async def handle(self, query):
         mode = self.args.mode
         qid = struct.unpack("!H", query[:2])[0]
+        if mode == "drop" and self.dropped < self.args.arg:
+            self.dropped += 1
+            if self.dropped % 10000 == 0 or self.dropped == self.args.arg:
+                self.log("dropped %d queries" % self.dropped)
+            return
         self.log("query id %d %s" % (qid, qname_text(query)))
         if mode == "stall":
             return
@@ -172,7 +180,7 @@ class Connection:
         if self.closed or self.writer.is_closing():
             return
         self.answered += 1
-        if not faulty or mode in ("ok", "slow", "close-after"):
+        if not faulty or mode in ("ok", "slow", "close-after", "drop"):
             self.writer.write(frame(answer))
             self.log("id %d: answered" % qid)
         elif mode == "garbage":
