@@ -612,11 +612,11 @@ Reading it:
   The BIND-alone DoT row uses one dnsperf connection, so it shows the
   delay or not (p50 ${dot:-?} ms in this run) depending on whether the
   connection settles into that lock-step.
-- Stubs with one upstream connection (ctstub, stubby, unbound, kresd)
-  inherit the delay. dnsdist spreads queries over its TCP workers'
-  connections, and BIND's DoH (HTTP/2) path does not show it (ctstub
-  with a DoH upstream). Against a server with Nagle on, a stub could
-  avoid it with \`TCP_QUICKACK\`.
+- Stubs with one upstream connection (stubby, unbound, kresd) inherit the
+  delay. ctstub does not: it re-arms \`TCP_QUICKACK\` on its upstream
+  sockets after every read (and sets \`TCP_NODELAY\`). dnsdist spreads
+  queries over its TCP workers' connections, and BIND's DoH (HTTP/2) path
+  does not show it.
 - dnsperf's own DoH client is slow: BIND-alone DoH p50 ${doh:-?} ms. That
   row is no reference for latency.
 EOF
