@@ -37,7 +37,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run check tests deps-build deps-check install uninstall clean \
-        fuzz fuzz-bins bench
+        fuzz fuzz-bins bench soak
 
 all: $(BUILD)/ctstub
 
@@ -90,6 +90,12 @@ fuzz: deps-check
 bench: deps-build
 	$(MAKE) tests
 	BUILD=$(BUILD) bench/run.sh
+
+# Ten minutes of load with upstream restarts (not in check): SOAK_SECONDS.
+soak: deps-check
+	$(MAKE) tests
+	BUILD=$(BUILD) bench/soak.sh | tee /dev/stderr | \
+	  awk '/^ok - /{p++} /^not ok - /{f++} END{printf "%d passed, %d failed\n", p, f; exit f > 0}'
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/ctstub
