@@ -34,6 +34,8 @@ import socket
 import ssl
 import struct
 import sys
+
+from upstream_dns import ask_named
 import time
 
 OTHER_NAMES = (b"\x03www\x07example\x04test\x00",
@@ -90,26 +92,6 @@ def qname_text(msg):
                                                              "replace"))
         off += msg[off] + 1
     return ".".join(labels) + "."
-
-
-async def ask_named(upstream, query):
-    """One DNS query over UDP, over TCP if truncated; the answer's bytes."""
-    loop = asyncio.get_running_loop()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setblocking(False)
-        sock.connect(upstream)
-        await loop.sock_sendall(sock, query)
-        answer = await asyncio.wait_for(loop.sock_recv(sock, 65535), 2)
-    if len(answer) < 3 or not answer[2] & 0x02:		# TC
-        return answer
-    reader, writer = await asyncio.open_connection(*upstream)
-    try:
-        writer.write(struct.pack("!H", len(query)) + query)
-        await writer.drain()
-        n = struct.unpack("!H", await reader.readexactly(2))[0]
-        return await reader.readexactly(n)
-    finally:
-        writer.close()
 
 
 def frame(msg):
