@@ -44,8 +44,9 @@ conf_defaults(struct conf *c)
 	c->ct_lifetime_rule = 1;
 	c->ct_list_max_age_days = 70;
 	c->ct_mode = CONF_CT_ENFORCE;
-	c->cache_size = 10000;
-	c->cache_max_bytes = 4 << 20;
+	/* a home router's share: OpenWrt's dnsmasq keeps 1,000 by default */
+	c->cache_size = 2000;
+	c->cache_max_bytes = 1 << 20;
 	c->cache_min_ttl = 0;
 	c->cache_max_ttl = 86400;
 	c->tcp_idle_ms = 10000;

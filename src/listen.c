@@ -20,7 +20,7 @@
 
 #define UDP_BATCH		32	/* datagrams per recvmmsg/sendmmsg */
 #define UDP_BATCHES_PER_EVENT	4	/* then let other events run */
-#define UDP_SLOT		4096	/* largest query read, answer batched */
+#define UDP_SLOT		1500	/* largest query read, answer batched */
 #define UDP_BUFFER_BYTES	(4 << 20)	/* absorbs bursts of ~1,000+ queries */
 #define ACCEPT_PAUSE_MS		1000
 
