@@ -1,7 +1,7 @@
 #!/bin/bash
 # Soak test (not part of make check; make soak): SOAK_SECONDS (600) of
-# dnsperf load through ctstub while its upstream, named over DoT, is
-# restarted every SOAK_RESTART (30) seconds. Passes when ctstub never
+# dnsperf load through ctstub (no cache unless SOAK_CACHE_SIZE) while its
+# upstream, named over DoT, is restarted every SOAK_RESTART (30) seconds. Passes when ctstub never
 # crashes, every query is answered (NOERROR, or SERVFAIL while the upstream
 # is down: dnsperf loses none), and its memory stays flat (VmRSS at the end
 # within SOAK_RSS_SLACK_KB of the first sample after a minute of load, or
@@ -17,8 +17,10 @@ mint_pki
 NAMED_EXTRA_CONF="zone \"bulk.test.\" { type primary;
     file \"$ROOT/tests/named/bulk.test.zone\"; };"
 start_named good
+# no cache: every query crosses to the upstream that keeps restarting
 start_ctstub soak "$CTSTUB_PORT0" \
-    "upstream dot://127.0.0.1:$(dot_port good)" "timeout 2000"
+    "upstream dot://127.0.0.1:$(dot_port good)" "timeout 2000" \
+    "cache-size ${SOAK_CACHE_SIZE:-0}"
 CPID=${CTSTUB_PIDS[soak]}
 
 # a mix of names: bulk.test answers (1,000), example.test ones, NXDOMAIN
