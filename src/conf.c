@@ -76,20 +76,29 @@ conf_parse_address(const char *ip, uint16_t port, struct conf_address *a)
 	return -1;
 }
 
-void
-conf_address_str(const struct conf_address *a, char *buf, size_t len)
+/* The bare IP of a; returns its port. */
+static uint16_t
+address_ip(const struct conf_address *a, char *ip, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
 
 	if (a->sa.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(sin6->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, (socklen_t)len);
+		return ntohs(sin6->sin6_port);
 	}
+	inet_ntop(AF_INET, &sin->sin_addr, ip, (socklen_t)len);
+	return ntohs(sin->sin_port);
+}
+
+void
+conf_address_str(const struct conf_address *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = address_ip(a, ip, sizeof(ip));
+
+	snprintf(buf, len, a->sa.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    ip, port);
 }
 
 static int
@@ -819,33 +828,67 @@ print_pins(FILE *out, const char *lead, const char *trail,
 	}
 }
 
+static const char *
+yes_no(int v)
+{
+	return v ? "yes" : "no";
+}
+
+/* "DIRECTIVE IP PORT", as the parser reads it. */
+static void
+print_address(FILE *out, const char *directive, const struct conf_address *a)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = address_ip(a, ip, sizeof(ip));
+
+	fprintf(out, "%s %s %u\n", directive, ip, port);
+}
+
 void
 conf_print(const struct conf *c, FILE *out)
 {
+	static const char *const strategies[] = { "ordered", "round-robin",
+	    "fastest" };
 	char addr[80];
 	size_t i;
 
-	for (i = 0; i < c->nlistens; i++) {
-		conf_address_str(&c->listens[i], addr, sizeof(addr));
-		fprintf(out, "listen %s\n", addr);
-	}
+	for (i = 0; i < c->nlistens; i++)
+		print_address(out, "listen", &c->listens[i]);
 	for (i = 0; i < c->nupstreams; i++) {
-		fprintf(out, "upstream %s", c->upstreams[i].url);
-		if (c->upstreams[i].name)
-			fprintf(out, " name %s", c->upstreams[i].name);
-		print_pins(out, " ", "", &c->upstreams[i].pins);
+		const struct conf_upstream *u = &c->upstreams[i];
+
+		fprintf(out, "upstream %s", u->url);
+		if (u->addr.salen != 0 && u->host != NULL) {
+			address_ip(&u->addr, addr, sizeof(addr));
+			fprintf(out, " address %s", addr);
+		}
+		if (u->name != NULL && u->host == NULL)
+			fprintf(out, " name %s", u->name);
+		print_pins(out, " ", "", &u->pins);
 		fputc('\n', out);
 	}
+	for (i = 0; i < c->nbootstraps; i++)
+		print_address(out, "bootstrap", &c->bootstraps[i]);
+	fprintf(out, "upstream-strategy %s\n", strategies[c->strategy]);
 	fprintf(out, "ca-file %s\n", c->ca_file ? c->ca_file : "(system)");
-	fprintf(out, "timeout %u\nuser %s\n", c->timeout_ms,
-	    c->user ? c->user : "(none)");
 	print_pins(out, "", "\n", &c->pins);
-	fprintf(out, "ct %s\nct-log-list %s\nct-min-logs %d\n"
-	    "ct-min-operators %d\nct-lifetime-rule %s\nct-list-max-age %d\n"
-	    "ct-stale %s\ncache-size %u\ncache-max-bytes %u\n"
-	    "cache-min-ttl %u\ncache-max-ttl %u\n", c->ct_mode == CONF_CT_REPORT ? "report" : "enforce",
-	    c->ct_log_list, c->ct_min_logs, c->ct_min_operators,
-	    c->ct_lifetime_rule ? "yes" : "no", c->ct_list_max_age_days,
-	    c->ct_stale_fail_open ? "fail-open" : "enforce", c->cache_size,
-	    c->cache_max_bytes, c->cache_min_ttl, c->cache_max_ttl);
+	fprintf(out, "ct %s\n", c->ct_mode == CONF_CT_REPORT ? "report" :
+	    "enforce");
+	fprintf(out, "ct-log-list %s\n", c->ct_log_list);
+	fprintf(out, "ct-min-logs %d\n", c->ct_min_logs);
+	fprintf(out, "ct-min-operators %d\n", c->ct_min_operators);
+	fprintf(out, "ct-lifetime-rule %s\n", yes_no(c->ct_lifetime_rule));
+	fprintf(out, "ct-list-max-age %d\n", c->ct_list_max_age_days);
+	fprintf(out, "ct-stale %s\n", c->ct_stale_fail_open ? "fail-open" :
+	    "enforce");
+	fprintf(out, "cache-size %u\n", c->cache_size);
+	fprintf(out, "cache-max-bytes %u\n", c->cache_max_bytes);
+	fprintf(out, "cache-min-ttl %u\n", c->cache_min_ttl);
+	fprintf(out, "cache-max-ttl %u\n", c->cache_max_ttl);
+	fprintf(out, "serve-stale %s\n", yes_no(c->serve_stale));
+	fprintf(out, "timeout %u\n", c->timeout_ms);
+	fprintf(out, "tcp-idle-timeout %u\n", c->tcp_idle_ms);
+	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
+	fprintf(out, "max-inflight %u\n", c->max_inflight);
+	fprintf(out, "user %s\n", c->user ? c->user : "(none)");
 }

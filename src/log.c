@@ -12,7 +12,8 @@ static struct {
 	enum log_level max;
 } log_state = { 1, LOG_LEVEL_INFO };
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = { "error", "warning", "info",
+    "debug" };
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 void

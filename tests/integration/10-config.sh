@@ -38,6 +38,16 @@ expect_error "two bad lines" "$TMP/two.conf" "$TMP/two.conf:2:" \
 
 expect_error "nonexistent config" "$TMP/no-such.conf" "$TMP/no-such.conf"
 
+# -n -v prints the effective configuration as directives ctstub reads back.
+"$CTSTUB" -n -v -f conf/ctstub.conf | grep -v 'configuration OK$' \
+    | sed 's|^ca-file (system)$||; s|^user (none)$||' >"$TMP/printed.conf"
+"$CTSTUB" -n -v -f "$TMP/printed.conf" | grep -v 'configuration OK$' \
+    | sed 's|^ca-file (system)$||; s|^user (none)$||' >"$TMP/reprinted.conf"
+expect_eq "-n -v output parses back to the same" \
+    "$(cat "$TMP/printed.conf")" "$(cat "$TMP/reprinted.conf")"
+check "-n -v lists every directive" "$(oneline "$(cat "$TMP/printed.conf")")" \
+    test "$(grep -c . "$TMP/printed.conf")" -ge 20
+
 # A broken CT log list stops ctstub at start-up, -n included.
 printf '%s\n' "upstream dot://127.0.0.1" \
     "ct-log-list $ROOT/tests/data/ct/bad-logid.json" >"$TMP/badlist.conf"
