@@ -183,6 +183,20 @@ load_variants() {
 	mapfile -t VARIANTS < <(awk '{ print $1 }' "$EXPECTED")
 }
 
+# cause VARIANT PREFIX TEXT...: why VARIANT is refused: its reason starts
+# with PREFIX (PREFIX[VARIANT]) and contains each TEXT (CAUSES[VARIANT]).
+declare -A PREFIX CAUSES
+cause() {
+	local v=$1
+	PREFIX[$v]=$2
+	shift 2
+	CAUSES[$v]=$(printf '%s\n' "$@")
+}
+
+# PY: the python3 the test servers run with.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
 # mint_pki: the test PKI with CT logs and SCTs in $TMP/pki
 # (tests/tools/mkpki.c; tests/tools/README.md lists the leaves).
 mint_pki() {
@@ -435,10 +449,9 @@ ctstub_exec_late_() {
 # $TMP/dot-NAME.log; DOTSRV_PIDS[NAME]; sets PID.
 declare -A DOTSRV_PIDS
 start_dotserver() {
-	local name=$1 port=$2 leaf=$3 py=/usr/bin/python3
+	local name=$1 port=$2 leaf=$3
 	shift 3
-	[ -x "$py" ] || py=python3
-	start_bg "$TMP/dot-$name.log" "$py" "$ROOT/tests/tools/dotserver.py" \
+	start_bg "$TMP/dot-$name.log" "$PY" "$ROOT/tests/tools/dotserver.py" \
 	    --cert "$PKI/$leaf.pem" --key "$PKI/$leaf.key" --port "$port" \
 	    --upstream "127.0.0.1:$PORT_PLAIN" --mode "$@"
 	DOTSRV_PIDS[$name]=$PID

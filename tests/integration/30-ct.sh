@@ -12,13 +12,6 @@ load_variants
 
 # Why each refused variant is refused: the reason's start, then text it
 # must contain (one per line). Accepted variants have no entry.
-declare -A PREFIX CAUSES
-cause() {
-	local v=$1
-	PREFIX[$v]=$2
-	shift 2
-	CAUSES[$v]=$(printf '%s\n' "$@")
-}
 cause long2 "CT: " "2 valid SCTs from 2 operators" "need 3 logs"
 cause oneop "CT: " "2 valid SCTs from 1 operator " "need 2 logs, 2 operators"
 cause onesct "CT: " "1 valid SCT from 1 operator"

@@ -69,13 +69,6 @@ expect_usage() {
 # As in 30-ct.sh: the reason's start, then text it must contain. The
 # TLS-extension variants are refused offline: their SCTs come only in the
 # handshake, so a chain file has none (probe, below, sees them).
-declare -A PREFIX CAUSES
-cause() {
-	local v=$1
-	PREFIX[$v]=$2
-	shift 2
-	CAUSES[$v]=$(printf '%s\n' "$@")
-}
 cause long2 "CT: 2 valid SCTs from 2 operators" "(need 3 logs, 2 operators)"
 cause oneop "CT: 2 valid SCTs from 1 operator " "need 2 logs, 2 operators"
 cause onesct "CT: 1 valid SCT from 1 operator"

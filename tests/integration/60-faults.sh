@@ -10,8 +10,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 command -v dnsperf >/dev/null || bail "$TEST_NAME: dnsperf installed" "missing"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 mint_pki
 # shellcheck disable=SC2034 # read by start_named
 NAMED_EXTRA_CONF="zone \"bulk.test.\" { type primary;

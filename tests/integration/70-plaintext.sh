@@ -12,8 +12,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 command -v tcpdump >/dev/null || bail "$TEST_NAME: tcpdump installed" "missing"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 mint_pki
 load_pins
 
