@@ -449,14 +449,21 @@ ctstub_exec_late_() {
 # $TMP/dot-NAME.log; DOTSRV_PIDS[NAME]; sets PID.
 declare -A DOTSRV_PIDS
 start_dotserver() {
-	local name=$1 port=$2 leaf=$3
-	shift 3
-	start_bg "$TMP/dot-$name.log" "$PY" "$ROOT/tests/tools/dotserver.py" \
+	start_fault_server dot dotserver.py "$@"
+	DOTSRV_PIDS[$1]=$PID
+}
+
+# start_fault_server PREFIX SCRIPT NAME PORT LEAF MODE...: one of our own
+# test servers (tests/tools/SCRIPT) on 127.0.0.1:PORT with LEAF, asking
+# named for answers; log in $TMP/PREFIX-NAME.log; sets PID.
+start_fault_server() {
+	local prefix=$1 script=$2 name=$3 port=$4 leaf=$5
+	shift 5
+	start_bg "$TMP/$prefix-$name.log" "$PY" "$ROOT/tests/tools/$script" \
 	    --cert "$PKI/$leaf.pem" --key "$PKI/$leaf.key" --port "$port" \
 	    --upstream "127.0.0.1:$PORT_PLAIN" --mode "$@"
-	DOTSRV_PIDS[$name]=$PID
 	wait_port tcp 127.0.0.1 "$port" "$PID" ||
-	    bail "$TEST_NAME: dotserver $name starts" "see $TMP/dot-$name.log"
+	    bail "$TEST_NAME: $script $name starts" "see $TMP/$prefix-$name.log"
 }
 
 # dnsperf_run LOG DNSPERF-ARGS...: dnsperf, its report in LOG, then

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 command -v dnsperf >/dev/null || bail "$TEST_NAME: dnsperf installed" "missing"
-H2PY=/usr/bin/python3
-[ -x "$H2PY" ] || H2PY=python3
-"$H2PY" -c 'import h2' 2>/dev/null ||
+"$PY" -c 'import h2' 2>/dev/null ||
     bail "$TEST_NAME: python3-h2 installed" "h2server.py needs it"
 mint_pki
 # shellcheck disable=SC2034 # read by start_named
@@ -29,13 +27,8 @@ pin_of() { awk -v n="$1" '$1 == n { print $2 }' "$PKI/pins.txt"; }
 declare -A H2_PORTS
 h2port=$((NAMED_PORT0 + 60))
 start_h2() {
-	local mode=$1 log=$TMP/h2-$1.log
-	start_bg "$log" "$H2PY" "$ROOT/tests/tools/h2server.py" \
-	    --cert "$PKI/good.pem" --key "$PKI/good.key" --port "$h2port" \
-	    --upstream "127.0.0.1:$PORT_PLAIN" --mode "$@"
-	H2_PORTS[$mode]=$h2port
-	wait_port tcp 127.0.0.1 "$h2port" "$PID" ||
-	    bail "$TEST_NAME: h2server $mode starts" "see $log"
+	start_fault_server h2 h2server.py "$1" "$h2port" good "$@"
+	H2_PORTS[$1]=$h2port
 	h2port=$((h2port + 1))
 }
 start_h2 noh2
