@@ -2,6 +2,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
 PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -21,9 +22,9 @@ BUILD   ?= build
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(HARDEN) $(CFLAGS) \
               -DCTSTUB_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS = $(HARDLD) $(LDFLAGS)
-LIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 SRCS      := $(wildcard src/*.c)
 LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
