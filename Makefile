@@ -98,15 +98,46 @@ soak: deps-check
 	BUILD=$(BUILD) bench/soak.sh | tee /dev/stderr | \
 	  awk '/^ok - /{p++} /^not ok - /{f++} END{printf "%d passed, %d failed\n", p, f; exit f > 0}'
 
+# `make install PREFIX=/usr` for the system resolver (docs/install.md).
+# An existing ctstub.conf is kept, and so is an installed CT log list newer
+# than ours (log_list_timestamp). uninstall keeps ctstub.conf.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
+ETC_CT   = $(DESTDIR)$(SYSCONFDIR)/ctstub
+LIST_TS  = sed -n 's/.*"log_list_timestamp": *"\([^"]*\)".*/\1/p'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/ctstub
-	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(PREFIX)/sbin/ctstub
-	install -m 644 conf/ct-logs.json $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
-	test -e $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf || \
-	  install -m 644 conf/ctstub.conf $(DESTDIR)$(SYSCONFDIR)/ctstub/ctstub.conf
+	install -d $(DESTDIR)$(SBINDIR) $(ETC_CT) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/ctstub $(DESTDIR)$(SBINDIR)/ctstub
+	test -e $(ETC_CT)/ctstub.conf || \
+	  install -m 644 conf/ctstub.conf $(ETC_CT)/ctstub.conf
+	@old=$$($(LIST_TS) $(ETC_CT)/ct-logs.json 2>/dev/null | head -n 1); \
+	new=$$($(LIST_TS) conf/ct-logs.json | head -n 1); \
+	if [ -n "$$old" ] && expr "$$old" \> "$$new" >/dev/null; then \
+	  echo "keeping $(ETC_CT)/ct-logs.json ($$old, newer than $$new)"; \
+	else \
+	  echo "install -m 644 conf/ct-logs.json $(ETC_CT)/ct-logs.json"; \
+	  install -m 644 conf/ct-logs.json $(ETC_CT)/ct-logs.json; \
+	fi
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  conf/ctstub.service.in >$(BUILD)/ctstub.service
+	install -m 644 $(BUILD)/ctstub.service $(DESTDIR)$(UNITDIR)/ctstub.service
+	for page in ctstub.8 ctstub.conf.5; do \
+	  [ -f docs/$$page ] || continue; \
+	  dir=$(DESTDIR)$(MANDIR)/man$${page##*.}; \
+	  install -d $$dir && gzip -9nc docs/$$page >$$dir/$$page.gz && \
+	  chmod 644 $$dir/$$page.gz || exit 1; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/ctstub $(DESTDIR)$(SYSCONFDIR)/ctstub/ct-logs.json
+	rm -f $(DESTDIR)$(SBINDIR)/ctstub $(ETC_CT)/ct-logs.json \
+	  $(DESTDIR)$(UNITDIR)/ctstub.service \
+	  $(DESTDIR)$(MANDIR)/man8/ctstub.8.gz \
+	  $(DESTDIR)$(MANDIR)/man5/ctstub.conf.5.gz
+	@[ ! -e $(ETC_CT)/ctstub.conf ] || \
+	  echo "kept $(ETC_CT)/ctstub.conf (remove it by hand)"
+	@rmdir $(ETC_CT) 2>/dev/null || true
 
 clean:
 	rm -rf build build-san build-fuzz
