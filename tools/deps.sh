@@ -7,14 +7,17 @@ set -eu
 BUILD_PKGS="gcc make pkg-config libssl-dev libnghttp2-dev libc-ares-dev
   libevent-dev libjansson-dev ca-certificates"
 CHECK_PKGS="bind9 bind9-dnsutils knot-dnsutils dnsperf haproxy openssl
-  iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev tshark"
+  iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev tshark
+  systemd man-db"
 
 usage() { echo "usage: $0 build|check" >&2; exit 2; }
 
-missing() { # PKG...: prints those not installed
+missing() { # PKG...: prints those not installed for this architecture
+	arch=$(dpkg --print-architecture)
 	for pkg; do
-		st=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) || st=
-		[ "$st" = installed ] || echo "$pkg"
+		# one line per installed architecture (multiarch: foreign ones too)
+		dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$pkg" \
+		    2>/dev/null | grep -qxE "($arch|all) installed" || echo "$pkg"
 	done
 }
 
