@@ -1,0 +1,260 @@
+#!/bin/bash
+# OpenWrt package (conf/openwrt/): the UCI -> ctstub.conf translation
+# (exact output, accepted by ctstub -n; bad files refused with FILE:LINE),
+# the procd init script under stand-ins for rc.common and procd.sh, and
+# the package recipe's build and install steps under a stand-in SDK.
+# Nothing is started and nothing leaves the machine.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_ctstub
+
+OWRT=$ROOT/conf/openwrt
+UCI2CONF=$OWRT/files/ctstub-uci2conf
+DATA=tests/data/openwrt		# relative: it is in the expected output
+
+# The awks to run the translation with: the system's, and busybox's (what
+# OpenWrt has) when there is one.
+AWKS=(awk)
+if command -v busybox >/dev/null && busybox awk 'BEGIN { }' 2>/dev/null
+then
+	AWKS+=("busybox awk")
+else
+	skip "translation with busybox awk" "no busybox here"
+fi
+
+# translate AWK UCI-FILE [OUT]: sets RC, OUT (stdout) and ERR (stderr).
+translate() {
+	AWK=$1 "$UCI2CONF" "$2" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# parse_ok NAME CONF: ctstub -n accepts CONF once its CT log list (the
+# router's /etc/ctstub/ct-logs.json) is the repository's.
+parse_ok() {
+	sed "s|^ct-log-list .*|ct-log-list $ROOT/conf/ct-logs.json|" "$2" \
+	    >"$TMP/$1.n.conf"
+	"$CTSTUB" -n -f "$TMP/$1.n.conf" >"$TMP/$1.n.out" 2>&1
+	expect_eq "$1: ctstub -n accepts it" "0 $TMP/$1.n.conf: configuration OK" \
+	    "$? $(cat "$TMP/$1.n.out")"
+}
+
+# --- translation: good files, exact output, parse-only check
+for awk in "${AWKS[@]}"; do
+	for name in full minimal quoting shipped; do
+		uci=$DATA/$name.uci
+		[ "$name" = shipped ] && uci=conf/openwrt/files/ctstub.config
+		translate "$awk" "$uci"
+		expect_eq "$awk: $name: exit status 0" 0 "$RC"
+		expect_eq "$awk: $name: no message" "" "$ERR"
+		expect_eq "$awk: $name: exact ctstub.conf" \
+		    "$(cat "$DATA/$name.conf")" "$OUT"
+	done
+	# bad files: every error, FILE:LINE: message, status 2, no output
+	for bad in "$DATA"/bad-*.uci; do
+		name=$(basename "$bad" .uci)
+		translate "$awk" "$bad"
+		expect_eq "$awk: $name: exit status 2" 2 "$RC"
+		expect_eq "$awk: $name: exact errors" \
+		    "$(cat "$DATA/$name.err")" "$ERR"
+		expect_eq "$awk: $name: nothing on stdout" "" "$OUT"
+	done
+done
+for name in full minimal quoting shipped; do
+	parse_ok "$name" "$DATA/$name.conf"
+done
+
+# Each bad file names the mistake the test is about, at its line.
+grep -qxF "$DATA/bad-unknown.uci:3: unknown option 'listen_adress'" \
+    "$DATA/bad-unknown.err" && grep -q "bad-value.uci:3: timeout: " \
+    "$DATA/bad-value.err" && grep -q "bad-no-upstream.uci:3: .*no upstream" \
+    "$DATA/bad-no-upstream.err"
+check "bad files: unknown option, bad value, missing upstream at their lines" \
+    "see $DATA/bad-*.err" test $? -eq 0
+
+# -o writes atomically and only on success.
+"$UCI2CONF" -o "$TMP/o.conf" "$DATA/minimal.uci"
+expect_eq "-o: file written" "$(cat "$DATA/minimal.conf")" \
+    "$(cat "$TMP/o.conf" 2>/dev/null)"
+"$UCI2CONF" -o "$TMP/o.conf" "$DATA/bad-value.uci" 2>/dev/null
+expect_eq "-o on error: status 2" 2 "$?"
+expect_eq "-o on error: old file kept, no temporary left" \
+    "$(cat "$DATA/minimal.conf") o.conf" \
+    "$(cat "$TMP/o.conf") $(cd "$TMP" && echo o.conf*)"
+"$UCI2CONF" "$TMP/no-such.uci" 2>"$TMP/err"
+expect_eq "unreadable file: status 2" 2 "$?"
+expect_eq "unreadable file: message" "$TMP/no-such.uci: cannot read it" \
+    "$(cat "$TMP/err")"
+
+# --- the init script
+check "init script: sh -n" "syntax error" sh -n "$OWRT/files/ctstub.init"
+if command -v busybox >/dev/null; then
+	check "init script: busybox sh -n" "syntax error" \
+	    busybox sh -n "$OWRT/files/ctstub.init"
+fi
+
+# A copy whose paths point into $TMP; each must have been rewritten.
+mkdir -p "$TMP/var/etc"
+INIT=$TMP/ctstub.init
+CONF=$TMP/var/etc/ctstub.conf
+RUNDIR=$TMP/var/run/ctstub
+UCI=$TMP/ctstub.uci
+sed -e "s|^PROG=.*|PROG=$CTSTUB|" -e "s|^UCI2CONF=.*|UCI2CONF=$UCI2CONF|" \
+    -e "s|^UCI_FILE=.*|UCI_FILE=$UCI|" -e "s|^CONF=.*|CONF=$CONF|" \
+    -e "s|^RUNDIR=.*|RUNDIR=$RUNDIR|" "$OWRT/files/ctstub.init" >"$INIT"
+expect_eq "init copy: 5 paths rewritten" 5 \
+    "$(grep -cE "^[A-Z0-9_]+=$TMP/|^PROG=$CTSTUB\$|^UCI2CONF=$UCI2CONF\$" \
+    "$INIT")"
+
+# uci_file [OPTION-LINE...]: $UCI, a router's config with the repository's
+# CT log list, plus the lines.
+uci_file() {
+	{
+		echo "config ctstub 'main'"
+		echo "	list listen_addr '127.0.0.1'"
+		echo "	option listen_port '5453'"
+		echo "	list upstream 'dot://1.1.1.1'"
+		echo "	option ct_log_list '$ROOT/conf/ct-logs.json'"
+		echo "	option user 'nobody'"
+		printf '\t%s\n' "$@"
+	} >"$UCI"
+}
+
+# run_init SH FUNCTION: the init script's FUNCTION under fake-rc.sh, in
+# shell SH; sets RC, CALLS (the calls recorded) and SYSLOG.
+run_init() {
+	: >"$TMP/calls"
+	: >"$TMP/syslog"
+	# shellcheck disable=SC2016,SC2086 # $1 may be "busybox sh"
+	FAKE_LOG=$TMP/calls FAKE_SYSLOG=$TMP/syslog UCI_FILE=$UCI $1 -c \
+	    '. "$1"; . "$2"; "$3"' sh "$ROOT/$DATA/fake-rc.sh" "$INIT" "$2" \
+	    >/dev/null 2>&1
+	RC=$?
+	CALLS=$(cat "$TMP/calls")
+	SYSLOG=$(cat "$TMP/syslog")
+}
+
+INSTANCE="config_load ctstub
+procd_open_instance
+procd_set_param command $CTSTUB -d -f $CONF
+procd_set_param respawn
+procd_set_param stderr 1
+procd_close_instance"
+
+SHELLS=(sh)
+command -v busybox >/dev/null && SHELLS+=("busybox sh")
+for shell in "${SHELLS[@]}"; do
+	rm -rf "$CONF" "$RUNDIR"
+	uci_file "option timeout '3000'"
+	run_init "$shell" start_service
+	expect_eq "$shell: start_service: status 0" 0 "$RC"
+	expect_eq "$shell: start_service: one instance, ctstub -d -f CONF, respawn" \
+	    "$INSTANCE" "$CALLS"
+	expect_eq "$shell: start_service: CONF is the translation" \
+	    "$("$UCI2CONF" "$UCI")" "$(cat "$CONF" 2>/dev/null)"
+	check "$shell: start_service: no CONF.new left" "$CONF.new exists" \
+	    test ! -e "$CONF.new"
+	check "$shell: start_service: control socket dir made" "no $RUNDIR" \
+	    test -d "$RUNDIR"
+done
+if [ "$(id -u)" -eq 0 ]; then
+	expect_eq "start_service: control socket dir given to the user" \
+	    nobody "$(stat -c %U "$RUNDIR")"
+else
+	skip "control socket dir owner" "not root"
+fi
+
+# disabled: nothing registered, nothing written
+rm -f "$CONF"
+uci_file "option enabled '0'"
+run_init sh start_service
+expect_eq "enabled 0: status 0, no instance" "0 config_load ctstub" \
+    "$RC $CALLS"
+check "enabled 0: no CONF" "$CONF exists" test ! -e "$CONF"
+
+# a bad UCI file: no instance, the FILE:LINE error in the system log
+uci_file "option timeout '3000'" "option bogus '1'"
+run_init sh start_service
+check "bad UCI: start_service fails" "status $RC" test "$RC" -ne 0
+expect_eq "bad UCI: no instance" "config_load ctstub" \
+    "$(grep -v '^logger' <<<"$CALLS")"
+expect_eq "bad UCI: logged as daemon.err" "logger -t ctstub -p daemon.err" \
+    "$(grep '^logger' <<<"$CALLS")"
+expect_eq "bad UCI: the error logged" "$UCI:8: unknown option 'bogus'" \
+    "$SYSLOG"
+
+# translated but refused by ctstub -n (cache-min-ttl above cache-max-ttl)
+uci_file "option cache_min_ttl '600'" "option cache_max_ttl '60'"
+run_init sh start_service
+check "refused by ctstub -n: start_service fails" "status $RC" \
+    test "$RC" -ne 0
+check "refused by ctstub -n: its message logged" "syslog: $SYSLOG" \
+    grep -q "cache-min-ttl 600 is above cache-max-ttl 60" <<<"$SYSLOG"
+check "refused by ctstub -n: no CONF.new left" "$CONF.new exists" \
+    test ! -e "$CONF.new"
+
+# reload: SIGHUP when only what SIGHUP applies changed, restart for listen
+# or user, the running configuration kept when the new one is bad
+uci_file "option timeout '3000'"
+run_init sh start_service
+uci_file "option timeout '4000'"
+run_init sh reload_service
+expect_eq "reload, timeout changed: SIGHUP" \
+    "config_load ctstub
+procd_send_signal ctstub" "$CALLS"
+check "reload, timeout changed: CONF updated" "$(oneline "$(cat "$CONF")")" \
+    grep -qx "timeout 4000" "$CONF"
+sed -i "s/'5453'/'5454'/" "$UCI"
+run_init sh reload_service
+expect_eq "reload, listen_port changed: restart" "config_load ctstub
+restart" "$CALLS"
+before=$(cat "$CONF")
+uci_file "option timeout 'soon'"
+run_init sh reload_service
+check "reload, bad UCI: fails" "status $RC" test "$RC" -ne 0
+expect_eq "reload, bad UCI: no signal, no restart" "config_load ctstub" \
+    "$(grep -v '^logger' <<<"$CALLS")"
+expect_eq "reload, bad UCI: running configuration kept" "$before" \
+    "$(cat "$CONF")"
+uci_file "option enabled '0'"
+run_init sh reload_service
+expect_eq "reload, enabled 0: stop" "config_load ctstub
+stop" "$CALLS"
+check "reload, enabled 0: CONF removed" "$CONF exists" test ! -e "$CONF"
+run_init sh service_triggers
+expect_eq "service_triggers: reload on uci commit ctstub" \
+    "procd_add_reload_trigger ctstub" "$CALLS"
+
+# --- the package recipe, under the stand-in SDK (host compiler)
+PKGROOT=$TMP/pkgroot
+make -s -C "$OWRT" TOPDIR="$ROOT/$DATA/sdk" BUILD_DIR="$TMP/sdk-build" \
+    DESTDIR="$PKGROOT" install >"$TMP/sdk.log" 2>&1
+expect_eq "recipe: prepare, compile, install succeed" 0 "$?"
+expect_eq "recipe: installed files and modes" \
+    "600 etc/config/ctstub
+644 etc/ctstub/ct-logs.json
+755 etc/init.d/ctstub
+755 usr/libexec/ctstub-uci2conf
+755 usr/sbin/ctstub
+644 usr/share/ctstub/ct-logs.json" \
+    "$(cd "$PKGROOT" 2>/dev/null && find . -type f -printf '%m %P\n' | sort -k2)"
+needed=$(readelf -d "$PKGROOT/usr/sbin/ctstub" 2>/dev/null | grep NEEDED)
+# shellcheck disable=SC2317 # run by check
+core_only() {
+	grep -q "libevent_core-" <<<"$needed" && ! grep -q "libevent-" <<<"$needed"
+}
+check "recipe: linked with libevent_core, not all of libevent" \
+    "$(oneline "$needed")" core_only
+# The packaged translator and ctstub on the packaged UCI file.
+# shellcheck disable=SC2317 # run by check
+packaged_parses() {
+	"$PKGROOT/usr/libexec/ctstub-uci2conf" "$PKGROOT/etc/config/ctstub" |
+	    sed "s|^ct-log-list .*|ct-log-list $PKGROOT/etc/ctstub/ct-logs.json|" \
+	    >"$TMP/pkg.conf" &&
+	    "$PKGROOT/usr/sbin/ctstub" -n -f "$TMP/pkg.conf" >"$TMP/pkg.err" 2>&1
+}
+check "recipe: the packaged ctstub parses the packaged config" \
+    "see $TMP/pkg.err" packaged_parses
+
+done_testing
