@@ -144,7 +144,11 @@ procd_set_param stderr 1
 procd_close_instance"
 
 SHELLS=(sh)
-command -v busybox >/dev/null && SHELLS+=("busybox sh")
+if command -v busybox >/dev/null; then
+	SHELLS+=("busybox sh")
+else
+	skip "init script under busybox sh" "no busybox here"
+fi
 for shell in "${SHELLS[@]}"; do
 	rm -rf "$CONF" "$RUNDIR"
 	uci_file "option timeout '3000'"
