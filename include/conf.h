@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #define CONF_DEFAULT_PATH CTSTUB_SYSCONFDIR "/ctstub/ctstub.conf"
+#define CONF_DEFAULT_CONTROL "/run/ctstub/ctstub.sock"
 #define CONF_PIN_LEN 32
 
 struct conf_address {
@@ -71,6 +72,9 @@ struct conf {
 	unsigned tcp_idle_ms;
 	unsigned max_tcp_clients;
 	unsigned max_inflight;
+	char *control;		/* control socket path; NULL: off */
+	int control_is_default;	/* not written: failing to create it is not fatal */
+	struct conf_address metrics;	/* Prometheus endpoint; salen 0: off */
 };
 
 /* Parses path into c (zeroed by the call); errors go to errs. */

@@ -6,6 +6,9 @@
 #define CTSTUB_SERVER_H
 
 #include <stdint.h>
+#include <time.h>
+
+#include "stats.h"
 
 struct event_base;
 struct timeval;
@@ -15,11 +18,18 @@ struct listen_set;
 struct loglist;
 struct cache;
 struct query;
+struct generation;
+struct control;
 
 #define SERVER_INFLIGHT_BUCKETS 1024	/* in-flight table, by cache key */
 
 struct server {
 	struct event_base *base;
+	const char *conf_path;		/* re-read by a reload */
+	time_t started;
+	struct generation *gen;		/* the configuration in force */
+	struct generation *retiring;	/* replaced, finishing their queries */
+	/* shortcuts into gen, set by server_use() */
 	const struct conf *conf;
 	const struct loglist *loglist;	/* the CT logs we trust */
 	struct upstream_set *upstreams;
@@ -30,6 +40,13 @@ struct server {
 	uint64_t next_serial;	/* query ids for log lines */
 	unsigned inflight;	/* queries waiting on an upstream */
 	int stopping;		/* shutting down: no new upstream work */
+	struct control *control;	/* control socket and metrics */
+	struct stats_server stats;
 };
+
+/* Makes gen the configuration in force (shortcuts, timeouts). */
+void server_use(struct server *srv, struct generation *gen);
+/* An answer cache sized by conf. */
+struct cache *server_cache_new(const struct conf *conf);
 
 #endif

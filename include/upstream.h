@@ -12,6 +12,9 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "ct.h"
+#include "stats.h"
+#include "trust.h"
 
 struct event;
 struct query;
@@ -25,6 +28,7 @@ struct upstream {
 	char label[80];			/* "IP:PORT" */
 	const struct transport *transport;
 	void *conn;			/* NULL when not connected */
+	int ready;			/* conn passed the checks */
 	SSL_SESSION *session;		/* from a connection that passed */
 	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
 	unsigned backoff_ms;
@@ -32,6 +36,8 @@ struct upstream {
 	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
 	struct event *probe;		/* reconnects when the back-off ends */
 	char last_error[600];		/* "upstream X rejected: why" */
+	struct stats_upstream stats;
+	struct upstream_trust trust;	/* from the last full verification */
 };
 
 struct upstream_set {
@@ -43,6 +49,7 @@ struct upstream_set {
 	size_t count;
 	enum conf_strategy strategy;
 	size_t next_first;		/* round-robin position */
+	int retiring;			/* replaced by a reload: no probes */
 };
 
 struct upstream_set *upstream_set_new(struct server *srv,
@@ -75,6 +82,14 @@ void upstream_cancel(struct query *q);
 const char *upstream_label(const struct upstream *up);
 
 /* Transport reports. */
+/* The connection is gone: up->conn is cleared. */
+void upstream_disconnected(struct upstream *up);
+/*
+ * A connection passed every check (ct: its CT result; pins: the effective
+ * pins). Resumed sessions keep the evidence of the full handshake.
+ */
+void upstream_verified(struct upstream *up, SSL *ssl,
+    const struct ct_result *ct, const struct conf_pins *pins);
 /* refused: the trust policy said no (not a network failure). */
 void upstream_failed(struct upstream *up, const char *reason, int refused);
 

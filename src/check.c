@@ -18,6 +18,7 @@
 #include "ct.h"
 #include "loglist.h"
 #include "tls.h"
+#include "trust.h"
 #include "verify.h"
 
 #define TREE_LOG_LIST "conf/ct-logs.json"	/* running from the source tree */
@@ -403,6 +404,19 @@ alpn_is_h2(SSL *ssl)
 	return len == 2 && memcmp(got, "h2", 2) == 0;
 }
 
+/* The chain that verified, each certificate with its pin (for `pin`). */
+static void
+print_verified_chain(SSL *ssl)
+{
+	struct upstream_trust trust;
+
+	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    SSL_get0_verified_chain(ssl) == NULL)
+		return;
+	trust_record(&trust, ssl, NULL, NULL);
+	trust_print_chain(stdout, &trust);
+}
+
 /* Handshake with the daemon's own checks; no query is ever sent. */
 static int
 probe_upstream(const struct check_options *o, const struct conf_upstream *u,
@@ -435,6 +449,7 @@ probe_upstream(const struct check_options *o, const struct conf_upstream *u,
 		    "h2");
 	if (SSL_get0_peer_certificate(ssl) != NULL)
 		print_cert(SSL_get0_peer_certificate(ssl));
+	print_verified_chain(ssl);
 	print_target(o);
 	if (st.ct_done)
 		ct_result_print(stdout, &res);

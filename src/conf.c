@@ -19,6 +19,7 @@ struct conf_parser {
 	unsigned line;
 	FILE *errs;
 	int nerrors;
+	int control_set;	/* a control directive was seen */
 };
 
 static void
@@ -549,6 +550,52 @@ dir_user(struct conf_parser *p, struct conf *c, char **argv, int argc)
 }
 
 static int
+dir_control(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	p->control_set = 1;
+	free(c->control);
+	c->control = strcmp(argv[0], "off") == 0 ? NULL : strdup(argv[0]);
+	if (c->control != NULL && c->control[0] != '/') {
+		conf_error(p, "control: '%s' is not an absolute path (or off)",
+		    argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_loopback(const struct conf_address *a)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+
+	if (a->sa.ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
+static int
+dir_metrics(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	uint16_t port;
+
+	if (parse_port(argv[1], &port) == -1 ||
+	    conf_parse_address(argv[0], port, &c->metrics) == -1) {
+		conf_error(p, "metrics: expected IP PORT, got '%s %s'", argv[0],
+		    argv[1]);
+		memset(&c->metrics, 0, sizeof(c->metrics));
+		return -1;
+	}
+	if (!is_loopback(&c->metrics)) {
+		conf_error(p, "metrics: %s is not a loopback address (the "
+		    "metrics are for this host only)", argv[0]);
+		memset(&c->metrics, 0, sizeof(c->metrics));
+		return -1;
+	}
+	return 0;
+}
+
+static int
 dir_ct_log_list(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
 	replace_string(&c->ct_log_list, argv[0]);
@@ -647,6 +694,8 @@ static const struct directive {
 	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
 	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
 	{ "max-inflight", 1, 1, dir_max_inflight },
+	{ "control", 1, 1, dir_control },
+	{ "metrics", 2, 2, dir_metrics },
 };
 
 static int
@@ -736,6 +785,10 @@ conf_finish(struct conf_parser *p, struct conf *c)
 	}
 	if (c->ct_log_list == NULL)
 		c->ct_log_list = conf_sibling_path(p->file, DEFAULT_LOG_LIST);
+	if (!p->control_set) {
+		c->control = strdup(CONF_DEFAULT_CONTROL);
+		c->control_is_default = 1;
+	}
 	if (c->cache_min_ttl > c->cache_max_ttl) {
 		fprintf(p->errs, "%s: cache-min-ttl %u is above cache-max-ttl "
 		    "%u\n", p->file, c->cache_min_ttl, c->cache_max_ttl);
@@ -746,7 +799,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 static int
 conf_parse_stream(const char *name, FILE *in, struct conf *c, FILE *errs)
 {
-	struct conf_parser p = { name, 0, errs, 0 };
+	struct conf_parser p = { name, 0, errs, 0, 0 };
 	char *line = NULL;
 	size_t cap = 0;
 
@@ -811,6 +864,7 @@ conf_free(struct conf *c)
 	free(c->ca_file);
 	free(c->user);
 	free(c->ct_log_list);
+	free(c->control);
 	free(c->pins.hash);
 	memset(c, 0, sizeof(*c));
 }
@@ -891,4 +945,7 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(out, "max-inflight %u\n", c->max_inflight);
 	fprintf(out, "user %s\n", c->user ? c->user : "(none)");
+	fprintf(out, "control %s\n", c->control ? c->control : "off");
+	if (c->metrics.salen != 0)
+		print_address(out, "metrics", &c->metrics);
 }

@@ -192,7 +192,7 @@ frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame,
 	    frame->goaway.last_stream_id);
 	conn->goaway = 1;
 	if (conn->up->conn == conn)
-		conn->up->conn = NULL;	/* new queries: a new connection */
+		upstream_disconnected(conn->up);	/* new queries: a new connection */
 	return 0;
 }
 
@@ -441,7 +441,7 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 
 	snprintf(why, sizeof(why), "%s", reason);
 	if (conn->up->conn == conn)
-		conn->up->conn = NULL;
+		upstream_disconnected(conn->up);
 	conn->closing = 1;
 	TAILQ_CONCAT(&queries, &conn->waiting, conn_link);
 	while ((s = TAILQ_FIRST(&conn->streams)) != NULL) {

@@ -129,7 +129,7 @@ dot_close(void *arg, const char *reason, enum query_retry retry)
 	/* reason may live in the upstream, which the failures may rewrite */
 	snprintf(why, sizeof(why), "%s", reason);
 	if (conn->up->conn == conn)
-		conn->up->conn = NULL;
+		upstream_disconnected(conn->up);
 	collect_queries(conn, &queries);
 	tlsconn_free(conn->tls);
 	free(conn->slots);

@@ -12,16 +12,17 @@
 
 #include <event2/event.h>
 
-#include "bootstrap.h"
 #include "cache.h"
 #include "check.h"
+#include "commands.h"
 #include "conf.h"
+#include "control.h"
+#include "generation.h"
 #include "listen.h"
 #include "log.h"
 #include "loglist.h"
+#include "notify.h"
 #include "server.h"
-#include "upstream.h"
-#include "verify.h"
 
 struct options {
 	int foreground;
@@ -31,14 +32,17 @@ struct options {
 };
 
 #define STALE_WARN_INTERVAL_S 3600
-#define SERVE_STALE_WINDOW_S 86400	/* RFC 8767: keep a day at most */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
 	    "       ctstub check [options] CHAIN.pem\n"
-	    "       ctstub probe [options] dot://IP[:PORT]\n");
+	    "       ctstub probe [options] dot://IP[:PORT]\n"
+	    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
+	    "       ctstub loglist show [-f FILE] [LIST]\n"
+	    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] "
+	    "LIST\n");
 	exit(2);
 }
 
@@ -62,54 +66,41 @@ parse_options(int argc, char **argv, struct options *o)
 		usage();
 }
 
-static void
-drop_privileges(const char *user)
+/* The account to continue as, when started as root; NULL: stay. */
+static struct passwd *
+target_user(const char *user)
 {
 	struct passwd *pw;
 
 	if (geteuid() != 0)
-		return;
+		return NULL;
 	if (user == NULL)
 		fatal("refusing to run as root: set 'user NAME' in the "
 		    "configuration ('user root' insists on root)");
-	if (strcmp(user, "root") == 0) {
-		log_warn("running as root, as the configuration says");
-		return;
-	}
+	if (strcmp(user, "root") == 0)
+		return NULL;
 	pw = getpwnam(user);
 	if (pw == NULL)
 		fatal("user '%s' does not exist", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s: %s", user,
-		    strerror(errno));
-	if (setuid(0) != -1)
-		fatal("privileges were not dropped");
-	log_info("running as user %s", user);
-}
-
-/* Days since the list was made, when that is more than allowed; else 0. */
-static long
-log_list_stale_days(const struct conf *conf, const struct loglist *list)
-{
-	long age = (long)((time(NULL) - list->timestamp) / 86400);
-
-	return age > conf->ct_list_max_age_days ? age : 0;
+	return pw;
 }
 
 static void
-warn_if_stale(const struct conf *conf, const struct loglist *list)
+drop_privileges(const struct passwd *pw)
 {
-	long age = log_list_stale_days(conf, list);
-
-	if (age == 0)
+	if (pw == NULL) {
+		if (geteuid() == 0)
+			log_warn("running as root, as the configuration says");
 		return;
-	log_warn("CT log list %s (version %s) is %ld days old, over the "
-	    "%d-day limit: %s; install a current list (docs/ct-log-list.md)",
-	    conf->ct_log_list, list->version, age, conf->ct_list_max_age_days,
-	    conf->ct_stale_fail_open ? "ct-stale fail-open: CT refusals are "
-	    "only logged" : "still enforcing");
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s: %s", pw->pw_name,
+		    strerror(errno));
+	if (setuid(0) != -1)
+		fatal("privileges were not dropped");
+	log_info("running as user %s", pw->pw_name);
 }
 
 static void
@@ -117,30 +108,7 @@ stale_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct server *srv = arg;
 
-	warn_if_stale(srv->conf, srv->loglist);
-}
-
-/* Loads the CT log list and sets the policy from the configuration. */
-static struct loglist *
-load_ct(const struct conf *conf, struct verify_policy *policy)
-{
-	char err[600];
-	struct loglist *list = loglist_load(conf->ct_log_list, err,
-	    sizeof(err));
-
-	if (list == NULL) {
-		fprintf(stderr, "ctstub: %s\n", err);
-		return NULL;
-	}
-	memset(policy, 0, sizeof(*policy));
-	policy->loglist = list;
-	policy->ct.min_logs = conf->ct_min_logs;
-	policy->ct.min_operators = conf->ct_min_operators;
-	policy->ct.lifetime_rule = conf->ct_lifetime_rule;
-	policy->ct_report_only = conf->ct_mode == CONF_CT_REPORT ||
-	    (conf->ct_stale_fail_open && log_list_stale_days(conf, list));
-	policy->pins = &conf->pins;
-	return list;
+	generation_warn_if_stale(srv->gen);
 }
 
 static void
@@ -153,30 +121,45 @@ stop_cb(evutil_socket_t sig, short events, void *arg)
 }
 
 static void
+reload_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct server *srv = arg;
+	char msg[1024];
+
+	log_info("SIGHUP: reloading %s", srv->conf_path);
+	notify_systemd("RELOADING=1");
+	generation_reload(srv, msg, sizeof(msg));
+	notify_systemd("READY=1");
+}
+
+static struct event *
+add_signal(struct server *srv, int sig, event_callback_fn cb)
+{
+	struct event *ev = evsignal_new(srv->base, sig, cb, srv);
+
+	if (ev == NULL || evsignal_add(ev, NULL) == -1)
+		fatal("cannot install the handler of signal %d", sig);
+	return ev;
+}
+
+static void
 run(struct server *srv)
 {
 	struct timeval hourly = { STALE_WARN_INTERVAL_S, 0 };
-	struct event *term, *intr, *stale;
+	struct event *events[4];
+	size_t i;
 
-	term = evsignal_new(srv->base, SIGTERM, stop_cb, srv);
-	intr = evsignal_new(srv->base, SIGINT, stop_cb, srv);
-	stale = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
-	if (term == NULL || intr == NULL || stale == NULL ||
-	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1 ||
-	    event_add(stale, &hourly) == -1)
-		fatal("cannot install signal handlers and timers");
+	events[0] = add_signal(srv, SIGTERM, stop_cb);
+	events[1] = add_signal(srv, SIGINT, stop_cb);
+	events[2] = add_signal(srv, SIGHUP, reload_cb);
+	events[3] = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
+	if (events[3] == NULL || event_add(events[3], &hourly) == -1)
+		fatal("cannot install the CT log list timer");
+	notify_systemd("READY=1");
 	event_base_dispatch(srv->base);
-	event_free(term);
-	event_free(intr);
-	event_free(stale);
-}
-
-static const struct timeval *
-common_timeout(struct event_base *base, unsigned ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	return event_base_init_common_timeout(base, &tv);
+	notify_systemd("STOPPING=1");
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		event_free(events[i]);
 }
 
 /* Fails what is in flight, then closes listeners: nothing leaks. */
@@ -184,75 +167,100 @@ static void
 shutdown_server(struct server *srv)
 {
 	srv->stopping = 1;
-	upstream_set_free(srv->upstreams);
+	control_free(srv->control);
+	generation_free_retiring(srv);
+	generation_free(srv->gen);
 	listen_free(srv->listeners);
 	cache_free(srv->cache);
 	event_base_free(srv->base);
+}
+
+/* -n: the file and its CT log list load; -v prints the result. */
+static int
+check_config(const struct options *o)
+{
+	struct generation *gen = generation_load(o->conf_path, stderr);
+
+	if (gen == NULL)
+		return 2;
+	if (o->verbose)
+		conf_print(&gen->conf, stdout);
+	printf("%s: configuration OK\n", o->conf_path);
+	generation_free(gen);
+	return 0;
+}
+
+static void
+warn_about_list(const struct generation *gen)
+{
+	if (gen->loglist->note[0])
+		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
+		    gen->loglist->note);
+	generation_warn_if_stale(gen);
+}
+
+/* Binds what needs root, drops it, then serves until a signal. */
+static void
+serve(const struct options *o, struct generation *gen)
+{
+	struct server srv;
+	const struct passwd *pw = target_user(gen->conf.user);
+	char err[600];
+
+	memset(&srv, 0, sizeof(srv));
+	srv.conf_path = o->conf_path;
+	srv.started = time(NULL);
+	warn_about_list(gen);
+	srv.listeners = listen_bind(&gen->conf, err, sizeof(err));
+	if (srv.listeners == NULL)
+		fatal("%s", err);
+	srv.control = control_bind(&gen->conf, pw ? pw->pw_uid : (uid_t)-1,
+	    pw ? pw->pw_gid : (gid_t)-1, err, sizeof(err));
+	if (srv.control == NULL)
+		fatal("%s", err);
+	drop_privileges(pw);
+	if (!o->foreground && daemon(0, 0) == -1)
+		fatal("daemon: %s", strerror(errno));
+	srv.base = event_base_new();
+	if (srv.base == NULL)
+		fatal("cannot start the event loop");
+	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	server_use(&srv, gen);
+	srv.cache = server_cache_new(&gen->conf);
+	if (srv.cache == NULL || srv.attempt_timeout == NULL)
+		fatal("cannot allocate the cache and timers");
+	if (listen_start(srv.listeners, &srv) == -1 ||
+	    control_start(srv.control, &srv) == -1)
+		fatal("cannot start the event loop");
+	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
+	run(&srv);
+	shutdown_server(&srv);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct options o;
-	struct conf conf;
-	struct server srv;
-	struct verify_policy policy;
-	struct loglist *list = NULL;
-	char err[600];
+	struct generation *gen;
 
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "probe") == 0)
 		return probe_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "loglist") == 0)
+		return loglist_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &o);
-	if (conf_load(o.conf_path, &conf, stderr) != 0 ||
-	    (list = load_ct(&conf, &policy)) == NULL) {
-		conf_free(&conf);
+	if (o.check_only)
+		return check_config(&o);
+	gen = generation_load(o.conf_path, stderr);
+	if (gen == NULL)
 		return 2;
-	}
-	if (o.check_only) {
-		if (o.verbose)
-			conf_print(&conf, stdout);
-		printf("%s: configuration OK\n", o.conf_path);
-		loglist_free(list);
-		conf_free(&conf);
-		return 0;
-	}
 	log_init(o.foreground, o.verbose);
 	signal(SIGPIPE, SIG_IGN);
-	memset(&srv, 0, sizeof(srv));
-	srv.conf = &conf;
-	srv.loglist = list;
-	if (list->note[0])
-		log_warn("CT log list %s: %s", conf.ct_log_list, list->note);
-	warn_if_stale(&conf, list);
-	if (bootstrap_resolve(&conf, conf.timeout_ms, err, sizeof(err)) == -1)
-		fatal("%s", err);
-	srv.upstreams = upstream_set_new(&srv, &conf, &policy, err,
-	    sizeof(err));
-	if (srv.upstreams == NULL)
-		fatal("%s", err);
-	srv.cache = cache_new(conf.cache_size, conf.cache_max_bytes,
-	    conf.cache_min_ttl, conf.cache_max_ttl,
-	    conf.serve_stale ? SERVE_STALE_WINDOW_S : 0);
-	if (srv.cache == NULL)
-		fatal("cannot allocate the cache");
-	srv.listeners = listen_bind(&conf, err, sizeof(err));
-	if (srv.listeners == NULL)
-		fatal("%s", err);
-	drop_privileges(conf.user);
-	if (!o.foreground && daemon(0, 0) == -1)
-		fatal("daemon: %s", strerror(errno));
-	srv.base = event_base_new();
-	if (srv.base == NULL || listen_start(srv.listeners, &srv) == -1 ||
-	    (srv.attempt_timeout = common_timeout(srv.base,
-	    conf.timeout_ms / 2)) == NULL)
-		fatal("cannot start the event loop");
-	log_info("ctstub started with %zu upstream(s)", conf.nupstreams);
-	run(&srv);
-	shutdown_server(&srv);
-	loglist_free(list);
-	conf_free(&conf);
+	serve(&o, gen);
 	log_info("stopped");
 	return 0;
 }

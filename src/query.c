@@ -126,6 +126,7 @@ reply_stale(struct query *q, const char *reason)
 		return 0;
 	n = dnsmsg_add_ede(out, n, max, DNS_EDE_STALE, reason);
 	listen_send(&q->origin, out, n);
+	q->srv->stats.stale_answers++;
 	log_debug("query %llu: stale answer: %s", (unsigned long long)q->serial,
 	    reason);
 	return 1;
@@ -139,6 +140,7 @@ reply_failure(struct query *q, const char *reason)
 		return;
 	log_debug("query %llu: SERVFAIL: %s", (unsigned long long)q->serial,
 	    reason);
+	q->srv->stats.servfail++;
 	reply_error(&q->origin, q->msg, q->len, &q->info, DNS_RCODE_SERVFAIL,
 	    DNS_EDE_NO_REACHABLE, reason);
 }
@@ -262,17 +264,26 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 	struct query *q, *leader;
 	int rc = dnsmsg_parse_query(msg, len, &info);
 
-	if (rc == DNSMSG_DROP)
+	if (origin->tcp != NULL)
+		srv->stats.queries_tcp++;
+	else
+		srv->stats.queries_udp++;
+	if (rc == DNSMSG_DROP) {
+		srv->stats.dropped++;
 		return;
+	}
 	if (rc != DNS_RCODE_NOERROR) {
 		reply_error(origin, msg, len, info.question_end ? &info : NULL,
 		    rc, 0, NULL);
 		return;
 	}
 	cache_key_of(srv->cache, msg, &info, &key);
-	if (answer_from_cache(srv, origin, &info, &key))
+	if (answer_from_cache(srv, origin, &info, &key)) {
+		srv->stats.cache_hits++;
 		return;
+	}
 	if (srv->stopping || srv->inflight >= srv->conf->max_inflight) {
+		srv->stats.dropped++;
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "too many queries in flight");
 		return;
@@ -285,6 +296,7 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		return;
 	}
 	if (leader != NULL) {
+		srv->stats.coalesced++;
 		log_query(q, "joins an identical query in flight");
 		return;
 	}

@@ -24,6 +24,7 @@ struct tlsconn {
 	SSL *ssl;
 	int ready;
 	struct verify_state verify;
+	struct ct_result ct;		/* filled by the CT callback */
 	struct tls_session_slot session;
 	const char *alpn;		/* required protocol, or NULL */
 	const struct tlsconn_handler *handler;
@@ -50,6 +51,7 @@ tlsconn_free(struct tlsconn *tc)
 		    SSL_RECEIVED_SHUTDOWN);
 	bufferevent_free(tc->bev);	/* frees the SSL too */
 	tls_session_slot_clear(&tc->session);
+	ct_result_free(&tc->ct);
 	free(tc);
 }
 
@@ -89,6 +91,8 @@ handle_connected(struct tlsconn *tc)
 	tc->ready = 1;
 	bufferevent_set_timeouts(tc->bev, NULL, NULL);
 	tls_session_verified(&tc->session, &tc->up->session);
+	upstream_verified(tc->up, tc->ssl, &tc->ct, tc->verify.pins);
+	ct_result_free(&tc->ct);
 	log_debug("upstream %s: connected, %s%s", tc->up->label,
 	    SSL_get_version(tc->ssl),
 	    SSL_session_reused(tc->ssl) ? ", resumed" : "");
@@ -216,6 +220,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 	if (verify_prepare(tc->ssl, &tc->verify, up->set->policy, &cu->addr,
 	    cu->name, &cu->pins, up->label) == -1)
 		goto fail;
+	tc->verify.report = &tc->ct;
 	tc->bev = open_bev(tc);
 	if (tc->bev == NULL)
 		goto fail;

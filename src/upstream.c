@@ -145,7 +145,7 @@ probe_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct upstream *up = arg;
 
-	if (up->conn == NULL && !up->set->srv->stopping)
+	if (up->conn == NULL && !up->set->srv->stopping && !up->set->retiring)
 		up->conn = up->transport->open(up);
 }
 
@@ -175,6 +175,10 @@ upstream_failed(struct upstream *up, const char *reason, int refused)
 		log_debug("%s (again)", line);
 	memcpy(up->last_error, line, sizeof(line));
 	up->refused = refused;
+	if (refused)
+		up->stats.refusals[stats_refusal_kind(reason)]++;
+	else
+		up->stats.failures++;
 	up->backoff_ms = up->backoff_ms == 0 ? BACKOFF_FIRST_MS :
 	    up->backoff_ms * 2;
 	if (up->backoff_ms > BACKOFF_MAX_MS)
@@ -214,6 +218,8 @@ upstream_answered(const struct query *q)
 	uint64_t rtt = now_us() - q->sent_us;
 
 	upstream_works(up);
+	up->stats.answers++;
+	stats_latency_add(&up->stats.latency, rtt);
 	if (rtt > UINT32_MAX)
 		rtt = UINT32_MAX;
 	up->srtt_us = up->srtt_us == 0 ? (uint32_t)rtt :
@@ -246,6 +252,7 @@ void
 upstream_dispatch(struct query *q, const char *previous)
 {
 	struct upstream_set *set = q->srv->upstreams;
+	struct upstream *previous_up = q->up;
 	const char *reason = previous ? previous : "no upstream configured";
 	uint64_t now = now_ms();
 
@@ -263,12 +270,32 @@ upstream_dispatch(struct query *q, const char *previous)
 		q->attempts++;
 		q->up = up;
 		q->sent_us = now_us();
+		up->stats.queries++;
+		if (previous_up != NULL && previous_up != up)
+			previous_up->stats.failovers++;
 		up->transport->send(up->conn, q);
 		return;
 	}
 	if (q->srv->stopping)
 		reason = "ctstub is shutting down";
 	query_fail(q, reason);
+}
+
+void
+upstream_disconnected(struct upstream *up)
+{
+	up->conn = NULL;
+	up->ready = 0;
+}
+
+void
+upstream_verified(struct upstream *up, SSL *ssl, const struct ct_result *ct,
+    const struct conf_pins *pins)
+{
+	up->stats.connections++;
+	up->ready = 1;
+	if (!SSL_session_reused(ssl))
+		trust_record(&up->trust, ssl, ct, pins);
 }
 
 void

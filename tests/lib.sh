@@ -277,6 +277,7 @@ start_ctstub() {
 	shift 2
 	{
 		echo "listen 127.0.0.1 $port"
+		echo "control $TMP/run/$name.sock"	# a later control line wins
 		printf '%s\n' "$@"
 		echo "ca-file $PKI/root.pem"
 		echo "ct-log-list $PKI/ct-logs.json"

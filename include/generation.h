@@ -1,0 +1,65 @@
+/*
+ * A configuration in force: the parsed file, its CT log list, the trust
+ * policy built from both, and the upstreams built from those. Start-up
+ * loads the first one; a reload (SIGHUP, `ctstub loglist install`, the
+ * control socket) loads a new one beside it and swaps only when the whole
+ * load succeeded, so a bad file or list never replaces a good one. The
+ * replaced generation keeps its connections until the queries sent on them
+ * are done (one query timeout), then is freed.
+ */
+#ifndef CTSTUB_GENERATION_H
+#define CTSTUB_GENERATION_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "verify.h"
+
+struct server;
+struct loglist;
+struct upstream_set;
+struct event;
+
+struct generation {
+	struct conf conf;
+	struct loglist *loglist;
+	struct verify_policy policy;
+	struct upstream_set *upstreams;	/* NULL until generation_start() */
+	struct event *retire;		/* frees it once it was replaced */
+	struct generation *next_retiring;
+};
+
+/*
+ * Parses path and loads its CT log list; every error goes to errs (one
+ * line each). NULL on any error.
+ */
+struct generation *generation_load(const char *path, FILE *errs);
+
+/*
+ * Resolves host names through the bootstrap servers and builds the
+ * upstreams for srv; 0, or -1 with err.
+ */
+int generation_start(struct generation *gen, struct server *srv, char *err,
+    size_t errlen);
+
+/* Closes its upstreams (their queries move on) and frees everything. */
+void generation_free(struct generation *gen);
+
+/* The list's age in days when over ct-list-max-age, else 0. */
+long generation_list_stale_days(const struct generation *gen);
+/* Logs a warning when the CT log list is too old. */
+void generation_warn_if_stale(const struct generation *gen);
+
+/*
+ * Re-reads srv's configuration file and CT log list. On success the new
+ * generation serves every new query and the old one retires; on failure
+ * the errors are logged and nothing changes. Either way msg gets one line
+ * for the caller. 0 or -1.
+ */
+int generation_reload(struct server *srv, char *msg, size_t len);
+
+/* Frees the generations still retiring (shutdown). */
+void generation_free_retiring(struct server *srv);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * What `ctstub status` shows, as one JSON document built from the running
+ * daemon: the configuration and CT log list in force, daemon counters, and
+ * per upstream its connection, the evidence it last presented (chain, SCTs,
+ * matched pin), counters and answer-time percentiles.
+ */
+#ifndef CTSTUB_STATUS_H
+#define CTSTUB_STATUS_H
+
+struct server;
+
+/* The status document, newline-terminated; caller frees. NULL: no memory. */
+char *status_json(struct server *srv);
+
+/* {"ok": ok, "message": message} for command replies; 0 or -1. */
+int status_result_json(int ok, const char *message, char **out);
+
+#endif

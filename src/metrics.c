@@ -1,0 +1,141 @@
+/* Prometheus text format: daemon counters, then per-upstream series. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cache.h"
+#include "metrics.h"
+#include "server.h"
+#include "upstream.h"
+
+static void
+family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP ctstub_%s %s\n# TYPE ctstub_%s %s\n", name, help,
+	    name, type);
+}
+
+static void
+daemon_counters(FILE *out, const struct server *srv)
+{
+	const struct stats_server *s = &srv->stats;
+
+	family(out, "queries_total", "counter", "Client queries received.");
+	fprintf(out, "ctstub_queries_total{protocol=\"udp\"} %llu\n"
+	    "ctstub_queries_total{protocol=\"tcp\"} %llu\n",
+	    (unsigned long long)s->queries_udp,
+	    (unsigned long long)s->queries_tcp);
+	family(out, "cache_hits_total", "counter", "Answers from the cache.");
+	fprintf(out, "ctstub_cache_hits_total %llu\n",
+	    (unsigned long long)s->cache_hits);
+	family(out, "cache_entries", "gauge", "Answers in the cache.");
+	fprintf(out, "ctstub_cache_entries %zu\n", cache_entries(srv->cache));
+	family(out, "servfail_total", "counter",
+	    "SERVFAIL answers ctstub made itself.");
+	fprintf(out, "ctstub_servfail_total %llu\n",
+	    (unsigned long long)s->servfail);
+	family(out, "inflight", "gauge", "Queries waiting on upstreams.");
+	fprintf(out, "ctstub_inflight %u\n", srv->inflight);
+	family(out, "reloads_total", "counter", "Reloads by result.");
+	fprintf(out, "ctstub_reloads_total{result=\"ok\"} %llu\n"
+	    "ctstub_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)s->reloads,
+	    (unsigned long long)s->reload_failures);
+}
+
+/* One line per upstream for a plain per-upstream value. */
+static void
+per_upstream(FILE *out, const struct upstream_set *set, const char *name,
+    const char *type, const char *help, size_t offset)
+{
+	size_t i;
+
+	family(out, name, type, help);
+	for (i = 0; i < set->count; i++) {
+		const struct upstream *up = &set->list[i];
+
+		fprintf(out, "ctstub_%s{upstream=\"%s\"} %llu\n", name,
+		    up->label, (unsigned long long)*(const uint64_t *)
+		    (const void *)((const char *)&up->stats + offset));
+	}
+}
+
+static void
+upstream_refusals(FILE *out, const struct upstream_set *set)
+{
+	size_t i, k;
+
+	family(out, "upstream_refusals_total", "counter",
+	    "Connections refused by the trust checks, by reason.");
+	for (i = 0; i < set->count; i++)
+		for (k = 0; k < STATS_REFUSAL_KINDS; k++)
+			fprintf(out, "ctstub_upstream_refusals_total{upstream="
+			    "\"%s\",reason=\"%s\"} %llu\n", set->list[i].label,
+			    stats_refusal_name(k), (unsigned long long)
+			    set->list[i].stats.refusals[k]);
+	family(out, "upstream_up", "gauge",
+	    "1 when connected and verified.");
+	for (i = 0; i < set->count; i++)
+		fprintf(out, "ctstub_upstream_up{upstream=\"%s\"} %d\n",
+		    set->list[i].label, set->list[i].ready);
+}
+
+static void
+upstream_latency(FILE *out, const struct upstream_set *set)
+{
+	size_t i, b;
+
+	family(out, "upstream_answer_seconds", "histogram",
+	    "Time from sending a query to its answer.");
+	for (i = 0; i < set->count; i++) {
+		const struct upstream *up = &set->list[i];
+		const struct stats_latency *l = &up->stats.latency;
+		uint64_t cumulative = 0;
+
+		for (b = 0; b + 1 < STATS_LATENCY_BUCKETS; b++) {
+			cumulative += l->count[b];
+			fprintf(out, "ctstub_upstream_answer_seconds_bucket{"
+			    "upstream=\"%s\",le=\"%g\"} %llu\n", up->label,
+			    (double)stats_bucket_bound_us(b) / 1e6,
+			    (unsigned long long)cumulative);
+		}
+		fprintf(out, "ctstub_upstream_answer_seconds_bucket{upstream="
+		    "\"%s\",le=\"+Inf\"} %llu\n", up->label,
+		    (unsigned long long)l->total);
+		fprintf(out, "ctstub_upstream_answer_seconds_sum{upstream="
+		    "\"%s\"} %g\n", up->label, (double)l->sum_us / 1e6);
+		fprintf(out, "ctstub_upstream_answer_seconds_count{upstream="
+		    "\"%s\"} %llu\n", up->label, (unsigned long long)l->total);
+	}
+}
+
+char *
+metrics_text(struct server *srv)
+{
+	const struct upstream_set *set = srv->upstreams;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL)
+		return NULL;
+	daemon_counters(out, srv);
+	per_upstream(out, set, "upstream_queries_total", "counter",
+	    "Queries sent to the upstream.",
+	    offsetof(struct stats_upstream, queries));
+	per_upstream(out, set, "upstream_answers_total", "counter",
+	    "Answers from the upstream.",
+	    offsetof(struct stats_upstream, answers));
+	per_upstream(out, set, "upstream_failures_total", "counter",
+	    "Connection failures (not refusals).",
+	    offsetof(struct stats_upstream, failures));
+	per_upstream(out, set, "upstream_failovers_total", "counter",
+	    "Queries that moved on to another upstream.",
+	    offsetof(struct stats_upstream, failovers));
+	upstream_refusals(out, set);
+	upstream_latency(out, set);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

@@ -1,0 +1,186 @@
+/* The status document (JSON, jansson) for the control socket. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cache.h"
+#include "generation.h"
+#include "loglist.h"
+#include "server.h"
+#include "status.h"
+#include "upstream.h"
+
+static json_t *
+iso_time(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (t == 0)
+		return json_null();
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *
+chain_json(const struct upstream_trust *t)
+{
+	json_t *chain = json_array();
+	size_t i;
+
+	for (i = 0; i < t->ncerts; i++)
+		json_array_append_new(chain, json_pack("{s:s, s:s, s:o, s:s}",
+		    "subject", t->certs[i].subject, "issuer",
+		    t->certs[i].issuer, "not_after",
+		    iso_time(t->certs[i].not_after), "pin", t->certs[i].pin));
+	return chain;
+}
+
+static json_t *
+scts_json(const struct upstream_trust *t)
+{
+	json_t *scts = json_array();
+	size_t i;
+
+	for (i = 0; i < t->nscts; i++) {
+		const struct trust_sct *s = &t->scts[i];
+
+		json_array_append_new(scts, json_pack("{s:s, s:s, s:o, s:s, "
+		    "s:s}", "log", s->log, "operator", s->operator_name,
+		    "timestamp", iso_time((time_t)(s->timestamp_ms / 1000)),
+		    "source", s->source, "verdict", s->verdict));
+	}
+	return scts;
+}
+
+static json_t *
+trust_json(const struct upstream_trust *t)
+{
+	if (t->verified_at == 0)
+		return json_null();
+	return json_pack("{s:o, s:s, s:o, s:o, s:s, s:s?}", "verified_at",
+	    iso_time(t->verified_at), "tls_version", t->tls_version, "chain",
+	    chain_json(t), "scts", scts_json(t), "ct", t->ct_summary,
+	    "pin_matched", t->pin_matched[0] ? t->pin_matched : NULL);
+}
+
+static json_t *
+counters_json(const struct stats_upstream *s)
+{
+	json_t *refusals = json_object();
+	size_t k;
+
+	for (k = 0; k < STATS_REFUSAL_KINDS; k++)
+		json_object_set_new(refusals, stats_refusal_name(k),
+		    json_integer((json_int_t)s->refusals[k]));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "queries",
+	    (json_int_t)s->queries, "answers", (json_int_t)s->answers,
+	    "failures", (json_int_t)s->failures, "failovers",
+	    (json_int_t)s->failovers, "connections",
+	    (json_int_t)s->connections, "refusals", refusals);
+}
+
+static json_t *
+latency_json(const struct stats_latency *l)
+{
+	if (l->total == 0)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:f}",
+	    "p50", (double)stats_latency_quantile(l, 0.50) / 1000,
+	    "p90", (double)stats_latency_quantile(l, 0.90) / 1000,
+	    "p99", (double)stats_latency_quantile(l, 0.99) / 1000,
+	    "mean", (double)l->sum_us / (double)l->total / 1000);
+}
+
+static const char *
+health(const struct upstream *up)
+{
+	if (up->backoff_ms == 0)
+		return "ok";
+	return up->refused ? "refused" : "failing";
+}
+
+static json_t *
+upstream_json(const struct upstream *up)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
+	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
+	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
+	    up->ready, "health", health(up), "last_error",
+	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
+	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust),
+	    "counters", counters_json(&up->stats), "latency_ms",
+	    latency_json(&up->stats.latency));
+}
+
+static json_t *
+daemon_json(const struct server *srv)
+{
+	const struct stats_server *s = &srv->stats;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}", "queries_udp", (json_int_t)s->queries_udp, "queries_tcp",
+	    (json_int_t)s->queries_tcp, "cache_hits",
+	    (json_int_t)s->cache_hits, "cache_entries",
+	    (json_int_t)cache_entries(srv->cache), "stale_answers",
+	    (json_int_t)s->stale_answers, "coalesced",
+	    (json_int_t)s->coalesced, "servfail", (json_int_t)s->servfail,
+	    "dropped", (json_int_t)s->dropped, "inflight",
+	    (json_int_t)srv->inflight, "reloads", (json_int_t)s->reloads,
+	    "reload_failures", (json_int_t)s->reload_failures);
+}
+
+static json_t *
+loglist_json(const struct generation *gen)
+{
+	const struct loglist *l = gen->loglist;
+
+	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:b}", "path",
+	    gen->conf.ct_log_list, "version", l->version, "timestamp",
+	    iso_time(l->timestamp), "age_days",
+	    (json_int_t)((time(NULL) - l->timestamp) / 86400), "logs",
+	    (json_int_t)l->nlogs, "operators", (json_int_t)l->noperators,
+	    "stale", generation_list_stale_days(gen) > 0);
+}
+
+static char *
+dump(json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	char *out = text ? malloc(strlen(text) + 2) : NULL;
+
+	if (out != NULL)
+		sprintf(out, "%s\n", text);
+	free(text);
+	json_decref(doc);
+	return out;
+}
+
+char *
+status_json(struct server *srv)
+{
+	json_t *ups = json_array();
+	size_t i;
+
+	for (i = 0; i < srv->upstreams->count; i++)
+		json_array_append_new(ups, upstream_json(
+		    &srv->upstreams->list[i]));
+	return dump(json_pack("{s:I, s:s, s:o, s:I, s:s, s:o, s:o, s:o}",
+	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
+	    iso_time(srv->started), "uptime_s",
+	    (json_int_t)(time(NULL) - srv->started), "ct_mode",
+	    srv->gen->policy.ct_report_only ? "report" : "enforce",
+	    "ct_log_list", loglist_json(srv->gen), "counters",
+	    daemon_json(srv), "upstreams", ups));
+}
+
+int
+status_result_json(int ok, const char *message, char **out)
+{
+	*out = dump(json_pack("{s:b, s:s}", "ok", ok, "message", message));
+	return *out ? 0 : -1;
+}

@@ -1,0 +1,186 @@
+/* ctstub status: asks the running daemon, prints its answer for people. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "conf.h"
+#include "control.h"
+
+char *
+commands_control_path(const char *conf_path)
+{
+	struct conf c;
+	FILE *quiet = fopen("/dev/null", "w");
+	char *path;
+
+	conf_load(conf_path, &c, quiet ? quiet : stderr);
+	if (quiet != NULL)
+		fclose(quiet);
+	/* an unreadable file leaves the default; "control off" leaves NULL */
+	if (c.control == NULL && c.path == NULL)
+		path = strdup(CONF_DEFAULT_CONTROL);
+	else
+		path = c.control ? strdup(c.control) : NULL;
+	conf_free(&c);
+	return path;
+}
+
+static const char *
+str(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "-";
+}
+
+static long long
+num(const json_t *obj, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(obj, key));
+}
+
+static void
+print_daemon(const json_t *doc)
+{
+	const json_t *list = json_object_get(doc, "ct_log_list");
+	const json_t *c = json_object_get(doc, "counters");
+
+	printf("ctstub pid %lld, up %llds, config %s, CT %s\n", num(doc, "pid"),
+	    num(doc, "uptime_s"), str(doc, "config"), str(doc, "ct_mode"));
+	printf("CT log list %s: version %s, %lld days old%s, %lld logs, "
+	    "%lld operators\n", str(list, "path"), str(list, "version"),
+	    num(list, "age_days"), json_is_true(json_object_get(list,
+	    "stale")) ? " (STALE)" : "", num(list, "logs"),
+	    num(list, "operators"));
+	printf("queries %lld UDP, %lld TCP; cache hits %lld (%lld entries); "
+	    "coalesced %lld; SERVFAIL %lld; in flight %lld; reloads %lld "
+	    "(%lld failed)\n", num(c, "queries_udp"), num(c, "queries_tcp"),
+	    num(c, "cache_hits"), num(c, "cache_entries"), num(c, "coalesced"),
+	    num(c, "servfail"), num(c, "inflight"), num(c, "reloads"),
+	    num(c, "reload_failures"));
+}
+
+static void
+print_trust(const json_t *t)
+{
+	const json_t *item;
+	size_t i;
+
+	if (!json_is_object(t)) {
+		printf("  not verified yet\n");
+		return;
+	}
+	printf("  verified %s, %s\n", str(t, "verified_at"),
+	    str(t, "tls_version"));
+	json_array_foreach(json_object_get(t, "chain"), i, item)
+		printf("  chain %zu: %s\n           issuer %s\n           "
+		    "expires %s, pin %s\n", i, str(item, "subject"),
+		    str(item, "issuer"), str(item, "not_after"),
+		    str(item, "pin"));
+	json_array_foreach(json_object_get(t, "scts"), i, item)
+		printf("  SCT: %s (%s), %s, %s: %s\n", str(item, "log"),
+		    str(item, "operator"), str(item, "timestamp"),
+		    str(item, "source"), str(item, "verdict"));
+	printf("  %s\n  pin matched: %s\n", str(t, "ct"),
+	    json_is_string(json_object_get(t, "pin_matched")) ?
+	    str(t, "pin_matched") : "(no pins configured)");
+}
+
+static void
+print_upstream(const json_t *up)
+{
+	const json_t *c = json_object_get(up, "counters");
+	json_t *r = json_object_get(c, "refusals");
+	const json_t *lat = json_object_get(up, "latency_ms");
+	const char *key;
+	json_t *v;
+
+	printf("\nupstream %s (%s, %s): %s, %s\n", str(up, "url"),
+	    str(up, "address"), str(up, "transport"),
+	    json_is_true(json_object_get(up, "connected")) ? "connected" :
+	    "not connected", str(up, "health"));
+	if (json_is_string(json_object_get(up, "last_error")))
+		printf("  last error: %s\n", str(up, "last_error"));
+	print_trust(json_object_get(up, "trust"));
+	printf("  queries %lld, answers %lld, failures %lld, failovers %lld, "
+	    "connections %lld\n  refusals:", num(c, "queries"),
+	    num(c, "answers"), num(c, "failures"), num(c, "failovers"),
+	    num(c, "connections"));
+	json_object_foreach(r, key, v)
+		printf(" %s %lld", key, (long long)json_integer_value(v));
+	if (json_is_object(lat))
+		printf("\n  answer time ms: p50 %.2f, p90 %.2f, p99 %.2f\n",
+		    json_real_value(json_object_get(lat, "p50")),
+		    json_real_value(json_object_get(lat, "p90")),
+		    json_real_value(json_object_get(lat, "p99")));
+	else
+		printf("\n  answer time: not measured yet\n");
+}
+
+static int
+print_text(const char *reply)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(reply, 0, &jerr), *up;
+	size_t i;
+
+	if (!json_is_object(doc)) {
+		fprintf(stderr, "ctstub: unreadable status reply: %s\n",
+		    jerr.text);
+		json_decref(doc);
+		return 1;
+	}
+	print_daemon(doc);
+	json_array_foreach(json_object_get(doc, "upstreams"), i, up)
+		print_upstream(up);
+	json_decref(doc);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ctstub status [-f FILE] [-s SOCKET] "
+	    "[--json]\n");
+	exit(2);
+}
+
+int
+status_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
+	};
+	const char *conf_path = CONF_DEFAULT_PATH;
+	char *socket = NULL, *reply, err[512];
+	int ch, json = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "f:s:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': conf_path = optarg; break;
+		case 's': free(socket); socket = strdup(optarg); break;
+		case 'j': json = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (socket == NULL && (socket = commands_control_path(conf_path)) ==
+	    NULL) {
+		fprintf(stderr, "ctstub: %s has 'control off'\n", conf_path);
+		return 1;
+	}
+	reply = control_request(socket, "status", err, sizeof(err));
+	free(socket);
+	if (reply == NULL) {
+		fprintf(stderr, "ctstub: %s\n", err);
+		return 1;
+	}
+	rc = json ? (fputs(reply, stdout), 0) : print_text(reply);
+	free(reply);
+	return rc;
+}

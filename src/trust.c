@@ -1,0 +1,114 @@
+/* Copies of what a verified upstream presented, for status and probe. */
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "trust.h"
+#include "verify.h"
+
+void
+trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT])
+{
+	unsigned char hash[32], b64[48];
+
+	if (verify_spki_sha256(cert, hash) == -1) {
+		snprintf(out, TRUST_PIN_TEXT, "(no key)");
+		return;
+	}
+	EVP_EncodeBlock(b64, hash, sizeof(hash));
+	snprintf(out, TRUST_PIN_TEXT, "sha256/%s", b64);
+}
+
+static int
+pin_listed(const struct conf_pins *pins, X509 *cert)
+{
+	unsigned char hash[32];
+	size_t i;
+
+	if (pins == NULL || verify_spki_sha256(cert, hash) == -1)
+		return 0;
+	for (i = 0; i < pins->count; i++)
+		if (memcmp(hash, pins->hash[i], sizeof(hash)) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+record_cert(struct trust_cert *c, X509 *cert)
+{
+	struct tm tm;
+
+	X509_NAME_oneline(X509_get_subject_name(cert), c->subject,
+	    sizeof(c->subject));
+	X509_NAME_oneline(X509_get_issuer_name(cert), c->issuer,
+	    sizeof(c->issuer));
+	c->not_after = ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1 ?
+	    timegm(&tm) : 0;
+	trust_pin_text(cert, c->pin);
+}
+
+static void
+record_sct(struct trust_sct *s, const struct ct_sct_info *info)
+{
+	unsigned char b64[48];
+
+	if (info->log != NULL) {
+		snprintf(s->log, sizeof(s->log), "%s", info->log->description);
+		snprintf(s->operator_name, sizeof(s->operator_name), "%s",
+		    info->log->operator_name);
+	} else {
+		EVP_EncodeBlock(b64, info->log_id, (int)info->log_id_len);
+		snprintf(s->log, sizeof(s->log), "%s", b64);
+		s->operator_name[0] = '\0';
+	}
+	s->timestamp_ms = info->timestamp_ms;
+	s->source = ct_source_text(info->source);
+	s->verdict = ct_verdict_text(info->verdict);
+}
+
+void
+trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
+    const struct conf_pins *pins)
+{
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+	int i;
+	size_t j;
+
+	memset(t, 0, sizeof(*t));
+	t->verified_at = time(NULL);
+	snprintf(t->tls_version, sizeof(t->tls_version), "%s",
+	    SSL_get_version(ssl));
+	for (i = 0; chain != NULL && i < sk_X509_num(chain) &&
+	    t->ncerts < TRUST_MAX_CERTS; i++) {
+		X509 *cert = sk_X509_value(chain, i);
+
+		record_cert(&t->certs[t->ncerts++], cert);
+		if (t->pin_matched[0] == '\0' && pin_listed(pins, cert))
+			memcpy(t->pin_matched, t->certs[t->ncerts - 1].pin,
+			    TRUST_PIN_TEXT);
+	}
+	if (ct == NULL)
+		return;
+	snprintf(t->ct_summary, sizeof(t->ct_summary), "%s", ct->reason);
+	for (j = 0; j < ct->nscts && t->nscts < TRUST_MAX_SCTS; j++)
+		record_sct(&t->scts[t->nscts++], &ct->scts[j]);
+}
+
+void
+trust_print_chain(FILE *out, const struct upstream_trust *t)
+{
+	char when[32];
+	size_t i;
+
+	fprintf(out, "verified chain:\n");
+	for (i = 0; i < t->ncerts; i++) {
+		const struct trust_cert *c = &t->certs[i];
+		struct tm tm;
+
+		gmtime_r(&c->not_after, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+		fprintf(out, "  %zu: %s\n     issuer %s\n     expires %s, "
+		    "pin %s\n", i, c->subject, c->issuer, when, c->pin);
+	}
+}

@@ -1,0 +1,168 @@
+#!/bin/bash
+# ctstub status, status --json, the metrics endpoint and the control socket:
+# a running ctstub with a good and a refused upstream on a local BIND shows
+# the trust evidence, counters and latency of each.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_ctstub
+mint_pki
+load_pins
+start_named good wrong-ip
+
+P=$CTSTUB_PORT0
+METRICS_PORT=$((CTSTUB_PORT0 + 50))
+SOCK=$TMP/run/main.sock
+start_ctstub main "$P" "upstream dot://127.0.0.1:$(dot_port wrong-ip)" \
+    "upstream dot://127.0.0.1:$(dot_port good)" "pin $PIN_INTER" \
+    "metrics 127.0.0.1 $METRICS_PORT"
+
+for i in 1 2; do q 127.0.0.1 "$P" www.example.test A >/dev/null; done
+q 127.0.0.1 "$P" +tcp txt.example.test TXT >/dev/null
+
+# js EXPR: evaluates EXPR on the status document (d) with python.
+JSON=$("$CTSTUB" status -s "$SOCK" --json)
+expect_eq "status --json: exit status" 0 $?
+js() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$JSON"; }
+
+GOOD=127.0.0.1:$(dot_port good)
+BAD=127.0.0.1:$(dot_port wrong-ip)
+expect_eq "json: upstream order" "$BAD $GOOD" \
+    "$(js '" ".join(u["address"] for u in d["upstreams"])')"
+expect_eq "json: good upstream connected" True \
+    "$(js 'd["upstreams"][1]["connected"]')"
+expect_eq "json: good upstream health" ok "$(js 'd["upstreams"][1]["health"]')"
+expect_eq "json: wrong-ip upstream refused" refused \
+    "$(js 'd["upstreams"][0]["health"]')"
+expect_eq "json: refusal counted as identity" True \
+    "$(js 'd["upstreams"][0]["counters"]["refusals"]["identity"] >= 1')"
+expect_eq "json: the refused upstream's queries failed over" True \
+    "$(js 'd["upstreams"][0]["counters"]["failovers"] >= 1')"
+expect_eq "json: wrong-ip never verified" None \
+    "$(js 'd["upstreams"][0]["trust"]')"
+expect_eq "json: chain of leaf, inter, root" 3 \
+    "$(js 'len(d["upstreams"][1]["trust"]["chain"])')"
+expect_eq "json: chain[1] is the test intermediate with its pin" \
+    "$PIN_INTER" "$(js 'd["upstreams"][1]["trust"]["chain"][1]["pin"]')"
+expect_eq "json: root pin" "$PIN_ROOT" \
+    "$(js 'd["upstreams"][1]["trust"]["chain"][2]["pin"]')"
+expect_eq "json: pin matched" "$PIN_INTER" \
+    "$(js 'd["upstreams"][1]["trust"]["pin_matched"]')"
+expect_eq "json: leaf expiry is a date" True \
+    "$(js 'd["upstreams"][1]["trust"]["chain"][0]["not_after"][:2] == "20"')"
+expect_eq "json: counted SCTs come from at least two operators" True \
+    "$(js 'len({s["operator"] for s in d["upstreams"][1]["trust"]["scts"] if s["verdict"] == "counted"}) >= 2')"
+expect_eq "json: CT summary" True \
+    "$(js 'd["upstreams"][1]["trust"]["ct"].startswith("CT: ")')"
+expect_eq "json: 2 queries went upstream (one was a cache hit)" 2 \
+    "$(js 'd["upstreams"][1]["counters"]["answers"]')"
+expect_eq "json: latency measured" True \
+    "$(js '0 < d["upstreams"][1]["latency_ms"]["p50"] <= d["upstreams"][1]["latency_ms"]["p99"]')"
+expect_eq "json: daemon counters (udp tcp hits)" "2 1 1" \
+    "$(js 'd["counters"]["queries_udp"], d["counters"]["queries_tcp"], d["counters"]["cache_hits"]' | tr -d '(),')"
+expect_eq "json: log list version" "$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$PKI/ct-logs.json" | head -n 1)" \
+    "$(js 'd["ct_log_list"]["version"]')"
+
+TEXT=$("$CTSTUB" status -s "$SOCK")
+expect_eq "status: exit status" 0 $?
+for want in "upstream dot://127.0.0.1:$(dot_port good) ($GOOD, dot): connected, ok" \
+    "pin matched: $PIN_INTER" "pin $PIN_ROOT" "refused" \
+    "rejected: certificate does not match IP" "answer time ms: p50" \
+    "SCT: "; do
+	check "status text has '$want'" "got: $TEXT" grep -qF -- "$want" <<<"$TEXT"
+done
+TEXT=$("$CTSTUB" status -f "$TMP/main.conf")
+check "status -f finds the socket in the configuration" "got: $TEXT" \
+    grep -qF "$GOOD" <<<"$TEXT"
+
+OUT=$("$CTSTUB" status -s "$TMP/nothing.sock" 2>&1)
+expect_eq "status without a daemon: exit status 1" 1 $?
+check "status without a daemon: says so" "got: $OUT" \
+    grep -qF "cannot reach ctstub at $TMP/nothing.sock" <<<"$OUT"
+OUT=$("$CTSTUB" status --bogus 2>&1)
+expect_eq "status with a bad option: exit status 2" 2 $?
+
+# The metrics endpoint.
+http_get() { # PATH: "STATUS\nBODY"
+	"$PY" - "$METRICS_PORT" "$1" <<'PYEOF'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=5)
+    print(r.status); print(r.headers.get("Content-Type")); print(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code)
+PYEOF
+}
+M=$(http_get /metrics)
+expect_eq "metrics: 200" 200 "$(head -n 1 <<<"$M")"
+expect_eq "metrics: content type" "text/plain; version=0.0.4" "$(sed -n 2p <<<"$M")"
+for want in "ctstub_upstream_answers_total{upstream=\"$GOOD\"} 2" \
+    "ctstub_cache_hits_total 1" \
+    "ctstub_upstream_refusals_total{upstream=\"$BAD\",reason=\"identity\"} 1" \
+    "ctstub_upstream_answer_seconds_count{upstream=\"$GOOD\"} 2" \
+    "ctstub_upstream_answer_seconds_bucket{upstream=\"$GOOD\",le=\"+Inf\"} 2" \
+    "ctstub_upstream_up{upstream=\"$GOOD\"} 1" \
+    "# TYPE ctstub_queries_total counter"; do
+	check "metrics has '$want'" "see metrics" grep -qF -- "$want" <<<"$M"
+done
+expect_eq "metrics: other paths 404" 404 "$(http_get /status | head -n 1)"
+M2=$(printf 'metrics\n' | "$PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'metrics\n')
+print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$SOCK")
+check "control socket: metrics command" "got: ${M2:0:200}" \
+    grep -qF "ctstub_cache_hits_total 1" <<<"$M2"
+R=$("$PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'frobnicate\n')
+print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$SOCK")
+check "control socket: unknown command refused" "got: $R" \
+    grep -qF '"ok": false' <<<"$R"
+
+# The socket: mode 0660, owned by the daemon's user; others are refused.
+expect_eq "control socket mode" 660 "$(stat -c %a "$SOCK")"
+if [ "$(id -u)" -eq 0 ]; then
+	expect_eq "control socket owner" nobody "$(stat -c %U "$SOCK")"
+	OUT=$(setpriv --reuid=daemon --regid=daemon --clear-groups \
+	    "$CTSTUB" status -s "$SOCK" 2>&1)
+	expect_eq "another user: refused (exit 1)" 1 $?
+	check "another user: permission denied" "got: $OUT" \
+	    grep -qi "permission denied" <<<"$OUT"
+else
+	skip "control socket owner and other users" "needs root"
+fi
+
+# A second daemon on the same socket is refused; a stale socket file is not.
+OUT=$(printf 'upstream dot://127.0.0.1:1\ncontrol %s\nct-log-list %s\nlisten 127.0.0.1 %s\nuser nobody\n' \
+    "$SOCK" "$PKI/ct-logs.json" $((P + 1)) >"$TMP/second.conf"
+    timeout 10 "$CTSTUB" -d -f "$TMP/second.conf" 2>&1)
+expect_eq "second daemon on the same socket: exit 1" 1 $?
+check "second daemon: says another ctstub runs there" "got: $OUT" \
+    grep -qF "another ctstub is running there" <<<"$OUT"
+
+# systemd's notify protocol: READY=1 once serving, RELOADING=1 and READY=1
+# around a reload, STOPPING=1 at the end.
+NOTIFY=$TMP/systemd-notify.sock
+"$PY" -c "
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)	# like systemd's: ctstub sends as its user
+s.settimeout(30)
+with open(sys.argv[2], 'w') as out:
+    while True:
+        m = s.recv(4096).decode(); out.write(m + '\n'); out.flush()
+        if m == 'STOPPING=1': break" "$NOTIFY" "$TMP/notify.txt" &
+NOTIFY_PID=$!
+for _ in $(seq 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$NOTIFY start_ctstub notify $((P + 2)) \
+    "upstream dot://127.0.0.1:$(dot_port good)"
+wait_log "$TMP/notify.txt" "READY=1"
+kill -HUP "${CTSTUB_PIDS[notify]}"
+wait_log "$TMP/notify.log" "reloaded"
+stop_ctstub notify
+wait "$NOTIFY_PID"
+expect_eq "systemd notifications" "READY=1 RELOADING=1 READY=1 STOPPING=1" \
+    "$(tr '\n' ' ' <"$TMP/notify.txt" | sed 's/ $//')"
+
+stop_ctstub main
+check "socket file removed at exit" "still there" test ! -e "$SOCK"
+done_testing
