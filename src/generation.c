@@ -224,6 +224,7 @@ load_for_reload(struct server *srv, char *msg, size_t len)
 		    "stays: %s", errors && errors[0] ? errors : "?");
 		msg[strcspn(msg, "\n")] = '\0';
 		log_errors(errors);
+		log_err("reload failed, the running configuration stays");
 	}
 	free(errors);
 	return gen;
