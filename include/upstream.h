@@ -36,6 +36,7 @@ struct upstream {
 	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
 	struct event *probe;		/* reconnects when the back-off ends */
 	char last_error[600];		/* "upstream X rejected: why" */
+	const char *last_anomaly;	/* kind of the last bad answer logged */
 	struct stats_upstream stats;
 	struct upstream_trust trust;	/* from the last full verification */
 };
@@ -80,6 +81,14 @@ void upstream_answered(const struct query *q);
 void upstream_cancel(struct query *q);
 
 const char *upstream_label(const struct upstream *up);
+
+/*
+ * up sent something it should not have (line says what). Logged as a
+ * warning once per kind and connection, then at debug level: a hostile
+ * upstream cannot flood the log.
+ */
+void upstream_anomaly(struct upstream *up, const char *kind,
+    const char *line);
 
 /* Transport reports. */
 /* The connection is gone: up->conn is cleared. */

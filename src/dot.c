@@ -97,8 +97,12 @@ handle_answer(struct dot_conn *conn, const uint8_t *msg, size_t len)
 	struct query *q = id < conn->nslots ? conn->slots[id] : NULL;
 
 	if (q == NULL) {
-		log_warn("upstream %s sent an answer for id %u, which was "
-		    "never asked: dropped", conn->up->label, id);
+		char line[160];
+
+		snprintf(line, sizeof(line), "upstream %s sent an answer for "
+		    "id %u, which was never asked: dropped", conn->up->label,
+		    id);
+		upstream_anomaly(conn->up, "unasked id", line);
 		return;
 	}
 	release_id(conn, id);

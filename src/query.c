@@ -334,8 +334,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 		snprintf(reason, sizeof(reason), "upstream %s sent a bad "
 		    "answer: %s", upstream_label(q->up),
 		    why ? why : "malformed message");
-		log_warn("query %llu: %s", (unsigned long long)q->serial,
-		    reason);
+		upstream_anomaly(q->up, "bad answer", reason);
 		upstream_dispatch(q, reason);
 		return;
 	}

@@ -282,6 +282,17 @@ upstream_dispatch(struct query *q, const char *previous)
 }
 
 void
+upstream_anomaly(struct upstream *up, const char *kind, const char *line)
+{
+	if (up->last_anomaly == kind) {
+		log_debug("%s (again)", line);
+		return;
+	}
+	log_warn("%s", line);
+	up->last_anomaly = kind;
+}
+
+void
 upstream_disconnected(struct upstream *up)
 {
 	up->conn = NULL;
@@ -294,6 +305,7 @@ upstream_verified(struct upstream *up, SSL *ssl, const struct ct_result *ct,
 {
 	up->stats.connections++;
 	up->ready = 1;
+	up->last_anomaly = NULL;
 	if (!SSL_session_reused(ssl))
 		trust_record(&up->trust, ssl, ct, pins);
 }

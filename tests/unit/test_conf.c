@@ -249,6 +249,49 @@ test_addresses(void)
 }
 
 static void
+test_control_and_metrics(void)
+{
+	char errbuf[2048] = "";
+	struct conf c;
+
+	CHECK("control: default path, not written",
+	    parse("upstream dot://127.0.0.1\n", &c, errbuf,
+	    sizeof(errbuf)) == 0 && c.control != NULL &&
+	    strcmp(c.control, CONF_DEFAULT_CONTROL) == 0 &&
+	    c.control_is_default && c.metrics.salen == 0);
+	conf_free(&c);
+	CHECK("control: a path", parse("upstream dot://127.0.0.1\n"
+	    "control /tmp/c.sock\n", &c, errbuf, sizeof(errbuf)) == 0 &&
+	    strcmp(c.control, "/tmp/c.sock") == 0 && !c.control_is_default);
+	conf_free(&c);
+	CHECK("control off", parse("upstream dot://127.0.0.1\ncontrol off\n",
+	    &c, errbuf, sizeof(errbuf)) == 0 && c.control == NULL &&
+	    !c.control_is_default);
+	conf_free(&c);
+	CHECK("metrics on ::1", parse("upstream dot://127.0.0.1\n"
+	    "metrics ::1 9153\n", &c, errbuf, sizeof(errbuf)) == 0 &&
+	    c.metrics.sa.ss_family == AF_INET6);
+	conf_free(&c);
+	CHECK("metrics on 127.0.0.2", parse("upstream dot://127.0.0.1\n"
+	    "metrics 127.0.0.2 9153\n", &c, errbuf, sizeof(errbuf)) == 0 &&
+	    c.metrics.sa.ss_family == AF_INET);
+	conf_free(&c);
+	expect_error("control: relative path", "upstream dot://127.0.0.1\n"
+	    "control ctl.sock\n", "t.conf:2: control: 'ctl.sock' is not an "
+	    "absolute path");
+	expect_error("metrics: not loopback", "upstream dot://127.0.0.1\n"
+	    "metrics 192.0.2.1 9153\n", "t.conf:2: metrics: 192.0.2.1 is not "
+	    "a loopback address");
+	expect_error("metrics: any address", "upstream dot://127.0.0.1\n"
+	    "metrics :: 9153\n", "is not a loopback address");
+	expect_error("metrics: bad port", "upstream dot://127.0.0.1\n"
+	    "metrics 127.0.0.1 http\n", "t.conf:2: metrics: expected IP PORT");
+	expect_error("metrics: port missing", "upstream dot://127.0.0.1\n"
+	    "metrics 127.0.0.1\n", "t.conf:2: metrics: expected 2 to 2 "
+	    "arguments, got 1");
+}
+
+static void
 test_pins(void)
 {
 	unsigned char pin[CONF_PIN_LEN];
@@ -274,5 +317,6 @@ main(void)
 	test_urls();
 	test_addresses();
 	test_pins();
+	test_control_and_metrics();
 	return CHECK_DONE();
 }
