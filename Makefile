@@ -121,7 +121,7 @@ install: all
 	  install -m 644 conf/ct-logs.json $(ETC_CT)/ct-logs.json; \
 	fi
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	  conf/ctstub.service.in >$(BUILD)/ctstub.service
+	  conf/ctstub.service >$(BUILD)/ctstub.service
 	install -m 644 $(BUILD)/ctstub.service $(DESTDIR)$(UNITDIR)/ctstub.service
 	for page in ctstub.8 ctstub.conf.5; do \
 	  [ -f docs/$$page ] || continue; \
