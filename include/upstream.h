@@ -56,6 +56,12 @@ struct upstream_set {
 struct upstream_set *upstream_set_new(struct server *srv,
     const struct conf *conf, const struct verify_policy *policy, char *err,
     size_t errlen);
+/*
+ * After a reload: each upstream of to that from also had (same URL and
+ * address) keeps counting where it left off.
+ */
+void upstream_set_carry_stats(struct upstream_set *to,
+    const struct upstream_set *from);
 /* Closes every connection (their queries are failed) and frees. */
 void upstream_set_free(struct upstream_set *set);
 

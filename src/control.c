@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,19 +23,23 @@
 #include "status.h"
 
 #define CLIENT_TIMEOUT_S 5
-
-struct control {
-	struct server *srv;
-	char *path;			/* socket file; NULL: no control socket */
-	evutil_socket_t unix_fd, http_fd;
-	struct evconnlistener *unix_listener, *http_listener;
-};
+#define MAX_CLIENTS 16		/* at once; more are closed at accept */
 
 struct control_client {
 	struct control *ctl;
 	struct bufferevent *bev;
 	int http;
 	int replied;
+	LIST_ENTRY(control_client) link;
+};
+
+struct control {
+	struct server *srv;
+	char *path;			/* socket file; NULL: no control socket */
+	evutil_socket_t unix_fd, http_fd;
+	struct evconnlistener *unix_listener, *http_listener;
+	unsigned nclients;
+	LIST_HEAD(, control_client) clients;	/* freed at shutdown */
 };
 
 static int
@@ -152,6 +157,7 @@ control_bind(const struct conf *conf, uid_t uid, gid_t gid, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	LIST_INIT(&ctl->clients);
 	ctl->unix_fd = ctl->http_fd = -1;
 	if (conf->control != NULL) {
 		ctl->unix_fd = bind_unix(conf->control, uid, gid, err, errlen);
@@ -174,6 +180,8 @@ fail:
 static void
 client_free(struct control_client *c)
 {
+	c->ctl->nclients--;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -287,6 +295,13 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	struct control_client *c = calloc(1, sizeof(*c));
 	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
 
+	if (ctl->nclients >= MAX_CLIENTS) {
+		log_debug("control: %u clients already, one closed",
+		    ctl->nclients);
+		free(c);
+		close(fd);
+		return;
+	}
 	if (c == NULL || (c->bev = bufferevent_socket_new(ctl->srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(c);
@@ -294,6 +309,8 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 		return;
 	}
 	c->ctl = ctl;
+	ctl->nclients++;
+	LIST_INSERT_HEAD(&ctl->clients, c, link);
 	c->http = listener == ctl->http_listener;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
@@ -337,6 +354,8 @@ control_free(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
+	while (!LIST_EMPTY(&ctl->clients))
+		client_free(LIST_FIRST(&ctl->clients));
 	if (ctl->unix_listener != NULL)
 		evconnlistener_free(ctl->unix_listener);
 	if (ctl->http_listener != NULL)

@@ -250,6 +250,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 	}
 	warn_restart_only(&srv->gen->conf, &gen->conf);
 	old = srv->gen;
+	upstream_set_carry_stats(gen->upstreams, old->upstreams);
 	server_use(srv, gen);
 	retire(srv, old);
 	srv->stats.reloads++;

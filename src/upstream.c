@@ -97,6 +97,22 @@ fail:
 }
 
 void
+upstream_set_carry_stats(struct upstream_set *to,
+    const struct upstream_set *from)
+{
+	size_t i, j;
+
+	for (i = 0; i < to->count; i++)
+		for (j = 0; j < from->count; j++)
+			if (strcmp(to->list[i].label, from->list[j].label) == 0 &&
+			    strcmp(to->list[i].conf->url,
+			    from->list[j].conf->url) == 0) {
+				to->list[i].stats = from->list[j].stats;
+				break;
+			}
+}
+
+void
 upstream_set_free(struct upstream_set *set)
 {
 	size_t i;

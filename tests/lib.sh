@@ -320,6 +320,15 @@ answer_of() {
 	grep -v '^;' <<<"$1" | awk 'NF { $2 = ""; print }' | sort
 }
 
+# control_cmd SOCKET COMMAND: one request on a control socket, the reply.
+control_cmd() {
+	"$PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b'\\n')
+print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$1" "$2"
+}
+
 # start_ctstub_flags "FLAGS" NAME PORT [CONFIG-LINE...]: start_ctstub with
 # extra command-line FLAGS (e.g. -v) given before its own -d -f CONF.
 start_ctstub_flags() {

@@ -105,16 +105,10 @@ for want in "ctstub_upstream_answers_total{upstream=\"$GOOD\"} 2" \
 	check "metrics has '$want'" "see metrics" grep -qF -- "$want" <<<"$M"
 done
 expect_eq "metrics: other paths 404" 404 "$(http_get /status | head -n 1)"
-M2=$(printf 'metrics\n' | "$PY" -c "
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'metrics\n')
-print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$SOCK")
+M2=$(control_cmd "$SOCK" metrics)
 check "control socket: metrics command" "got: ${M2:0:200}" \
     grep -qF "ctstub_cache_hits_total 1" <<<"$M2"
-R=$("$PY" -c "
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'frobnicate\n')
-print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$SOCK")
+R=$(control_cmd "$SOCK" frobnicate)
 check "control socket: unknown command refused" "got: $R" \
     grep -qF '"ok": false' <<<"$R"
 
@@ -162,6 +156,15 @@ stop_ctstub notify
 wait "$NOTIFY_PID"
 expect_eq "systemd notifications" "READY=1 RELOADING=1 READY=1 STOPPING=1" \
     "$(tr '\n' ' ' <"$TMP/notify.txt" | sed 's/ $//')"
+
+# A DoH upstream shows the same evidence.
+start_ctstub doh $((P + 3)) \
+    "upstream https://127.0.0.1:$(doh_port good)/dns-query"
+q 127.0.0.1 $((P + 3)) www.example.test A >/dev/null
+JSON=$("$CTSTUB" status -s "$TMP/run/doh.sock" --json)
+expect_eq "DoH: transport, connected, chain length, answers" "doh True 3 1" \
+    "$(js 'd["upstreams"][0]["transport"], d["upstreams"][0]["connected"], len(d["upstreams"][0]["trust"]["chain"]), d["upstreams"][0]["counters"]["answers"]' | tr -d "(),'")"
+stop_ctstub doh
 
 stop_ctstub main
 check "socket file removed at exit" "still there" test ! -e "$SOCK"

@@ -106,10 +106,7 @@ same_as_direct "listen change: still on the old port" 127.0.0.1 "$P" \
 
 # Reload over the control socket.
 write_conf "$GOOD"
-R=$(printf 'reload\n' | "$PY" -c "
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'reload\n')
-print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$SOCK")
+R=$(control_cmd "$SOCK" reload)
 check "control socket reload: ok" "got: $R" grep -qF '"ok": true' <<<"$R"
 
 # No query lost while reloading: 10 reloads under load, switching between
@@ -133,6 +130,15 @@ expect_eq "under load: every answer NOERROR" "$DP_SENT" "$DP_NOERROR"
 expect_eq "under load: 10 more reloads" 14 "$(js 'd["counters"]["reloads"]')"
 expect_eq "under load: the last configuration (DoT) in force" dot \
     "$(js 'd["upstreams"][0]["transport"]')"
+
+# Counters of an upstream that stays survive a reload.
+BEFORE=$(js 'd["upstreams"][0]["counters"]["answers"]')
+write_conf "$GOOD" "timeout 4000"
+R=$(control_cmd "$SOCK" reload)
+check "timeout change: reloaded" "got: $R" grep -qF '"ok": true' <<<"$R"
+AFTER=$(js 'd["upstreams"][0]["counters"]["answers"]')
+check "counters carried over ($BEFORE answers before, $AFTER after)" \
+    "lost" test "$BEFORE" -gt 1000 -a "$AFTER" -eq "$BEFORE"
 
 # ctstub loglist show.
 OUT=$("$CTSTUB" loglist show -f "$CONF")
