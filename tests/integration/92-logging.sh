@@ -1,0 +1,80 @@
+#!/bin/bash
+# Logging: syslog (daemon facility) when ctstub daemonises, stderr with -d;
+# one line per state change; per-query lines only at debug level (-v).
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_ctstub
+mint_pki
+start_named good
+
+P=$CTSTUB_PORT0
+GOOD="upstream dot://127.0.0.1:$(dot_port good)"
+
+# stderr with -d: state changes, and no line per query without -v.
+start_ctstub quiet "$P" "upstream dot://127.0.0.1:$PORT_DEAD" "$GOOD"
+for i in 1 2 3 4 5; do q 127.0.0.1 "$P" "a$i.example.test" A >/dev/null; done
+check "-d: start-up logged to stderr" "see $TMP/quiet.log" \
+    grep -q "ctstub info: ctstub started with 2 upstream(s)" "$TMP/quiet.log"
+check "-d: no line per query without -v" "see $TMP/quiet.log" \
+    test "$(grep -c 'query [0-9]*:' "$TMP/quiet.log")" -eq 0
+expect_eq "-d: one line for the dead upstream, not one per query" 1 \
+    "$(grep -c "upstream 127.0.0.1:$PORT_DEAD failed" "$TMP/quiet.log")"
+stop_ctstub quiet
+
+start_ctstub_flags -v verbose $((P + 1)) "$GOOD"
+q 127.0.0.1 $((P + 1)) a1.example.test A >/dev/null
+check "-v: a debug line per query" "see $TMP/verbose.log" \
+    wait_log "$TMP/verbose.log" "a1.example.test type 1 from UDP: sent upstream"
+stop_ctstub verbose
+
+# Without -d: a daemon logging to syslog. Needs root and no syslog daemon
+# of the machine's own on /dev/log (we stand in for it for a moment).
+if [ "$(id -u)" -ne 0 ] || [ -e /dev/log ]; then
+	skip "syslog when daemonised" "needs root and no /dev/log"
+	done_testing
+fi
+"$PY" -c "
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')
+os.chmod('/dev/log', 0o666)
+s.settimeout(20)
+with open(sys.argv[1], 'w') as out:
+    try:
+        while True:
+            m = s.recv(4096).decode(errors='replace')
+            out.write(m + '\n'); out.flush()
+            if m.endswith(': stopped'):
+                break
+    except socket.timeout:
+        pass
+os.unlink('/dev/log')" "$TMP/syslog.txt" &
+SYSLOG_PID=$!
+for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+{
+	echo "listen 127.0.0.1 $((P + 2))"
+	echo "control $TMP/run/daemon.sock"
+	echo "$GOOD"
+	echo "ca-file $PKI/root.pem"
+	echo "ct-log-list $PKI/ct-logs.json"
+	echo "user nobody"
+} >"$TMP/daemon.conf"
+"$CTSTUB" -f "$TMP/daemon.conf" >"$TMP/daemon.out" 2>&1
+expect_eq "daemon: the starting process exits 0" 0 $?
+expect_eq "daemon: nothing on stdout or stderr" "" "$(cat "$TMP/daemon.out")"
+wait_port udp 127.0.0.1 $((P + 2)) "" || fail "daemon: listening"
+q 127.0.0.1 $((P + 2)) www.example.test A >/dev/null
+DPID=$("$CTSTUB" status -s "$TMP/run/daemon.sock" --json |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+kill -TERM "$DPID"
+for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+check "daemon: SIGTERM ends it" "still running" test ! -d "/proc/$DPID"
+wait "$SYSLOG_PID"
+# <30> is facility daemon (3 * 8) + info (6)
+check "syslog: start-up line, daemon facility, with the pid" \
+    "see $TMP/syslog.txt" grep -qE "^<30>.*ctstub\[$DPID\]: ctstub started with 1 upstream" "$TMP/syslog.txt"
+check "syslog: shutdown line" "see $TMP/syslog.txt" \
+    grep -qE "ctstub\[$DPID\]: stopped" "$TMP/syslog.txt"
+check "syslog: no line per query" "see $TMP/syslog.txt" \
+    test "$(grep -c 'query [0-9]*:' "$TMP/syslog.txt")" -eq 0
+check "/dev/log removed again" "still there" test ! -e /dev/log
+done_testing
