@@ -211,6 +211,9 @@ serve(const struct options *o, struct generation *gen)
 	srv.conf_path = o->conf_path;
 	srv.started = time(NULL);
 	warn_about_list(gen);
+	/* host names looked up and upstreams built while errors reach stderr */
+	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
+		fatal("%s", err);
 	srv.listeners = listen_bind(&gen->conf, err, sizeof(err));
 	if (srv.listeners == NULL)
 		fatal("%s", err);
@@ -224,8 +227,6 @@ serve(const struct options *o, struct generation *gen)
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatal("cannot start the event loop");
-	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
-		fatal("%s", err);
 	server_use(&srv, gen);
 	srv.cache = server_cache_new(&gen->conf);
 	if (srv.cache == NULL || srv.attempt_timeout == NULL)
