@@ -157,6 +157,16 @@ wait "$NOTIFY_PID"
 expect_eq "systemd notifications" "READY=1 RELOADING=1 READY=1 STOPPING=1" \
     "$(tr '\n' ' ' <"$TMP/notify.txt" | sed 's/ $//')"
 
+# ctstub probe prints the verified chain with the pins to configure.
+OUT=$("$CTSTUB" probe --ca-file "$PKI/root.pem" --log-list "$PKI/ct-logs.json" \
+    "dot://$GOOD")
+expect_eq "probe: accepted" 0 $?
+expect_eq "probe: the chain's pins, leaf to root" \
+    "$(sed -n 's/.*, pin //p' <<<"$TEXT" | head -n 3)" \
+    "$(sed -n '/^verified chain:/,$ s/.*, pin //p' <<<"$OUT")"
+check "probe: the intermediate's pin is among them" "got: $OUT" \
+    grep -qF "pin $PIN_INTER" <<<"$OUT"
+
 # A DoH upstream shows the same evidence.
 start_ctstub doh $((P + 3)) \
     "upstream https://127.0.0.1:$(doh_port good)/dns-query"
