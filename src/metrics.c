@@ -1,6 +1,8 @@
 /* Prometheus text format: daemon counters, then per-upstream series. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache.h"
 #include "metrics.h"
@@ -42,20 +44,41 @@ daemon_counters(FILE *out, const struct server *srv)
 	    (unsigned long long)s->reload_failures);
 }
 
-/* One line per upstream for a plain per-upstream value. */
+/* The plain per-upstream counters: name, help, where in the stats. */
+static const struct counter {
+	const char *name;
+	const char *help;
+	size_t offset;
+} counters[] = {
+	{ "upstream_queries_total", "Queries sent to the upstream.",
+	    offsetof(struct stats_upstream, queries) },
+	{ "upstream_answers_total", "Answers from the upstream.",
+	    offsetof(struct stats_upstream, answers) },
+	{ "upstream_failures_total", "Connection failures (not refusals).",
+	    offsetof(struct stats_upstream, failures) },
+	{ "upstream_failovers_total",
+	    "Queries that moved on to another upstream.",
+	    offsetof(struct stats_upstream, failovers) },
+	{ "upstream_connections_total", "Verified connections made.",
+	    offsetof(struct stats_upstream, connections) },
+};
+
+/* One line per upstream for one counter. */
 static void
-per_upstream(FILE *out, const struct upstream_set *set, const char *name,
-    const char *type, const char *help, size_t offset)
+per_upstream(FILE *out, const struct upstream_set *set,
+    const struct counter *c)
 {
 	size_t i;
+	uint64_t value;
 
-	family(out, name, type, help);
+	family(out, c->name, "counter", c->help);
 	for (i = 0; i < set->count; i++) {
 		const struct upstream *up = &set->list[i];
 
-		fprintf(out, "ctstub_%s{upstream=\"%s\"} %llu\n", name,
-		    up->label, (unsigned long long)*(const uint64_t *)
-		    (const void *)((const char *)&up->stats + offset));
+		memcpy(&value, (const char *)&up->stats + c->offset,
+		    sizeof(value));
+		fprintf(out, "ctstub_%s{upstream=\"%s\"} %llu\n", c->name,
+		    up->label, (unsigned long long)value);
 	}
 }
 
@@ -112,6 +135,7 @@ char *
 metrics_text(struct server *srv)
 {
 	const struct upstream_set *set = srv->upstreams;
+	size_t i;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -119,18 +143,8 @@ metrics_text(struct server *srv)
 	if (out == NULL)
 		return NULL;
 	daemon_counters(out, srv);
-	per_upstream(out, set, "upstream_queries_total", "counter",
-	    "Queries sent to the upstream.",
-	    offsetof(struct stats_upstream, queries));
-	per_upstream(out, set, "upstream_answers_total", "counter",
-	    "Answers from the upstream.",
-	    offsetof(struct stats_upstream, answers));
-	per_upstream(out, set, "upstream_failures_total", "counter",
-	    "Connection failures (not refusals).",
-	    offsetof(struct stats_upstream, failures));
-	per_upstream(out, set, "upstream_failovers_total", "counter",
-	    "Queries that moved on to another upstream.",
-	    offsetof(struct stats_upstream, failovers));
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		per_upstream(out, set, &counters[i]);
 	upstream_refusals(out, set);
 	upstream_latency(out, set);
 	if (fclose(out) != 0) {
