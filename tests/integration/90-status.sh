@@ -176,6 +176,44 @@ expect_eq "DoH: transport, connected, chain length, answers" "doh True 3 1" \
     "$(js 'd["upstreams"][0]["transport"], d["upstreams"][0]["connected"], len(d["upstreams"][0]["trust"]["chain"]), d["upstreams"][0]["counters"]["answers"]' | tr -d "(),'")"
 stop_ctstub doh
 
+quiet() { "$@" >/dev/null; }
+
+# Started the way the systemd unit starts it: never root, only
+# CAP_NET_BIND_SERVICE, a runtime directory of its own; `user` unused.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$TMP/unit-run" && chown nobody "$TMP/unit-run"
+	{
+		echo "listen 127.0.0.154 454"
+		echo "upstream dot://$GOOD"
+		echo "control $TMP/unit-run/ctstub.sock"
+		echo "ca-file $PKI/root.pem"
+		echo "ct-log-list $PKI/ct-logs.json"
+		echo "user nobody"
+	} >"$TMP/unit.conf"
+	start_bg "$TMP/unit.log" setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups --inh-caps=+net_bind_service \
+	    --ambient-caps=+net_bind_service "$CTSTUB" -d -f "$TMP/unit.conf"
+	CTSTUB_PIDS[unit]=$PID
+	if wait_port udp 127.0.0.154 454 "$PID"; then
+		same_as_direct "unprivileged with CAP_NET_BIND_SERVICE: port 454" \
+		    127.0.0.154 454 www.example.test A
+		expect_eq "unprivileged: runs as nobody, effective caps only bind" \
+		    "65534 0000000000000400" "$(awk '/^Uid:/ { u = $3 }
+		    /^CapEff:/ { c = $2 } END { print u, c }' "/proc/$PID/status")"
+		check "unprivileged: status over its socket" "see $TMP/unit.log" \
+		    quiet "$CTSTUB" status -s "$TMP/unit-run/ctstub.sock" --json -f /dev/null
+		check "unprivileged: no privilege drop attempted" "see $TMP/unit.log" \
+		    test "$(grep -c 'running as user' "$TMP/unit.log")" -eq 0
+	else
+		fail "unprivileged with CAP_NET_BIND_SERVICE: starts" "see $TMP/unit.log"
+	fi
+	stop_ctstub unit
+	check "unprivileged: removes its socket at exit" "still there" \
+	    test ! -e "$TMP/unit-run/ctstub.sock"
+else
+	skip "started as the systemd unit starts it" "needs root and setpriv"
+fi
+
 stop_ctstub main
 check "socket file removed at exit" "still there" test ! -e "$SOCK"
 done_testing
