@@ -1,6 +1,7 @@
 /*
  * Subcommands that talk to a running daemon or manage its files:
- * `ctstub status` (status_cmd.c) and `ctstub loglist` (loglist_cmd.c).
+ * `ctstub status` and `ctstub reload` (control_cmd.c), `ctstub loglist`
+ * (loglist_cmd.c).
  * argv[0] is the subcommand. Exit status: 0 done, 1 refused or the
  * daemon unreachable, 2 usage or unreadable input.
  */
@@ -8,6 +9,7 @@
 #define CTSTUB_COMMANDS_H
 
 int status_main(int argc, char **argv);
+int reload_main(int argc, char **argv);
 int loglist_main(int argc, char **argv);
 
 /*
@@ -15,5 +17,11 @@ int loglist_main(int argc, char **argv);
  * default when the file cannot be read); caller frees.
  */
 char *commands_control_path(const char *conf_path);
+
+/*
+ * Asks the daemon at socket to reload and prints its answer: 0 reloaded,
+ * 1 refused or unreachable (absent_ok: a daemon not running is fine).
+ */
+int commands_reload(const char *socket, int absent_ok);
 
 #endif

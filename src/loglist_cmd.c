@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "commands.h"
 #include "conf.h"
 #include "control.h"
@@ -178,29 +176,15 @@ tell_daemon(const struct loglist_options *o)
 {
 	char *socket = o->socket ? strdup(o->socket) :
 	    commands_control_path(o->conf_path);
-	char err[512], *reply;
-	json_t *doc;
-	int ok;
+	int rc;
 
 	if (socket == NULL) {
 		printf("control is off: reload ctstub (SIGHUP) to use it\n");
 		return 0;
 	}
-	reply = control_request(socket, "reload", err, sizeof(err));
+	rc = commands_reload(socket, 1);
 	free(socket);
-	if (reply == NULL) {
-		printf("no running ctstub answered (%s); the list is used at "
-		    "its next start\n", err);
-		return 0;
-	}
-	doc = json_loads(reply, 0, NULL);
-	ok = json_is_true(json_object_get(doc, "ok"));
-	printf("ctstub: %s\n", json_string_value(json_object_get(doc,
-	    "message")) ? json_string_value(json_object_get(doc, "message")) :
-	    reply);
-	json_decref(doc);
-	free(reply);
-	return ok ? 0 : 1;
+	return rc;
 }
 
 static int

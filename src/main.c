@@ -40,6 +40,7 @@ usage(void)
 	    "       ctstub check [options] CHAIN.pem\n"
 	    "       ctstub probe [options] dot://IP[:PORT]\n"
 	    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
+	    "       ctstub reload [-f FILE] [-s SOCKET]\n"
 	    "       ctstub loglist show [-f FILE] [LIST]\n"
 	    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] "
 	    "LIST\n");
@@ -251,6 +252,8 @@ main(int argc, char **argv)
 		return probe_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "reload") == 0)
+		return reload_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "loglist") == 0)
 		return loglist_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &o);

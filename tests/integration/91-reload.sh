@@ -131,6 +131,20 @@ expect_eq "under load: 10 more reloads" 14 "$(js 'd["counters"]["reloads"]')"
 expect_eq "under load: the last configuration (DoT) in force" dot \
     "$(js 'd["upstreams"][0]["transport"]')"
 
+# ctstub reload waits for the outcome and says it in its exit status.
+write_conf "$GOOD" "frobnicate yes"
+OUT=$("$CTSTUB" reload -f "$CONF" 2>&1)
+expect_eq "ctstub reload of a bad config: exit 1" 1 $?
+check "ctstub reload of a bad config: says why" "got: $OUT" \
+    grep -qF "$CONF:$(wc -l <"$CONF"): unknown directive 'frobnicate'" <<<"$OUT"
+write_conf "$GOOD"
+OUT=$("$CTSTUB" reload -f "$CONF" 2>&1)
+expect_eq "ctstub reload of a good config: exit 0" 0 $?
+check "ctstub reload of a good config: says reloaded" "got: $OUT" \
+    grep -qF "ctstub: reloaded $CONF" <<<"$OUT"
+OUT=$("$CTSTUB" reload -s "$TMP/nobody-here.sock" 2>&1)
+expect_eq "ctstub reload without a daemon: exit 1" 1 $?
+
 # Counters of an upstream that stays survive a reload.
 BEFORE=$(js 'd["upstreams"][0]["counters"]["answers"]')
 write_conf "$GOOD" "timeout 4000"

@@ -1,5 +1,9 @@
-/* ctstub status: asks the running daemon, prints its answer for people. */
+/*
+ * Subcommands that ask the running daemon over its control socket:
+ * ctstub status (printed for people, or JSON) and ctstub reload.
+ */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +153,13 @@ usage(void)
 	exit(2);
 }
 
+static void
+reload_usage(void)
+{
+	fprintf(stderr, "usage: ctstub reload [-f FILE] [-s SOCKET]\n");
+	exit(2);
+}
+
 int
 status_main(int argc, char **argv)
 {
@@ -182,5 +193,59 @@ status_main(int argc, char **argv)
 	}
 	rc = json ? (fputs(reply, stdout), 0) : print_text(reply);
 	free(reply);
+	return rc;
+}
+
+int
+commands_reload(const char *socket, int absent_ok)
+{
+	char err[512], *reply = control_request(socket, "reload", err,
+	    sizeof(err));
+	json_t *doc;
+	int ok;
+
+	if (reply == NULL && absent_ok) {
+		printf("no running ctstub answered (%s); the new files are "
+		    "used at its next start\n", err);
+		return 0;
+	}
+	if (reply == NULL) {
+		fprintf(stderr, "ctstub: %s\n", err);
+		return 1;
+	}
+	doc = json_loads(reply, 0, NULL);
+	ok = json_is_true(json_object_get(doc, "ok"));
+	fprintf(ok ? stdout : stderr, "ctstub: %s\n",
+	    json_string_value(json_object_get(doc, "message")) ?
+	    json_string_value(json_object_get(doc, "message")) : reply);
+	json_decref(doc);
+	free(reply);
+	return ok ? 0 : 1;
+}
+
+int
+reload_main(int argc, char **argv)
+{
+	const char *conf_path = CONF_DEFAULT_PATH;
+	char *socket = NULL;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "f:s:")) != -1) {
+		switch (ch) {
+		case 'f': conf_path = optarg; break;
+		case 's': free(socket); socket = strdup(optarg); break;
+		default: reload_usage();
+		}
+	}
+	if (optind != argc)
+		reload_usage();
+	if (socket == NULL && (socket = commands_control_path(conf_path)) ==
+	    NULL) {
+		fprintf(stderr, "ctstub: %s has 'control off': send SIGHUP "
+		    "instead\n", conf_path);
+		return 1;
+	}
+	rc = commands_reload(socket, 0);
+	free(socket);
 	return rc;
 }
