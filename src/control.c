@@ -23,7 +23,7 @@
 #include "status.h"
 
 #define CLIENT_TIMEOUT_S 5
-#define MAX_CLIENTS 16		/* at once; more are closed at accept */
+#define MAX_CLIENTS 16		/* at once on each; more are closed at accept */
 
 struct control_client {
 	struct control *ctl;
@@ -38,7 +38,7 @@ struct control {
 	char *path;			/* socket file; NULL: no control socket */
 	evutil_socket_t unix_fd, http_fd;
 	struct evconnlistener *unix_listener, *http_listener;
-	unsigned nclients;
+	unsigned nclients[2];		/* control socket, metrics endpoint */
 	LIST_HEAD(, control_client) clients;	/* freed at shutdown */
 };
 
@@ -180,7 +180,7 @@ fail:
 static void
 client_free(struct control_client *c)
 {
-	c->ctl->nclients--;
+	c->ctl->nclients[c->http]--;
 	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
 	free(c);
@@ -292,16 +292,18 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct control *ctl = arg;
-	struct control_client *c = calloc(1, sizeof(*c));
+	int http = listener == ctl->http_listener;
+	struct control_client *c = NULL;
 	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
 
-	if (ctl->nclients >= MAX_CLIENTS) {
-		log_debug("control: %u clients already, one closed",
-		    ctl->nclients);
-		free(c);
+	/* metrics clients (any local user) never crowd out the control socket */
+	if (ctl->nclients[http] >= MAX_CLIENTS) {
+		log_debug("%s: %u clients already, one closed", http ?
+		    "metrics" : "control", ctl->nclients[http]);
 		close(fd);
 		return;
 	}
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->bev = bufferevent_socket_new(ctl->srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(c);
@@ -309,9 +311,9 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 		return;
 	}
 	c->ctl = ctl;
-	ctl->nclients++;
+	c->http = http;
+	ctl->nclients[http]++;
 	LIST_INSERT_HEAD(&ctl->clients, c, link);
-	c->http = listener == ctl->http_listener;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

@@ -112,6 +112,29 @@ R=$(control_cmd "$SOCK" frobnicate)
 check "control socket: unknown command refused" "got: $R" \
     grep -qF '"ok": false' <<<"$R"
 
+# 16 idle metrics clients at once: the 17th is closed at once, and the
+# control socket still answers.
+CROWD=$("$PY" - "$METRICS_PORT" "$SOCK" <<'PYEOF'
+import socket, subprocess, sys, time
+port, sock = int(sys.argv[1]), sys.argv[2]
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+time.sleep(0.3)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(3)
+try:
+    closed = extra.recv(1) == b""
+except (socket.timeout, ConnectionResetError) as e:
+    closed = isinstance(e, ConnectionResetError)
+c = socket.socket(socket.AF_UNIX); c.connect(sock); c.sendall(b"status\n")
+c.settimeout(5)
+status = b"".join(iter(lambda: c.recv(4096), b""))
+print("closed" if closed else "kept", "status-ok" if b'"upstreams"' in status else "status-missing")
+PYEOF
+)
+expect_eq "17th metrics client closed, control socket still answers" \
+    "closed status-ok" "$CROWD"
+expect_eq "metrics served again once they left" 200 "$(http_get /metrics | head -n 1)"
+
 # The socket: mode 0660, owned by the daemon's user; others are refused.
 expect_eq "control socket mode" 660 "$(stat -c %a "$SOCK")"
 if [ "$(id -u)" -eq 0 ]; then
