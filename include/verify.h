@@ -60,7 +60,10 @@ void verify_error_text(long err, X509_VERIFY_PARAM *param, char *reason,
 /* SHA-256 of cert's DER SubjectPublicKeyInfo; 0 or -1. */
 int verify_spki_sha256(X509 *cert, unsigned char out[32]);
 
-/* Checks the pins against a verified chain; 0 when one matches. */
+/*
+ * Checks the pins against a verified chain: the position of the first
+ * certificate whose key is pinned, or -1 when none is.
+ */
 int verify_pins(STACK_OF(X509) *chain, const struct conf_pins *pins);
 
 #endif

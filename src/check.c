@@ -315,7 +315,7 @@ check_ct_and_pins(const struct check_options *o, const struct loglist *list,
 	ct_result_free(&res);
 	if (o->pins.count == 0)
 		return;
-	if (verified != NULL && verify_pins(verified, &o->pins) == 0)
+	if (verified != NULL && verify_pins(verified, &o->pins) >= 0)
 		printf("pins: a certificate of the verified chain matches\n");
 	else {
 		printf("pins: no certificate of the verified chain matches\n");

@@ -202,6 +202,8 @@ reply(struct control_client *c, const char *status, char *body)
 	free(body);
 	c->replied = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(out) == 0)	/* out of memory: nothing to say */
+		client_free(c);
 }
 
 static char *

@@ -20,20 +20,6 @@ trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT])
 	snprintf(out, TRUST_PIN_TEXT, "sha256/%s", b64);
 }
 
-static int
-pin_listed(const struct conf_pins *pins, X509 *cert)
-{
-	unsigned char hash[32];
-	size_t i;
-
-	if (pins == NULL || verify_spki_sha256(cert, hash) == -1)
-		return 0;
-	for (i = 0; i < pins->count; i++)
-		if (memcmp(hash, pins->hash[i], sizeof(hash)) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 record_cert(struct trust_cert *c, X509 *cert)
 {
@@ -72,7 +58,7 @@ trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
     const struct conf_pins *pins)
 {
 	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
-	int i;
+	int i, matched;
 	size_t j;
 
 	memset(t, 0, sizeof(*t));
@@ -81,13 +67,12 @@ trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
 	    SSL_get_version(ssl));
 	for (i = 0; chain != NULL && i < sk_X509_num(chain) &&
 	    t->ncerts < TRUST_MAX_CERTS; i++) {
-		X509 *cert = sk_X509_value(chain, i);
-
-		record_cert(&t->certs[t->ncerts++], cert);
-		if (t->pin_matched[0] == '\0' && pin_listed(pins, cert))
-			memcpy(t->pin_matched, t->certs[t->ncerts - 1].pin,
-			    TRUST_PIN_TEXT);
+		record_cert(&t->certs[t->ncerts++], sk_X509_value(chain, i));
 	}
+	matched = pins != NULL && pins->count > 0 ? verify_pins(chain, pins) :
+	    -1;
+	if (matched >= 0)
+		trust_pin_text(sk_X509_value(chain, matched), t->pin_matched);
 	if (ct == NULL)
 		return;
 	snprintf(t->ct_summary, sizeof(t->ct_summary), "%s", ct->reason);

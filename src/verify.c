@@ -106,7 +106,7 @@ verify_pins(STACK_OF(X509) *chain, const struct conf_pins *pins)
 			continue;
 		for (j = 0; j < pins->count; j++)
 			if (memcmp(hash, pins->hash[j], sizeof(hash)) == 0)
-				return 0;
+				return i;
 	}
 	return -1;
 }
