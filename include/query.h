@@ -82,6 +82,8 @@ void query_upstream_failed(struct query *q, const char *reason,
 /* query_upstream_failed() for every query of a closed connection. */
 void query_list_fail(struct query_list *list, const char *reason,
     enum query_retry retry);
+/* Put q into list in age order, the oldest first (conn_link). */
+void query_list_insert_by_age(struct query_list *list, struct query *q);
 /* No upstream can take q: SERVFAIL with reason as Extended DNS Error. */
 void query_fail(struct query *q, const char *reason);
 

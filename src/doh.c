@@ -49,6 +49,7 @@ struct doh_conn {
 	int closing;
 	char authority[300];
 	struct query_list waiting;
+	struct query_list refused;	/* never processed: to resend */
 	TAILQ_HEAD(, doh_stream) streams;
 };
 
@@ -75,15 +76,17 @@ stream_finish(struct doh_stream *s, uint32_t error_code)
 	s->q = NULL;
 	if (q == NULL)
 		return;
-	q->conn = NULL;
 	q->stream = NULL;
-	/* refused (also above a GOAWAY's last stream): never processed */
+	/*
+	 * Refused (also above a GOAWAY's last stream): never processed.
+	 * nghttp2 closes such streams in no particular order; they go again
+	 * the oldest first, so a query is not refused again and again.
+	 */
 	if (error_code == NGHTTP2_REFUSED_STREAM) {
-		snprintf(reason, sizeof(reason), "upstream %s refused the "
-		    "HTTP/2 stream", label);
-		query_upstream_failed(q, reason, QUERY_RETRY_UNPROCESSED);
-		return;
+		query_list_insert_by_age(&s->conn->refused, q);
+		return;		/* q->conn stays: doh_cancel may still come */
 	}
+	q->conn = NULL;
 	if (error_code != NGHTTP2_NO_ERROR)
 		snprintf(reason, sizeof(reason), "upstream %s reset the HTTP/2 "
 		    "stream (%s)", label, nghttp2_http2_strerror(error_code));
@@ -258,28 +261,46 @@ fail:
 	    QUERY_NO_RETRY);
 }
 
-/* After every read and submit: send what nghttp2 has, close when done. */
+/* The queries of refused streams go again, to a new stream. */
+static void
+resend_refused(struct query_list *refused, const struct upstream *up)
+{
+	char reason[200];
+
+	if (TAILQ_EMPTY(refused))
+		return;
+	snprintf(reason, sizeof(reason), "upstream %s refused the HTTP/2 "
+	    "stream", up->label);
+	query_list_fail(refused, reason, QUERY_RETRY_UNPROCESSED);
+}
+
+/*
+ * After every read and submit: send what nghttp2 has, close when done,
+ * then resend what was refused (not from inside nghttp2's callbacks).
+ */
 static void
 pump(struct doh_conn *conn, const char *error)
 {
+	struct query_list refused = TAILQ_HEAD_INITIALIZER(refused);
+	struct upstream *up = conn->up;
 	char reason[300];
 	int rv;
 
 	if (error == NULL && (rv = nghttp2_session_send(conn->session)) != 0)
 		error = nghttp2_strerror(rv);
+	TAILQ_CONCAT(&refused, &conn->refused, conn_link);
 	if (error != NULL) {
 		snprintf(reason, sizeof(reason), "HTTP/2 error: %s", error);
-		upstream_failed(conn->up, reason, 0);
-		doh_close(conn, conn->up->last_error, QUERY_NO_RETRY);
-		return;
-	}
-	if ((!nghttp2_session_want_read(conn->session) &&
+		upstream_failed(up, reason, 0);
+		doh_close(conn, up->last_error, QUERY_NO_RETRY);
+	} else if ((!nghttp2_session_want_read(conn->session) &&
 	    !nghttp2_session_want_write(conn->session)) ||
 	    (conn->goaway && TAILQ_EMPTY(&conn->streams))) {
 		snprintf(reason, sizeof(reason), "upstream %s ended the HTTP/2 "
-		    "session", conn->up->label);
+		    "session", up->label);
 		doh_close(conn, reason, QUERY_RETRY_ONCE);
 	}
+	resend_refused(&refused, up);
 }
 
 static void
@@ -385,6 +406,7 @@ doh_open(struct upstream *up)
 	}
 	conn->up = up;
 	TAILQ_INIT(&conn->waiting);
+	TAILQ_INIT(&conn->refused);
 	TAILQ_INIT(&conn->streams);
 	set_authority(conn);
 	conn->tls = tlsconn_open(up, up->set->tls_doh, "h2", &doh_handler,
@@ -419,8 +441,9 @@ doh_cancel(void *arg, struct query *q)
 	struct doh_stream *s = q->stream;
 
 	q->conn = NULL;
-	if (s == NULL) {
-		TAILQ_REMOVE(&conn->waiting, q, conn_link);
+	if (s == NULL) {	/* waiting for the handshake, or refused */
+		TAILQ_REMOVE(conn->ready ? &conn->refused : &conn->waiting, q,
+		    conn_link);
 		return;
 	}
 	s->q = NULL;
@@ -436,6 +459,8 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 {
 	struct doh_conn *conn = arg;
 	struct query_list queries = TAILQ_HEAD_INITIALIZER(queries);
+	struct query_list refused = TAILQ_HEAD_INITIALIZER(refused);
+	struct upstream *up = conn->up;
 	char why[sizeof(conn->up->last_error)];
 	struct doh_stream *s;
 
@@ -444,6 +469,7 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 		upstream_disconnected(conn->up);
 	conn->closing = 1;
 	TAILQ_CONCAT(&queries, &conn->waiting, conn_link);
+	TAILQ_CONCAT(&refused, &conn->refused, conn_link);
 	while ((s = TAILQ_FIRST(&conn->streams)) != NULL) {
 		if (s->q != NULL)
 			TAILQ_INSERT_TAIL(&queries, s->q, conn_link);
@@ -452,6 +478,7 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 	nghttp2_session_del(conn->session);
 	tlsconn_free(conn->tls);
 	free(conn);
+	resend_refused(&refused, up);
 	query_list_fail(&queries, why, retry);
 }
 

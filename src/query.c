@@ -382,3 +382,17 @@ query_list_fail(struct query_list *list, const char *reason,
 		query_upstream_failed(q, reason, retry);
 	}
 }
+
+void
+query_list_insert_by_age(struct query_list *list, struct query *q)
+{
+	struct query *older;
+
+	TAILQ_FOREACH_REVERSE(older, list, query_list, conn_link)
+		if (older->serial < q->serial)
+			break;
+	if (older == NULL)
+		TAILQ_INSERT_HEAD(list, q, conn_link);
+	else
+		TAILQ_INSERT_AFTER(list, older, q, conn_link);
+}

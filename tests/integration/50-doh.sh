@@ -192,7 +192,8 @@ n=$(grep -c "failed: upstream $(label_of rst-odd) reset" \
 check "rst-odd, then good: some streams were reset" "$n resets" \
     test "$n" -ge 5 -a "$n" -le 15
 
-# GOAWAY every 50 answers, 500 queries from 10 clients. Distinct names:
+# GOAWAY every 50 answers, 500 queries from 10 clients, up to 100 in
+# flight. Distinct names:
 # ctstub coalesces identical queries in flight, so a1..a50 and www repeated
 # would reach the server only ~51 times.
 for i in $(seq 500); do echo "b$i.bulk.test TXT"; done >"$TMP/goaway.queries"
@@ -202,6 +203,13 @@ check "goaway: the server sent GOAWAY at least 5 times" "$n GOAWAYs" \
     test "$n" -ge 5
 n=$(grep -c ": GOAWAY, last stream" "$TMP/goaway.log")
 check "goaway: ctstub saw them" "$n logged" test "$n" -ge 5
+# Up to 100 queries in flight, 50 answered per connection: resent the
+# oldest first, a refused query is answered on the next connection.
+n=$(grep -o "query [0-9]*: upstream .* refused the HTTP/2 stream" \
+    "$TMP/goaway.log" | cut -d: -f1 | sort | uniq -c | sort -n |
+    awk 'END { print $1 + 0 }')
+check "goaway: refused queries resent oldest first (at most 2 refusals)" \
+    "a query refused $n times" test "$n" -ge 1 -a "$n" -le 2
 
 # GOAWAY whose last_stream_id is the stream still waiting for its answer:
 # that answer is used, no retry; the next query takes a new connection
