@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loglist.h"
 #include "notify.h"
+#include "sandbox.h"
 #include "server.h"
 
 struct options {
@@ -225,6 +226,7 @@ serve(const struct options *o, struct generation *gen)
 	drop_privileges(pw);
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
+	sandbox_enter(gen->conf.control);
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatal("cannot start the event loop");

@@ -69,6 +69,7 @@ for kv in Type=notify DynamicUser=yes Restart=on-failure \
     ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \
     NoNewPrivileges=yes "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \
     SystemCallFilter=@system-service MemoryDenyWriteExecute=yes \
+    "SystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
     Before=nss-lookup.target Wants=nss-lookup.target \
     WantedBy=multi-user.target; do
 	check "unit: $kv" "missing" grep -qxF "$kv" "$UNIT"
