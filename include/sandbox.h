@@ -12,7 +12,7 @@
  * Reading stays allowed (a reload reads what the new configuration names).
  * The one exception: removing files in the directory of control_path (the
  * control socket, removed at shutdown); NULL for none. Logs the outcome;
- * returns 1 when the restriction holds, 0 when the kernel gave none.
+ * returns the Landlock ABI version in force, 0 when there is no sandbox.
  */
 int sandbox_enter(const char *control_path);
 

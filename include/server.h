@@ -27,6 +27,7 @@ struct server {
 	struct event_base *base;
 	const char *conf_path;		/* re-read by a reload */
 	time_t started;
+	int landlock_abi;		/* the sandbox in force; 0: none */
 	struct generation *gen;		/* the configuration in force */
 	struct generation *retiring;	/* replaced, finishing their queries */
 	/* shortcuts into gen, set by server_use() */

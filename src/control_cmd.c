@@ -55,6 +55,11 @@ print_daemon(const json_t *doc)
 
 	printf("ctstub pid %lld, up %llds, config %s, CT %s\n", num(doc, "pid"),
 	    num(doc, "uptime_s"), str(doc, "config"), str(doc, "ct_mode"));
+	if (num(doc, "landlock_abi") > 0)
+		printf("sandbox: Landlock ABI %lld, no file-system writes\n",
+		    num(doc, "landlock_abi"));
+	else
+		printf("sandbox: none (no Landlock)\n");
 	printf("CT log list %s: version %s, %lld days old%s, %lld logs, "
 	    "%lld operators\n", str(list, "path"), str(list, "version"),
 	    num(list, "age_days"), json_is_true(json_object_get(list,

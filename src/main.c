@@ -226,7 +226,7 @@ serve(const struct options *o, struct generation *gen)
 	drop_privileges(pw);
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
-	sandbox_enter(gen->conf.control);
+	srv.landlock_abi = sandbox_enter(gen->conf.control);
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatal("cannot start the event loop");

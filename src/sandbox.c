@@ -72,7 +72,7 @@ int
 sandbox_enter(const char *control_path)
 {
 	struct landlock_ruleset_attr attr = { 0 };
-	int abi, ruleset, applied = 0;
+	int abi, ruleset, applied = 0;	/* the ABI in force */
 
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION);
@@ -96,7 +96,7 @@ sandbox_enter(const char *control_path)
 	else {
 		log_info("sandbox: Landlock ABI %d: no file-system writes from "
 		    "now on", abi);
-		applied = 1;
+		applied = abi;
 	}
 	close(ruleset);
 	return applied;

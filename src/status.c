@@ -169,10 +169,11 @@ status_json(struct server *srv)
 	for (i = 0; i < srv->upstreams->count; i++)
 		json_array_append_new(ups, upstream_json(
 		    &srv->upstreams->list[i]));
-	return dump(json_pack("{s:I, s:s, s:o, s:I, s:s, s:o, s:o, s:o}",
+	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
-	    (json_int_t)(time(NULL) - srv->started), "ct_mode",
+	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
+	    srv->landlock_abi, "ct_mode",
 	    srv->gen->policy.ct_report_only ? "report" : "enforce",
 	    "ct_log_list", loglist_json(srv->gen), "counters",
 	    daemon_json(srv), "upstreams", ups));

@@ -502,5 +502,12 @@ dnsperf_read() {
 }
 
 # elapsed_ms START: milliseconds since START (from now_ms).
+# landlock_abi: the kernel's Landlock ABI version, -1 without Landlock
+# (landlock_create_ruleset is call 444 on every architecture).
+landlock_abi() {
+	"$PY" -c 'import ctypes
+print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))'
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 elapsed_ms() { echo $(($(now_ms) - $1)); }

@@ -61,9 +61,16 @@ expect_eq "json: daemon counters (udp tcp hits)" "2 1 1" \
     "$(js 'd["counters"]["queries_udp"], d["counters"]["queries_tcp"], d["counters"]["cache_hits"]' | tr -d '(),')"
 expect_eq "json: log list version" "$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$PKI/ct-logs.json" | head -n 1)" \
     "$(js 'd["ct_log_list"]["version"]')"
+abi=$(landlock_abi)
+[ "$abi" -ge 1 ] || abi=0
+expect_eq "json: the sandbox in force (the kernel's Landlock ABI)" "$abi" \
+    "$(js 'd["landlock_abi"]')"
 
 TEXT=$("$CTSTUB" status -s "$SOCK")
 expect_eq "status: exit status" 0 $?
+want="sandbox: none (no Landlock)"
+[ "$abi" -ge 1 ] && want="sandbox: Landlock ABI $abi, no file-system writes"
+check "status text has '$want'" "got: $TEXT" grep -qxF -- "$want" <<<"$TEXT"
 for want in "upstream dot://127.0.0.1:$(dot_port good) ($GOOD, dot): connected, ok" \
     "pin matched: $PIN_INTER" "pin $PIN_ROOT" "refused" \
     "rejected: certificate does not match IP" "answer time ms: p50" \

@@ -15,10 +15,9 @@ start_ctstub quiet "$P" "upstream dot://127.0.0.1:$PORT_DEAD" "$GOOD"
 for i in 1 2 3 4 5; do q 127.0.0.1 "$P" "a$i.example.test" A >/dev/null; done
 check "-d: start-up logged to stderr" "see $TMP/quiet.log" \
     grep -q "ctstub info: ctstub started with 2 upstream(s)" "$TMP/quiet.log"
-# Landlock where the kernel has it (with the ABI version the kernel gives;
-# landlock_create_ruleset is call 444 on every architecture), else why not.
-abi=$("$PY" -c 'import ctypes
-print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+# Landlock where the kernel has it (with the ABI version the kernel gives),
+# else why not.
+abi=$(landlock_abi)
 want="sandbox: Landlock not available ("
 [ "$abi" -ge 1 ] &&
     want="sandbox: Landlock ABI $abi: no file-system writes from now on"

@@ -76,12 +76,14 @@ static void
 sandboxed_checks(void)
 {
 	char p[256], q[256], sock[256];
+	int abi;
 
 	path(sock, sizeof(sock), "run/ctstub.sock");
-	if (!sandbox_enter(sock)) {
+	if ((abi = sandbox_enter(sock)) == 0) {
 		SKIP("sandbox", "no Landlock in this kernel");
 		return;
 	}
+	CHECK("the kernel's ABI version is returned", abi == landlock_abi());
 	path(p, sizeof(p), "existing");
 	CHECK("reading still works", close(open(p, O_RDONLY)) == 0);
 	CHECK("opening for writing is denied", denied(open(p, O_WRONLY)));
