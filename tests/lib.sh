@@ -501,7 +501,6 @@ dnsperf_read() {
 	DP_SERVFAIL=${DP_SERVFAIL:-0}
 }
 
-# elapsed_ms START: milliseconds since START (from now_ms).
 # landlock_abi: the kernel's Landlock ABI version, -1 without Landlock
 # (landlock_create_ruleset is call 444 on every architecture).
 landlock_abi() {
@@ -510,4 +509,5 @@ print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))'
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# elapsed_ms START: milliseconds since START (from now_ms).
 elapsed_ms() { echo $(($(now_ms) - $1)); }
