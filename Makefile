@@ -1,4 +1,5 @@
 # ctstub: plain Makefile, dependencies found with pkg-config.
+# SPDX-License-Identifier: ISC
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc

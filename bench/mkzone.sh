@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench/mkzone.sh [COUNT]: prints the benchmark zone bench.test. on stdout:
 # n0 .. n(COUNT-1) (default 100000), one A record each, with addresses from
 # the benchmarking range 198.18.0.0/15 (RFC 2544), plus health.bench.test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/run.sh: compares ctstub with the stubs users would pick instead.
 #
 # Starts a local BIND (authoritative for bench.test., 100,000 names; plain

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Soak test (not part of make check; make soak): SOAK_SECONDS (600) of
 # dnsperf load through ctstub (no cache unless SOAK_CACHE_SIZE) while its
 # upstream, named over DoT, is restarted every SOAK_RESTART (30) seconds. Passes when ctstub never

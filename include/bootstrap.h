@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Start-up resolution of DoH upstream host names that have no 'address':
  * asks the 'bootstrap' servers once, with c-ares, in plaintext (said in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Answer cache: keyed by (lower-cased question name, type, class, DO and CD
  * bits), TTL-aware (served TTLs count down), negative answers per RFC 2308,

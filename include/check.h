@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The certificate report subcommands:
  *   ctstub check [options] CHAIN.pem   offline verdict on a PEM chain

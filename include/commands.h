@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Subcommands that talk to a running daemon or manage its files:
  * `ctstub status` and `ctstub reload` (control_cmd.c), `ctstub loglist`

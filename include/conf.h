@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration: one directive per line, '#' comments.
  * conf_load() reports every error as "file:line: message" and returns the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket (`control PATH`, unix stream, mode 0660: root and the
  * daemon's group only) and the optional metrics endpoint (`metrics IP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ct: ctstub's Certificate Transparency policy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * DNS wire-format helpers. Every function takes untrusted bytes with their
  * length, checks bounds before each read, and writes only into the caller's

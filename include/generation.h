@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A configuration in force: the parsed file, its CT log list, the trust
  * policy built from both, and the upstreams built from those. Start-up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Plain DNS listeners: UDP and TCP (RFC 7766 framing, several queries per
  * connection, idle timeout, client limit). listen.c owns the sockets and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging: stderr in the foreground (-d), syslog otherwise.
  * The only mutable global state in ctstub lives behind these functions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loglist: the Certificate Transparency log list ctstub trusts.
  *

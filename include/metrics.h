@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The daemon's counters in the Prometheus text exposition format (0.0.4),
  * for the metrics endpoint and the control socket's "metrics" command.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd readiness (Type=notify) without libsystemd: one datagram to
  * $NOTIFY_SOCKET, when it is set; nothing otherwise.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One client query from arrival to reply. query.c owns every struct query:
  * listen.c hands bytes in through query_start(), transports hand answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Once it serves, the daemon never writes to the file system: Landlock
  * (Linux 5.13+) takes that right away from it for good. Best effort: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The daemon's shared state, created in main.c and passed explicitly to
  * every component. Nothing here is global.

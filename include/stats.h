@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Counters for `ctstub status` and the metrics endpoint: per-upstream
  * queries, answers, failures, refusals by kind, fail-overs and an answer

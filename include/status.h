@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What `ctstub status` shows, as one JSON document built from the running
  * daemon: the configuration and CT log list in force, daemon counters, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS client context shared by every upstream connection: TLS >= 1.2,
  * peer verification on, CA bundle, client-side session cache whose entries

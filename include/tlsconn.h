@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A verified TLS connection to one upstream, shared by the DoT and DoH
  * transports: non-blocking connect (bufferevent_openssl), handshake with a

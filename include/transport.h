@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What upstream.c needs from a transport (dot.c, doh.c). A connection
  * belongs to its upstream (upstream->conn) and holds, without owning, the

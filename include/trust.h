@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The evidence an upstream presented at its last full handshake that
  * passed every check: the verified chain (subject, issuer, expiry, key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The upstream set: order, health (backoff after failures, refusals
  * remembered), failover, and the hand-off to a transport (dot.c, doh.c).

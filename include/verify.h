@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The trust decision for one upstream TLS connection: chain to a trusted
  * root, the address or name dialled, Certificate Transparency, issuer pins.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Resolve upstream host names once at start-up through c-ares. */
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Answer cache: hash table with chaining, LRU list, entry and byte bounds. */
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ctstub check / ctstub probe: a certificate's verdict, explained. */
 #include <arpa/inet.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Hand-written configuration parser: every error as "file:line: message". */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Control socket and metrics endpoint: one request, one reply. */
 #include <errno.h>
 #include <fcntl.h>

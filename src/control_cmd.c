@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Subcommands that ask the running daemon over its control socket:
  * ctstub status (printed for people, or JSON) and ctstub reload.

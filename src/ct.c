@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ct.c: ctstub's CT policy over SCTs whose signatures OpenSSL checked.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* DNS wire-format helpers: bounds-checked reads, writes into caller buffers. */
 #include <ctype.h>
 #include <stdio.h>

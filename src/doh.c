@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * DNS-over-HTTPS (RFC 8484) over HTTP/2 with nghttp2: one stream per query
  * (POST application/dns-message, DNS id 0), many streams on one verified

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* DNS-over-TLS (RFC 7858): framing, pipelining, id matching. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Loading, starting, swapping and retiring configurations. */
 #include <stdlib.h>
 #include <string.h>

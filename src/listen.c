@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* UDP and TCP listeners for plain DNS from local clients. */
 #include <errno.h>
 #include <netinet/in.h>

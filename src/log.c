@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Logging to stderr or syslog; keeps errno intact for the caller. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loglist.c: load a CT log list (Chrome v3 JSON schema) into per-log
  * metadata and an OpenSSL CTLOG_STORE.

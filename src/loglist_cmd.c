@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctstub loglist show | install: what CT log list is in force, and
  * replacing it safely (validated, never older unless forced, written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ctstub: command line, start-up, privilege drop, event loop, shutdown. */
 #include <errno.h>
 #include <getopt.h>

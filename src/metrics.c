@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Prometheus text format: daemon counters, then per-upstream series. */
 #include <stddef.h>
 #include <stdio.h>

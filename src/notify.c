@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sd_notify(3)'s protocol: a datagram on a unix socket. */
 #include <stddef.h>
 #include <stdlib.h>

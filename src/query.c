@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One client query: parse, cache, coalescing, dispatch, timeout, reply or
  * SERVFAIL with an Extended DNS Error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Landlock, used as a deny list of write-type rights on the whole file
  * system: a ruleset that handles those rights and grants them nowhere

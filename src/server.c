@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The configuration in force and what is derived from it. */
 #include <event2/event.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Answer-time histogram and refusal kinds for status and metrics. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The status document (JSON, jansson) for the control socket. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* SSL_CTX construction, session hand-off rules, OpenSSL errors to text. */
 #include <string.h>
 

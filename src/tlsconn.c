@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Connect, handshake and verify one upstream TLS connection. */
 #include <errno.h>
 #include <netinet/in.h>

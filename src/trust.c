@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Copies of what a verified upstream presented, for status and probe. */
 #include <string.h>
 

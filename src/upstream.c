@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Upstream selection, health with exponential backoff, failover. */
 #include <stdlib.h>
 

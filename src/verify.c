@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The trust decision: address or name, chain, CT policy, pins. */
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Sourced by tests/integration/*.sh. Bash.
 #
 # Gives each script:

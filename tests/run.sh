@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Runs every unit test program ($BUILD/test_*, one per tests/unit/test_*.c)
 # and every tests/integration/*.sh, each under a timeout, and counts the
 # lines they print: "ok - ", "not ok - ", "skip - ". A program that exits

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tools/cross-build.sh [ARCH]: cross-builds ctstub for a Debian architecture
 # (default arm64) with Debian multiarch, as a check that the plain Makefile
 # cross-compiles (CC and PKG_CONFIG), and prints the stripped size. Not part

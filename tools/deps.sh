@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # tools/deps.sh build|check: make sure the Debian packages needed to build
 # ctstub (build) or to build and test it (check) are installed. Quiet when
 # they are. As root, installs what is missing; otherwise prints the command.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Runs every libFuzzer harness in $BUILD for SECONDS each (default 60),
 # starting from the seed corpus in tests/fuzz/corpus/NAME (copied to
 # tests/tmp/fuzz so the committed seeds stay small). Prints executions and

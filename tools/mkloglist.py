@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Compile ctstub's own CT log list (Chrome v3 JSON schema) from public facts.
 
 Google's terms do not allow Chrome's log_list.json to drive CT enforcement

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tools/router-mem.sh: the size and memory figures of docs/openwrt.md, on
 # this machine (they are x86_64/glibc figures when run on Debian).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: the configuration parser on arbitrary text. */
 #include <stdint.h>
 #include <stdio.h>

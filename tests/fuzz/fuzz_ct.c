@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer: an SCT list as a server would send it in the TLS extension,
  * validated by OpenSSL against the real test certificate and log keys,

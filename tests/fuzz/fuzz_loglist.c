@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: the CT log list parser on arbitrary bytes. */
 #include <stdint.h>
 

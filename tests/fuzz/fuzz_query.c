@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer: a client query through parsing, upstream query and errors. */
 #include <stddef.h>
 #include <stdint.h>

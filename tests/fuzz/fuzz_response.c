@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer: an upstream answer (after a fixed query) through the checks
  * and the rewrite for a client with and without EDNS.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Configuration checking: ctstub -n accepts the shipped config and reports
 # errors as FILE:LINE: with exit status 2.
 # shellcheck source=../lib.sh

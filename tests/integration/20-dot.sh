@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # DNS over TLS end to end: dig -> ctstub -> named (DoT) on loopback, with
 # the test PKI; good and bad upstream certificates, failover, shutdown.
 # shellcheck source=../lib.sh

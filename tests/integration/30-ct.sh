@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Certificate Transparency end to end: dig -> ctstub -> named (DoT) or
 # HAProxy (SCTs in the TLS extension) on loopback, one upstream per mkpki
 # variant; issuer pins, report mode, policy knobs, a stale log list, one log

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # SCTs delivered in TLS 1.3, where they travel in the leaf's
 # CertificateEntry extension (RFC 8446 4.4.2) rather than in the
 # ServerHello of TLS 1.2 that 30-ct covers with HAProxy: dig -> ctstub ->

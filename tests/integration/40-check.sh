@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ctstub check (offline: a chain file) and ctstub probe (live: a TLS
 # handshake, no query): exit status 0 accepted, 1 refused, 2 usage or
 # unreadable input; the report's SCT lines and its verdict line. On every

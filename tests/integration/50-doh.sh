@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # DNS over HTTPS end to end: dig/dnsperf -> ctstub -> named (BIND DoH) or
 # tests/tools/h2server.py (HTTP/2 faults) on loopback, with the test PKI:
 # answers, refused certificates, names and pins, DoT/DoH failover, ALPN,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Fault injection: dig/dnsperf/python -> ctstub -> named (DoT) or
 # tests/tools/dotserver.py (a DoT server that misbehaves on purpose), on
 # loopback with the test PKI: an upstream killed under load, a stalled

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # No plaintext, proven on the wire: tcpdump on lo captures every upstream
 # port while ctstub meets every refused certificate (wrong IP, a name-only
 # certificate dialled by IP, untrusted chain, one SCT, no SCT, a bad SCT

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make install / uninstall into a DESTDIR: the tree and its modes, the
 # systemd unit, the kept configuration; the shipped configuration and each
 # of its profiles parse (ctstub -n only: nothing is sent anywhere).

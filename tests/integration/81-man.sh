@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The manual pages docs/ctstub.8 and docs/ctstub.conf.5: they render with
 # man(1) without warnings; ctstub.conf.5 documents every directive in the
 # parser's table (src/conf.c), each with a default that matches what

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # OpenWrt package (conf/openwrt/): the UCI -> ctstub.conf translation
 # (exact output, accepted by ctstub -n; bad files refused with FILE:LINE),
 # the procd init script under stand-ins for rc.common and procd.sh, and

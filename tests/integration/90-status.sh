@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ctstub status, status --json, the metrics endpoint and the control socket:
 # a running ctstub with a good and a refused upstream on a local BIND shows
 # the trust evidence, counters and latency of each.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Reload (SIGHUP and the control socket) and CT log list upkeep: a good new
 # configuration or list takes over, a bad one is logged and the running one
 # stays, and no query is lost while it happens. ctstub loglist show and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Logging: syslog (daemon facility) when ctstub daemonises, stderr with -d;
 # one line per state change; per-query lines only at debug level (-v).
 # shellcheck source=../lib.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A small DNS-over-TLS server for ctstub's fault-injection tests.
 
 dotserver.py --cert PEM --key KEY --port P --upstream HOST:PORT

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A small DNS-over-HTTPS (HTTP/2) server for ctstub's fault-injection tests.
 
 h2server.py --cert PEM --key KEY --port P --upstream HOST:PORT --mode MODE

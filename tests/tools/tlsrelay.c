@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tlsrelay: a TLS 1.3 front for named's plain TCP port that sends SCTs in
  * the leaf's CertificateEntry extension (RFC 8446 4.4.2), which HAProxy

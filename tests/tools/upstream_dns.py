@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Shared by the test servers (dotserver.py, h2server.py): how they ask
 the real upstream, named, for the answer to a query."""
 import asyncio

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Minimal unit-test helpers. Each test program prints one line per check:
  *   "ok - NAME", "not ok - NAME: detail" or "skip - NAME: why"

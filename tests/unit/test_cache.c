@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the answer cache and the TTL helpers behind it. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the configuration parser and its error messages. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for ct.c with real certificates and real log keys
  * (tests/data/realcerts, tests/data/ct/realcerts-*.json) at fixed times.

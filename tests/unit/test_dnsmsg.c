@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the DNS wire-format helpers. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for loglist.c: the shipped list, a fixture with every state,
  * and broken lists that must fail with a message naming the problem.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the Landlock sandbox: in a child process (the restriction
  * cannot be undone), after sandbox_enter() every write-type access fails

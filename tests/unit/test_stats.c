@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for the answer-time histogram and refusal kinds. */
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Stand-ins for what /etc/rc.common gives an OpenWrt init script
 # (/lib/functions.sh, /lib/functions/procd.sh and rc.common's own
 # start/stop/restart), for tests/integration/82-openwrt.sh. Each records
