@@ -50,7 +50,8 @@ $(BUILD)/ctstub: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -DCHECK_SRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $< \
+	  $(LIB_OBJS) $(LIBS)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
@@ -75,9 +76,10 @@ run: deps-build
 	$(MAKE) all
 	$(BUILD)/ctstub -d -f conf/ctstub.conf
 
+# SLOW=1: dig and kdig start 1 s late, as on a slow machine (tests/run.sh).
 check: deps-check
 	$(MAKE) tests
-	BUILD=$(BUILD) tests/run.sh
+	BUILD=$(BUILD) SLOW=$(SLOW) tests/run.sh
 
 # libFuzzer harnesses (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
 fuzz-bins: $(FUZZ_BINS)

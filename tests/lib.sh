@@ -2,15 +2,22 @@
 # Sourced by tests/integration/*.sh. Bash.
 #
 # Gives each script:
-#   TMP        its own work dir, tests/tmp/<script>/, emptied at start,
-#              removed at exit when every check passed, kept otherwise;
+#   TMP        its own work dir, a fresh 0755 mktemp -d under /tmp (or
+#              $CTSTUB_TEST_TMPDIR), outside the checkout so that daemons
+#              running as nobody can read what is staged there even when
+#              the checkout sits in a 0700 home; removed at exit when every
+#              check passed, kept (and named) otherwise;
+#   CTSTUB     a copy of $BUILD/ctstub in $TMP/bin, for the same reason;
 #   ok/fail/skip/bail  result lines in the format tests/run.sh counts;
-#   ports      named uses 20000+100*NN+i, ctstub 10000+100*NN+i, where NN
-#              is the script's two-digit prefix (i = 0..99), so scripts
-#              never collide;
+#   ports      two blocks of 100 ports found free at run time and reserved
+#              (flock) for the script's life: named and test servers use
+#              NAMED_PORT0+i, ctstub CTSTUB_PORT0+i (i = 0..99), so
+#              scripts and checkouts running at once never collide;
 #   start_named / start_ctstub / stop_proc, with a trap that stops only
 #              the processes this script started;
-#   done_testing  the last line of every script.
+#   done_testing  the last line of every script: prints the marker line
+#              tests/run.sh requires ("done_testing"), so a script that
+#              stops early fails even when it exits 0.
 # Loopback only: 127.0.0.1 and ::1.
 
 # shellcheck disable=SC2034 # variables are for the sourcing scripts
@@ -20,23 +27,64 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-CTSTUB=$BUILD/ctstub
 TEST_NAME=$(basename "$0" .sh)
-TMP=$ROOT/tests/tmp/$TEST_NAME
 FAILS=0
 PIDS=
 declare -A CTSTUB_PIDS
 
+# Deadline for waits on a condition (a log line, a listener, an exit): long
+# enough for a sanitizer build on a busy machine; each wait returns as soon
+# as its condition holds.
+WAIT_SECONDS=${WAIT_SECONDS:-20}
+
+TMP=$(mktemp -d "${CTSTUB_TEST_TMPDIR:-/tmp}/ctstub-$TEST_NAME.XXXXXX") &&
+    chmod 755 "$TMP" || {
+	echo "not ok - $TEST_NAME: work dir: mktemp -d failed"
+	exit 1
+}
+mkdir -p "$TMP/bin"
+CTSTUB=$TMP/bin/ctstub
+[ -x "$BUILD/ctstub" ] && cp -p "$BUILD/ctstub" "$CTSTUB"
+
+# port_block_free BASE: no TCP or UDP socket on this host uses a local port
+# in BASE..BASE+99, in any state.
+port_block_free() {
+	ss -Htuan | awk -v lo="$1" '{ p = $5; sub(/.*:/, "", p) }
+	    p + 0 >= lo && p + 0 < lo + 100 { busy = 1 } END { exit busy }'
+}
+
+# reserve_ports: sets BLOCK to the base of 100 consecutive ports, below the
+# ephemeral range (32768 up), that no socket uses and no other test script
+# holds: the block's lock file in /tmp/ctstub-test-ports stays locked by
+# this shell (and its children) until they exit.
+PORT_LOCKS=/tmp/ctstub-test-ports
+reserve_ports() {
+	local base tries fd
+	mkdir -p "$PORT_LOCKS" && chmod 1777 "$PORT_LOCKS" 2>/dev/null
+	base=$((10000 + 100 * (RANDOM % 227)))
+	for tries in $(seq 227); do
+		base=$((base + 100))
+		[ "$base" -le 32600 ] || base=10000
+		exec {fd}>>"$PORT_LOCKS/$base.lock" || continue
+		if flock -n "$fd" && port_block_free "$base"; then
+			BLOCK=$base
+			return 0
+		fi
+		exec {fd}>&-
+	done
+	echo "not ok - $TEST_NAME: free ports: no free block of 100"
+	exit 1
+}
+
 NN=${TEST_NAME%%-*}
 case $NN in [0-9][0-9]) ;; *) NN=99 ;; esac
-NAMED_PORT0=$((20000 + 100 * 10#$NN))	# named: plain DNS, then DoT ports
-CTSTUB_PORT0=$((10000 + 100 * 10#$NN))	# ctstub listeners
+reserve_ports
+NAMED_PORT0=$BLOCK	# named: plain DNS, then DoT ports, test servers
+reserve_ports
+CTSTUB_PORT0=$BLOCK	# ctstub listeners
 PORT_PLAIN=$NAMED_PORT0
 PORT_DEAD=$((NAMED_PORT0 + 99))		# nothing ever listens here
 declare -A DOT_PORTS
-
-rm -rf "$TMP"
-mkdir -p "$TMP"
 
 ok() { echo "ok - $1"; }
 fail() { echo "not ok - $1: ${2:-failed}"; FAILS=$((FAILS + 1)); }
@@ -63,29 +111,38 @@ expect_eq() {
 
 have_ipv6() { ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; }
 
-# wait_port PROTO HOST PORT [PID]: until something listens there (~10 s);
-# gives up early when PID has exited.
-wait_port() {
-	local flag=-t addr=$2:$3 i
-	[ "$1" = udp ] && flag=-u
-	case $2 in *:*) addr="[$2]:$3" ;; esac
-	for i in $(seq 100); do
-		ss -Hln $flag | awk '{ print $4 }' | grep -qxF "$addr" && return 0
-		[ -n "${4:-}" ] && ! alive "$4" && return 1
+# wait_for CMD...: until CMD succeeds (true) or WAIT_SECONDS pass (false).
+wait_for() {
+	local end=$((SECONDS + WAIT_SECONDS))
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
 
-# wait_log FILE TEXT: until FILE contains TEXT (~5 s).
-wait_log() {
-	local i
-	for i in $(seq 50); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+# wait_port PROTO HOST PORT [PID]: until something listens there (at most
+# WAIT_SECONDS); gives up early when PID has exited.
+wait_port() {
+	local flag=-t addr=$2:$3 end=$((SECONDS + WAIT_SECONDS))
+	[ "$1" = udp ] && flag=-u
+	case $2 in *:*) addr="[$2]:$3" ;; esac
+	while :; do
+		ss -Hln $flag | awk '{ print $4 }' | grep -qxF "$addr" && return 0
+		[ -n "${4:-}" ] && ! alive "$4" && return 1
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
+
+# wait_log FILE TEXT: until FILE contains TEXT (at most WAIT_SECONDS).
+wait_log() { wait_for grep -qF -- "$2" "$1" 2>/dev/null; }
+
+# log_count FILE TEXT: how many lines of FILE contain TEXT (fixed string).
+log_count() { grep -cF -- "$2" "$1" 2>/dev/null; }
+
+# wait_count FILE TEXT N: until at least N lines of FILE contain TEXT.
+wait_count() { wait_for count_at_least_ "$@"; }
+count_at_least_() { [ "$(log_count "$1" "$2")" -ge "$3" ]; }
 
 # alive PID: running and not yet a zombie (our children stay zombies
 # until reaped, so kill -0 alone would lie).
@@ -105,12 +162,12 @@ start_bg() {
 	PIDS="$PIDS $PID"
 }
 
-# stop_proc PID [SIG]: signal PID, wait up to 5 s, then SIGKILL. Sets
-# STATUS to its exit status (128+N when killed by signal N).
+# stop_proc PID [SIG]: signal PID, wait up to WAIT_SECONDS, then SIGKILL.
+# Sets STATUS to its exit status (128+N when killed by signal N).
 stop_proc() {
-	local pid=$1 i
+	local pid=$1
 	kill -"${2:-TERM}" "$pid" 2>/dev/null
-	for i in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+	wait_for dead_ "$pid"
 	alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	STATUS=$?
@@ -126,6 +183,8 @@ show_logs() {
 		tail -n 15 "$log" | sed 's/^/#   /'
 	done
 }
+
+dead_() { ! alive "$1"; }
 
 # cleanup (EXIT trap): stops what this script started; exit status 1 if
 # any check failed; the work dir stays for debugging unless all passed.
@@ -145,8 +204,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# done_testing: ends a script that reached its end (status from FAILS).
-done_testing() { exit 0; }
+# done_testing: ends a script that reached its end (status from FAILS),
+# with the marker line tests/run.sh requires as the last result line.
+done_testing() {
+	echo "done_testing"
+	exit 0
+}
 
 need_ctstub() {
 	[ -x "$CTSTUB" ] || bail "$TEST_NAME: $CTSTUB exists" "not built (make tests)"
@@ -294,12 +357,12 @@ start_ctstub() {
 	fi
 }
 
-# stop_ctstub NAME: SIGTERM must make it exit 0 within 5 s, and its log
-# must hold no sanitizer report.
+# stop_ctstub NAME: SIGTERM must make it exit 0 (within WAIT_SECONDS), and
+# its log must hold no sanitizer report.
 stop_ctstub() {
 	local log=$TMP/$1.log
 	stop_proc "${CTSTUB_PIDS[$1]}" TERM
-	expect_eq "ctstub $1: SIGTERM, exit status 0 within 5 s" 0 "$STATUS"
+	expect_eq "ctstub $1: SIGTERM, exit status 0" 0 "$STATUS"
 	if grep -qE 'Sanitizer|runtime error:' "$log"; then
 		fail "ctstub $1: sanitizer clean" "see $log"
 	fi

@@ -18,9 +18,9 @@
 #include "ct.h"
 #include "loglist.h"
 
-#define CERTS	"tests/data/realcerts/"
-#define LOGS	"tests/data/ct/realcerts-logs.json"
-#define NO_LE	"tests/data/ct/realcerts-no-letsencrypt.json"
+#define CERTS	CHECK_SRCDIR "/tests/data/realcerts/"
+#define LOGS	CHECK_SRCDIR "/tests/data/ct/realcerts-logs.json"
+#define NO_LE	CHECK_SRCDIR "/tests/data/ct/realcerts-no-letsencrypt.json"
 
 static const unsigned char mimic2[LOGLIST_ID_LEN] = {
 	0xb2, 0x2f, 0x7e, 0xde, 0xb5, 0xaf, 0x6a, 0xfe, 0x50, 0x3d, 0xe0,
@@ -48,7 +48,7 @@ utc(int y, int mo, int d, int h, int mi, int s)
 static X509 *
 pem(const char *name)
 {
-	char path[256];
+	char path[4096];
 	X509 *x = NULL;
 	FILE *fp;
 

@@ -15,7 +15,7 @@
 #include "check.h"
 #include "loglist.h"
 
-#define DATA "tests/data/ct/"
+#define DATA CHECK_SRCDIR "/tests/data/ct/"
 
 static const unsigned char mimic1[LOGLIST_ID_LEN] = {
 	0xf4, 0x41, 0x95, 0xd6, 0xf0, 0x0e, 0x2d, 0xb5, 0x54, 0x35, 0xca,
