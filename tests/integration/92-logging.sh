@@ -36,17 +36,29 @@ check "-v: a debug line per query" "see $TMP/verbose.log" \
     wait_log "$TMP/verbose.log" "a1.example.test type 1 from UDP: sent upstream"
 stop_ctstub verbose
 
-# Without -d: a daemon logging to syslog. Needs root and no syslog daemon
-# of the machine's own on /dev/log (we stand in for it for a moment).
-if [ "$(id -u)" -ne 0 ] || [ -e /dev/log ]; then
-	skip "syslog when daemonised" "needs root and no /dev/log"
+# Without -d: a daemon logging to syslog. We stand in for the syslog
+# daemon on /dev/log in a private mount namespace (unshare -m) with a /dev
+# of its own, so the host's /dev/log is neither needed, used nor created.
+if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
+	skip "syslog when daemonised" "needs root and unshare -m"
 	done_testing
 fi
-"$PY" -c "
+HOST_DEVLOG=$(ls -l /dev/log 2>&1)
+{
+	echo "listen 127.0.0.1 $((P + 2))"
+	echo "control $TMP/run/daemon.sock"
+	echo "$GOOD"
+	echo "ca-file $PKI/root.pem"
+	echo "ct-log-list $PKI/ct-logs.json"
+	echo "user nobody"
+} >"$TMP/daemon.conf"
+cat >"$TMP/syslog.py" <<'PYEOF'
 import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('/dev/log')
 os.chmod('/dev/log', 0o666)
-s.settimeout(20)
+open(sys.argv[2], 'w').close()		# ready
+s.settimeout(60)
 with open(sys.argv[1], 'w') as out:
     try:
         while True:
@@ -56,28 +68,46 @@ with open(sys.argv[1], 'w') as out:
                 break
     except socket.timeout:
         pass
-os.unlink('/dev/log')" "$TMP/syslog.txt" &
-SYSLOG_PID=$!
-for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-{
-	echo "listen 127.0.0.1 $((P + 2))"
-	echo "control $TMP/run/daemon.sock"
-	echo "$GOOD"
-	echo "ca-file $PKI/root.pem"
-	echo "ct-log-list $PKI/ct-logs.json"
-	echo "user nobody"
-} >"$TMP/daemon.conf"
-"$CTSTUB" -f "$TMP/daemon.conf" >"$TMP/daemon.out" 2>&1
-expect_eq "daemon: the starting process exits 0" 0 $?
+PYEOF
+# namespace.sh TMP PY CTSTUB, in the namespace: a /dev of its own (tmpfs,
+# with the host's null, zero, full, random and urandom), the syslog
+# stand-in, then ctstub without -d (its exit status in daemon.rc); ends when
+# the stand-in saw ctstub stop.
+cat >"$TMP/namespace.sh" <<'SHEOF'
+set -e
+T=$1 PY=$2 CTSTUB=$3
+mkdir -p "$T/hostdev"
+mount --rbind /dev "$T/hostdev"
+mount -t tmpfs -o mode=755 tmpfs /dev
+for d in null zero full random urandom; do
+	touch "/dev/$d"
+	mount --bind "$T/hostdev/$d" "/dev/$d"
+done
+"$PY" "$T/syslog.py" "$T/syslog.txt" "$T/syslog.ready" &
+for _ in $(seq 200); do [ -e "$T/syslog.ready" ] && break; sleep 0.1; done
+set +e
+"$CTSTUB" -f "$T/daemon.conf" >"$T/daemon.out" 2>&1
+echo $? >"$T/daemon.rc"
+wait
+SHEOF
+start_bg "$TMP/namespace.log" unshare -m bash "$TMP/namespace.sh" "$TMP" \
+    "$PY" "$CTSTUB"
+NS_PID=$PID
+check "daemon: the starting process exits" "see $TMP/namespace.log" \
+    wait_for test -s "$TMP/daemon.rc"
+expect_eq "daemon: the starting process exits 0" 0 \
+    "$(cat "$TMP/daemon.rc" 2>&1)"
 expect_eq "daemon: nothing on stdout or stderr" "" "$(cat "$TMP/daemon.out")"
 wait_port udp 127.0.0.1 $((P + 2)) "" || fail "daemon: listening"
 q 127.0.0.1 $((P + 2)) www.example.test A >/dev/null
 DPID=$("$CTSTUB" status -s "$TMP/run/daemon.sock" --json |
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 kill -TERM "$DPID"
-for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-check "daemon: SIGTERM ends it" "still running" test ! -d "/proc/$DPID"
-wait "$SYSLOG_PID"
+check "daemon: SIGTERM ends it" "still running" \
+    wait_for test ! -d "/proc/$DPID"
+check "syslog: the stand-in saw it stop" "see $TMP/namespace.log" \
+    wait_for dead_ "$NS_PID"
+stop_proc "$NS_PID"
 # <30> is facility daemon (3 * 8) + info (6)
 check "syslog: start-up line, daemon facility, with the pid" \
     "see $TMP/syslog.txt" grep -qE "^<30>.*ctstub\[$DPID\]: ctstub started with 1 upstream" "$TMP/syslog.txt"
@@ -85,5 +115,6 @@ check "syslog: shutdown line" "see $TMP/syslog.txt" \
     grep -qE "ctstub\[$DPID\]: stopped" "$TMP/syslog.txt"
 check "syslog: no line per query" "see $TMP/syslog.txt" \
     test "$(grep -c 'query [0-9]*:' "$TMP/syslog.txt")" -eq 0
-check "/dev/log removed again" "still there" test ! -e /dev/log
+expect_eq "the host's /dev/log is untouched" "$HOST_DEVLOG" \
+    "$(ls -l /dev/log 2>&1)"
 done_testing
