@@ -37,11 +37,11 @@ declare -A CTSTUB_PIDS
 # as its condition holds.
 WAIT_SECONDS=${WAIT_SECONDS:-20}
 
-TMP=$(mktemp -d "${CTSTUB_TEST_TMPDIR:-/tmp}/ctstub-$TEST_NAME.XXXXXX") &&
-    chmod 755 "$TMP" || {
+if ! TMP=$(mktemp -d "${CTSTUB_TEST_TMPDIR:-/tmp}/ctstub-$TEST_NAME.XXXXXX") ||
+    ! chmod 755 "$TMP"; then
 	echo "not ok - $TEST_NAME: work dir: mktemp -d failed"
 	exit 1
-}
+fi
 mkdir -p "$TMP/bin"
 CTSTUB=$TMP/bin/ctstub
 [ -x "$BUILD/ctstub" ] && cp -p "$BUILD/ctstub" "$CTSTUB"
@@ -53,18 +53,22 @@ port_block_free() {
 	    p + 0 >= lo && p + 0 < lo + 100 { busy = 1 } END { exit busy }'
 }
 
-# reserve_ports: sets BLOCK to the base of 100 consecutive ports, below the
-# ephemeral range (32768 up), that no socket uses and no other test script
-# holds: the block's lock file in /tmp/ctstub-test-ports stays locked by
-# this shell (and its children) until they exit.
+# reserve_ports: sets BLOCK to the base of 100 consecutive ports that no
+# socket uses and no other test script holds: the block's lock file in
+# /tmp/ctstub-test-ports stays locked by this shell (and its children)
+# until they exit. Blocks come from 4000-9999 and 30000-32767: below the
+# ephemeral range (32768 up), and away from 11000-29999, where scripts of
+# older checkouts used fixed ports.
 PORT_LOCKS=/tmp/ctstub-test-ports
 reserve_ports() {
-	local base tries fd
+	local bases base i n fd
 	mkdir -p "$PORT_LOCKS" && chmod 1777 "$PORT_LOCKS" 2>/dev/null
-	base=$((10000 + 100 * (RANDOM % 227)))
-	for tries in $(seq 227); do
-		base=$((base + 100))
-		[ "$base" -le 32600 ] || base=10000
+	mapfile -t bases < <(seq 4000 100 9900; seq 30000 100 32600)
+	n=${#bases[@]}
+	i=$((RANDOM % n))
+	for _ in "${bases[@]}"; do
+		base=${bases[i]}
+		i=$(((i + 1) % n))
 		exec {fd}>>"$PORT_LOCKS/$base.lock" || continue
 		if flock -n "$fd" && port_block_free "$base"; then
 			BLOCK=$base

@@ -38,6 +38,15 @@ done
 P_MAIN=$CTSTUB_PORT0
 start_ctstub stale $((P_MAIN + 11)) "$GOOD" "serve-stale yes" \
     "cache-max-ttl 1"
+start_ctstub nostale $((P_MAIN + 12)) "$GOOD" "cache-max-ttl 1"
+# A DoT server 500 ms slower than named (tests/tools/dotserver.py), last:
+# fastest must measure it once, then keep to named.
+SLOW_PORT=$((NAMED_PORT0 + 30))
+start_dotserver slow "$SLOW_PORT" good slow 500
+SLOW_DOT="upstream dot://127.0.0.1:$SLOW_PORT"
+start_ctstub_flags -v fastest-slow $((P_MAIN + 13)) "$GOOD" "$SLOW_DOT" \
+    "upstream-strategy fastest" "cache-size 0"
+start_ctstub coalesce $((P_MAIN + 14)) "$SLOW_DOT" "cache-size 0"
 
 
 # expect_tc LABEL DIG-ARGS...: the UDP reply from ctstub is truncated.
@@ -120,6 +129,89 @@ for i in $(seq 12); do
 	    "a$i.example.test" A
 done
 
+# fastest with named and a server 500 ms slower: the slow one answers at
+# most its measuring query (an unmeasured upstream is tried once); the last
+# 6 of 8 queries are all answered by named.
+for i in $(seq 8); do
+	same_as_direct "fastest, slow second: a$i" 127.0.0.1 $((P_MAIN + 13)) \
+	    "a$i.example.test" A
+done
+by=$(grep -o "answered by 127.0.0.1:[0-9]*" "$TMP/fastest-slow.log" |
+    sed 's/.*://')
+expect_eq "fastest, slow second: 8 answers logged" 8 "$(grep -c . <<<"$by")"
+check "fastest, slow second: the slow upstream answered at most once" \
+    "answered by: $(oneline "$by")" \
+    test "$(grep -cx "$SLOW_PORT" <<<"$by")" -le 1
+expect_eq "fastest, slow second: the last 6 answered by named" \
+    "$(printf '%s\n' "$(dot_port good)" "$(dot_port good)" "$(dot_port good)" \
+    "$(dot_port good)" "$(dot_port good)" "$(dot_port good)")" \
+    "$(tail -n 6 <<<"$by")"
+
+# Coalescing: 4 clients ask the same question at once (the upstream takes
+# 500 ms) with their own ids, case, RD and EDNS. Each reply must carry the
+# client's id, its question bytes as sent, its RD bit, and OPT only when
+# the client sent one. coalesce.py PORT prints "KEY GOT WANT" lines.
+cat >"$TMP/coalesce.py" <<'PYEOF'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+OPT = lambda size: struct.pack("!BHHIH", 0, 41, size, 0, 0)
+# (id, name as sent, RD, EDNS size or None)
+ASK = [(0x1111, "www.example.test", 1, 1232),
+       (0x2222, "WWW.EXAMPLE.TEST", 1, None),
+       (0x3333, "wWw.ExAmPlE.tEsT", 1, 4096),
+       (0x4444, "Www.Example.Test", 1, 512)]
+
+def question(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) \
+        + b"\0" + struct.pack("!HH", 1, 1)
+
+def skip_rr(m, off):
+    while m[off] != 0:
+        if m[off] & 0xc0 == 0xc0:
+            off += 1
+            break
+        off += m[off] + 1
+    off += 1
+    return off + 10 + struct.unpack("!H", m[off + 8:off + 10])[0], \
+        struct.unpack("!H", m[off:off + 2])[0]
+
+socks = []
+for qid, name, rd, edns in ASK:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(6)
+    msg = struct.pack("!6H", qid, rd << 8, 1, 0, 0, 0 if edns is None else 1)
+    msg += question(name) + (b"" if edns is None else OPT(edns))
+    socks.append(s)
+    s.send(msg)
+for s, (qid, name, rd, edns) in zip(socks, ASK):
+    key = "%04x-%s" % (qid, name)
+    try:
+        m = s.recv(65535)
+    except socket.timeout:
+        print(key + "-reply", "none", "yes")
+        continue
+    rid, flags, qd, an, ns, ar = struct.unpack("!6H", m[:12])
+    q = question(name)
+    print(key + "-id", "%04x" % rid, "%04x" % qid)
+    print(key + "-rcode", flags & 15, 0)
+    print(key + "-rd", flags >> 8 & 1, rd)
+    print(key + "-question-as-sent", int(m[12:12 + len(q)] == q), 1)
+    off, opt = 12 + len(q), 0
+    for _ in range(an + ns + ar):
+        off, rtype = skip_rr(m, off)
+        opt += rtype == 41
+    print(key + "-answers", int(an >= 1), 1)
+    print(key + "-opt", opt, 0 if edns is None else 1)
+PYEOF
+while read -r key got want; do
+	expect_eq "coalesce: $key" "$want" "$got"
+done < <("$PY" "$TMP/coalesce.py" $((P_MAIN + 14)) 2>"$TMP/coalesce.err" ||
+    echo "coalesce.py-exit-status $? 0")
+coalesced=$("$CTSTUB" status -s "$TMP/run/coalesce.sock" --json |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["coalesced"])')
+expect_eq "coalesce: 3 of the 4 questions were followers" 3 "$coalesced"
+
 # An idle TCP client is closed after tcp-idle-timeout (1 s here): reading
 # returns at end of file well before the 5 s the test waits.
 idle_closed() {
@@ -147,6 +239,8 @@ fi
 # with TTL 30 and EDE 3 (Stale Answer); without it, SERVFAIL.
 same_as_direct "stale: first answer" 127.0.0.1 $((P_MAIN + 11)) \
     www.example.test A
+same_as_direct "no stale: first answer" 127.0.0.1 $((P_MAIN + 12)) \
+    www.example.test A
 stop_proc "$NAMED_PID"
 sleep 1.5
 out=$(q 127.0.0.1 $((P_MAIN + 11)) www.example.test A)
@@ -156,9 +250,12 @@ check "stale: EDE 3 (Stale Answer)" "$(oneline "$out")" \
 check "stale: TTL 30" "$(oneline "$out")" \
     grep -qE "^www.example.test.[[:space:]]+30[[:space:]]+IN[[:space:]]+A" \
     <<<"$out"
-out=$(q 127.0.0.1 "$P_MAIN" nonexistent-stale.example.test A)
+# without serve-stale, the same expired answer is not given: SERVFAIL
+out=$(q 127.0.0.1 $((P_MAIN + 12)) www.example.test A)
 expect_eq "no stale answer without serve-stale: SERVFAIL" SERVFAIL \
     "$(status_of "$out")"
+check "no stale answer without serve-stale: no EDE 3" "$(oneline "$out")" \
+    test "$(grep -c "EDE: 3 (Stale Answer)" <<<"$out")" -eq 0
 
 for name in $(printf '%s\n' "${!CTSTUB_PIDS[@]}" | sort); do
 	stop_ctstub "$name"

@@ -246,21 +246,29 @@ expect_refused fresh-fail-open "${XP[fresh-fail-open]}" \
     "$(dot_port onesct)" "CT: 1 valid SCT"
 
 # --- one log line per refusal, however many queries and retries ---
-# A probe retries the upstream after 1 s, then 2 s of back-off; queries in
-# between are answered SERVFAIL at once.
-for pause in 0 1.3 2.5 0; do
-	sleep "$pause"
+# When a back-off (1 s, then 2 s, ...) ends, a probe connects again and is
+# refused again (a debug line "(again)"); queries meanwhile get SERVFAIL
+# with the reason. Each query here waits for the next probe's refusal, so
+# the queries span at least 3 handshakes whatever the machine's speed; the
+# warning is logged once.
+again() { grep -c "rejected: CT: .*(again)" "$TMP/once.log"; }
+again_at_least() { [ "$(again)" -ge "$1" ]; }
+for round in 0 1 2 3; do
+	if [ "$round" -gt 0 ] && [ "$round" -lt 3 ]; then
+		check "once: probe $round refused again" "$(again) (again) lines" \
+		    wait_for again_at_least "$round"
+	fi
 	out=$(q 127.0.0.1 "${XP[once]}" www.example.test A)
-	expect_eq "once: SERVFAIL after ${pause}s" SERVFAIL "$(status_of "$out")"
-	check "once: EDE after ${pause}s" "EDE: [$(ede_of "$out")]" \
+	expect_eq "once: query $round: SERVFAIL" SERVFAIL "$(status_of "$out")"
+	check "once: query $round: EDE" "EDE: [$(ede_of "$out")]" \
 	    grep -q 'rejected: CT: 1 valid SCT' <<<"$(ede_of "$out")"
 done
-expect_eq "once: the first query met the refusal" 1 \
-    "$(grep -c "query [0-9]*: upstream 127.0.0.1:$(dot_port onesct) failed: " \
-    "$TMP/once.log")"
-expect_eq "once: two probes refused again during back-off" 2 \
-    "$(grep -c "rejected: CT: .*(again)" "$TMP/once.log")"
-expect_eq "once: one refusal line for 3 handshakes" 1 "$(rejections once)"
+n=$(grep -c "query [0-9]*: upstream 127.0.0.1:$(dot_port onesct) failed: " \
+    "$TMP/once.log")
+check "once: the first query met the refusal" "$n queries" test "$n" -ge 1
+check "once: at least 3 handshakes, all refused" "$(again) (again) lines" \
+    again_at_least 2
+expect_eq "once: one refusal line for all of them" 1 "$(rejections once)"
 expect_eq "onesct: one refusal line for 2 queries" 1 "$(rejections onesct)"
 
 # --- TLS session resumption (HAProxy closes idle clients after 1 s) ---

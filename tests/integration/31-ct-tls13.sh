@@ -79,7 +79,7 @@ refused() { # NAME REASON-TEXT
 	# the refusal aborts the handshake: nothing reaches the relay phase
 	check "$1: the relay saw the handshake aborted" \
 	    "see $TMP/relay-$1.log" \
-	    grep -q "handshake failed" "$TMP/relay-$1.log"
+	    wait_log "$TMP/relay-$1.log" "handshake failed"
 	expect_eq "$1: no query relayed" 0 \
 	    "$(grep -c "SCTs\|closed" "$TMP/relay-$1.log")"
 }

@@ -83,10 +83,10 @@ expect_refused() {
 	for p in "$(dot_port "$leaf")" "$(doh_port "$leaf")" "${T12_PORTS[$v]}"
 	do
 		check "$v: 127.0.0.1:$p refused: $text" "see $TMP/$v.log" \
-		    grep -qF "upstream 127.0.0.1:$p rejected: $text" \
-		    "$TMP/$v.log"
+		    wait_log "$TMP/$v.log" "upstream 127.0.0.1:$p rejected: $text"
 	done
-	sleep 1.1	# back-off over: TCP query makes new connections
+	# over TCP too (from the back-off or a new refusal: the resumption
+	# guard is tested directly below)
 	out=$(q 127.0.0.1 "${CT_PORTS[$v]}" +tcp "$CANARY" AAAA)
 	expect_eq "$v: status over TCP" SERVFAIL "$(status_of "$out")"
 }
@@ -359,6 +359,43 @@ done < <("$PY" "$TMP/analyse.py" "$PCAP" "$TSHARK_OUT" "$CANARY" "$CONTROL" \
     "pin=$(dot_port alt-issuer),$(doh_port alt-issuer)" \
     "control=$(dot_port good)" 2>"$TMP/analyse.err" ||
     echo "analyse.py-exit-status $? 0")
+
+# --- a refused TLS 1.2 session is never resumed -----------------------------
+# TLS 1.2 hands the session over at the end of the handshake, before ctstub
+# checks the pins; a session stored then would let the next connection
+# resume and skip every check. resume-good (closes after each answer) shows
+# that the server resumes sessions ctstub offers; resume-refused (a pin
+# that does not match) must see full handshakes only: ctstub's reconnect
+# probe after the back-off is refused again.
+start_dotserver resume-good "$port" good close-after 1 --tls12
+add_ctstub -v resume-good "$(dot "$port")" "cache-size 0"
+RG_LOG=$TMP/dot-resume-good.log
+same_as_direct "resume-good: first query" 127.0.0.1 "${CT_PORTS[resume-good]}" \
+    www.example.test A
+wait_log "$TMP/resume-good.log" "upstream 127.0.0.1:$port closed the connection"
+same_as_direct "resume-good: query on a new connection" 127.0.0.1 \
+    "${CT_PORTS[resume-good]}" www.example.test AAAA
+check "resume-good: the second connection resumed the session" \
+    "see $RG_LOG" grep -q "conn 2: open, TLSv1.2, resumed" "$RG_LOG"
+port=$((port + 1))
+start_dotserver resume-refused "$port" alt-issuer ok --tls12
+add_ctstub -v resume-refused "$(dot "$port") pin $PIN_INTER"
+RR_LOG=$TMP/dot-resume-refused.log
+out=$(q 127.0.0.1 "${CT_PORTS[resume-refused]}" www.example.test A)
+expect_eq "resume-refused: status" SERVFAIL "$(status_of "$out")"
+check "resume-refused: a second connection (the probe)" "see $RR_LOG" \
+    wait_log "$RR_LOG" "conn 2: open"
+check "resume-refused: refused again" "see $TMP/resume-refused.log" \
+    wait_log "$TMP/resume-refused.log" "upstream 127.0.0.1:$port rejected: \
+no certificate in the verified chain matches a configured pin (again)"
+expect_eq "resume-refused: no connection resumed the refused session" \
+    "0 of $(grep -c ': open, ' "$RR_LOG")" \
+    "$(grep -c ': open, .*resumed' "$RR_LOG") of $(grep -c ': open, ' "$RR_LOG")"
+check "resume-refused: ctstub never accepted it" "see $TMP/resume-refused.log" \
+    test "$(grep -c "upstream 127.0.0.1:$port: connected" \
+    "$TMP/resume-refused.log")" -eq 0
+out=$(q 127.0.0.1 "${CT_PORTS[resume-refused]}" www.example.test A)
+expect_eq "resume-refused: still SERVFAIL" SERVFAIL "$(status_of "$out")"
 
 for name in $(printf '%s\n' "${!CTSTUB_PIDS[@]}" | sort); do
 	stop_ctstub "$name"

@@ -15,6 +15,7 @@ connection are normal and MODE applies from the next one.
   ok                 answer normally
   stall              accept and handshake, read queries, never answer
   drop N             never answer the first N queries, answer the others
+                     (an id sent again while unanswered is a VIOLATION)
   garbage            the query's id followed by random bytes, in a valid frame
   wrong-id           the real answer with another id (never asked)
   wrong-question     a real answer, with the query's id, for another name
@@ -26,7 +27,8 @@ connection are normal and MODE applies from the next one.
 
 --tls12 caps the server at TLS 1.2 (record types stay visible on the wire);
 --keylog writes the TLS secrets in NSS key log format (for tshark).
-One log line per event on stderr.
+One log line per event on stderr ("conn N: open, VERSION[, resumed]" for each
+connection, "resumed" when the client resumed a TLS session).
 """
 import argparse
 import asyncio
@@ -110,6 +112,7 @@ class Connection:
         self.writer = writer
         self.answered = 0	# answers sent (normal or faulty)
         self.dropped = 0	# drop mode: queries never answered
+        self.dropped_ids = set()
         self.closed = False
 
     def log(self, msg):
@@ -117,7 +120,8 @@ class Connection:
 
     async def run(self):
         ssl_obj = self.writer.get_extra_info("ssl_object")
-        self.log("open, %s" % ssl_obj.version())
+        self.log("open, %s%s" % (ssl_obj.version(),
+                                 ", resumed" if ssl_obj.session_reused else ""))
         tasks = set()
         while not self.closed:
             try:
@@ -138,6 +142,9 @@ class Connection:
         mode = self.args.mode
         qid = struct.unpack("!H", query[:2])[0]
         if mode == "drop" and self.dropped < self.args.arg:
+            if qid in self.dropped_ids:
+                self.log("VIOLATION: id %d sent again while unanswered" % qid)
+            self.dropped_ids.add(qid)
             self.dropped += 1
             if self.dropped % 10000 == 0 or self.dropped == self.args.arg:
                 self.log("dropped %d queries" % self.dropped)
