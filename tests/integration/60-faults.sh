@@ -723,7 +723,7 @@ def query(i):
     q = struct.pack("!6H", i & 0xffff, 0x0100, 1, 0, 0, 0)
     for label in ("n%d" % i, "bulk", "test"):
         q += bytes([len(label)]) + label.encode()
-    q += struct.pack("!HH", 1, 1)
+    q += b"\0" + struct.pack("!HH", 1, 1)
     return struct.pack("!H", len(q)) + q
 
 c = socket.create_connection(("127.0.0.1", port))
