@@ -336,25 +336,56 @@ start_named() {
 	done
 }
 
-# start_ctstub NAME PORT [CONFIG-LINE...]: ctstub listening on
-# 127.0.0.1:PORT with the test root as ca-file, timeout 3000 and the given
-# extra lines (upstream ..., listen ::1 PORT, ...). Config in
-# $TMP/NAME.conf, log (stderr) in $TMP/NAME.log; sets PID.
+# start_ctstub [-v] [-p PORT] NAME [CONFIG-LINE...]: the one way to start
+# a ctstub: on 127.0.0.1:PORT (-p; else the next free port, next_port),
+# with the test root as ca-file, the test log list, timeout 3000, user
+# nobody when root, then the given lines (upstream ..., listen ::1 PORT,
+# ...), which may override those defaults ("timeout 1000"); -v: debug log.
+# Sets CT_PORTS[NAME] (its port), CTSTUB_PIDS[NAME] and PID. Config in
+# $TMP/NAME.conf, log (stderr) in $TMP/NAME.log.
+# Older form, kept: start_ctstub NAME PORT [CONFIG-LINE...] (a number as
+# the second argument), where the lines come before the defaults.
+declare -A CT_PORTS
 start_ctstub() {
-	local name=$1 port=$2 conf=$TMP/$1.conf
-	shift 2
+	local flags='' port=''
+	while :; do
+		case $1 in
+		-v) flags=-v; shift ;;
+		-p) port=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	if [ -z "$flags$port" ] && [[ ${2:-} =~ ^[0-9]+$ ]]; then
+		ctstub_run_ '' "$1" "$2" early "${@:3}"
+		return
+	fi
+	if [ -z "$port" ]; then
+		next_port
+		port=$PORT
+	fi
+	ctstub_run_ "$flags" "$1" "$port" late "${@:2}"
+}
+
+# ctstub_run_ FLAGS NAME PORT early|late [CONFIG-LINE...]: writes the
+# configuration (the lines before or after the defaults) and starts it.
+ctstub_run_() {
+	local flags=$1 name=$2 port=$3 where=$4 conf=$TMP/$2.conf
+	shift 4
 	{
 		echo "listen 127.0.0.1 $port"
 		echo "control $TMP/run/$name.sock"	# a later control line wins
-		printf '%s\n' "$@"
+		[ "$where" = early ] && printf '%s\n' "$@"
 		echo "ca-file $PKI/root.pem"
 		echo "ct-log-list $PKI/ct-logs.json"
 		echo "timeout 3000"
 		# ctstub refuses to stay root
 		[ "$(id -u)" -ne 0 ] || echo "user nobody"
+		[ "$where" = late ] && printf '%s\n' "$@"
 	} >"$conf"
-	start_bg "$TMP/$name.log" "$CTSTUB" -d -f "$conf"
+	# shellcheck disable=SC2086 # FLAGS is empty or one flag
+	start_bg "$TMP/$name.log" "$CTSTUB" $flags -d -f "$conf"
 	CTSTUB_PIDS[$name]=$PID
+	CT_PORTS[$name]=$port
 	if ! wait_port udp 127.0.0.1 "$port" "$PID" ||
 	    ! wait_port tcp 127.0.0.1 "$port" "$PID"; then
 		bail "$TEST_NAME: ctstub $name starts" "see $TMP/$name.log"
@@ -397,20 +428,11 @@ s.sendall(sys.argv[2].encode() + b'\\n')
 print(b''.join(iter(lambda: s.recv(4096), b'')).decode())" "$1" "$2"
 }
 
-# start_ctstub_flags "FLAGS" NAME PORT [CONFIG-LINE...]: start_ctstub with
-# extra command-line FLAGS (e.g. -v) given before its own -d -f CONF.
+# start_ctstub_flags "FLAGS" NAME PORT [CONFIG-LINE...]: the older form of
+# start_ctstub with extra command-line FLAGS (-v) before its own -d -f CONF.
 start_ctstub_flags() {
-	local real=$CTSTUB
-	CTSTUB_EXEC_=$real
-	CTSTUB_EXTRA_FLAGS_=$1
-	shift
-	CTSTUB=ctstub_exec_flags_
-	start_ctstub "$@"
-	CTSTUB=$real
+	ctstub_run_ "$1" "$2" "$3" early "${@:4}"
 }
-# exec keeps the PID start_bg recorded: it is ctstub's own.
-# shellcheck disable=SC2086 # FLAGS are split on purpose
-ctstub_exec_flags_() { exec "$CTSTUB_EXEC_" $CTSTUB_EXTRA_FLAGS_ "$@"; }
 
 # reason_of TEXT: the reason of the first "rejected: REASON" in TEXT.
 reason_of() {
@@ -492,33 +514,9 @@ next_port() {
 # starts_with TEXT PREFIX: TEXT is not empty and begins with PREFIX.
 starts_with() { [ -n "$1" ] && [ "${1#"$2"}" != "$1" ]; }
 
-# add_ctstub [-v] NAME [CONFIG-LINE...]: start_ctstub on the next free
-# port (CT_PORTS[NAME]), with -v if given; the lines go after
-# start_ctstub's defaults, so they may override them ("timeout 1000").
-declare -A CT_PORTS
-add_ctstub() {
-	local real=$CTSTUB flags=
-	[ "$1" = -v ] && { flags=-v; shift; }
-	next_port
-	CT_PORTS[$1]=$PORT
-	CTSTUB_EXEC_=$real
-	CTSTUB_EXTRA_FLAGS_=$flags
-	CTSTUB_LATE_LINES_=("${@:2}")
-	CTSTUB=ctstub_exec_late_
-	start_ctstub "$1" "$PORT"
-	CTSTUB=$real
-}
-# Appends the late lines to the file after -f, then becomes ctstub (exec
-# keeps the PID start_bg recorded).
-# shellcheck disable=SC2086 # FLAGS are split on purpose
-ctstub_exec_late_() {
-	local prev= arg
-	for arg; do
-		[ "$prev" = -f ] && printf '%s\n' "${CTSTUB_LATE_LINES_[@]}" >>"$arg"
-		prev=$arg
-	done
-	exec "$CTSTUB_EXEC_" $CTSTUB_EXTRA_FLAGS_ "$@"
-}
+# add_ctstub [-v] NAME [CONFIG-LINE...]: start_ctstub [-v] NAME LINE...:
+# the next free port (CT_PORTS[NAME]), the lines after the defaults.
+add_ctstub() { start_ctstub "$@"; }
 
 # start_dotserver NAME PORT LEAF MODE [ARG] [OPTION...]: the DoT fault
 # server tests/tools/dotserver.py on 127.0.0.1:PORT with $PKI/LEAF,

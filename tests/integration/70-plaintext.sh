@@ -107,7 +107,10 @@ done
 # analysis must find (named only drops it).
 dig @127.0.0.1 -p "$(dot_port good)" +tcp +tries=1 +time=1 "$CONTROL" A \
     >/dev/null 2>&1
-sleep 1
+# tcpdump writes each packet as it comes (-U): the control query, sent
+# last, in the file means the capture is complete
+check "tcpdump captured the control query" "see $TMP/tcpdump.log" \
+    wait_for grep -qaF "${CONTROL%%.*}" "$PCAP"
 stop_proc "$TCPDUMP_PID" INT
 check "tcpdump wrote a capture" "see $TMP/tcpdump.log" test -s "$PCAP"
 

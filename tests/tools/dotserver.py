@@ -137,6 +137,8 @@ class Connection:
             task.add_done_callback(tasks.discard)
         for task in tasks:
             task.cancel()
+        if self.args.mode == "drop":
+            self.log("%d queries dropped in all" % self.dropped)
 
     async def handle(self, query):
         mode = self.args.mode
