@@ -13,6 +13,7 @@
 #              (flock) for the script's life: named and test servers use
 #              NAMED_PORT0+i, ctstub CTSTUB_PORT0+i (i = 0..99), so
 #              scripts and checkouts running at once never collide;
+#              PRIV_PORT, one free port below 1024, reserved the same way;
 #   start_named / start_ctstub / stop_proc, with a trap that stops only
 #              the processes this script started;
 #   done_testing  the last line of every script: prints the marker line
@@ -88,6 +89,23 @@ reserve_ports
 CTSTUB_PORT0=$BLOCK	# ctstub listeners
 PORT_PLAIN=$NAMED_PORT0
 PORT_DEAD=$((NAMED_PORT0 + 99))		# nothing ever listens here
+
+# PRIV_PORT: a free port below 1024 (900-999) reserved like the blocks, for
+# a test of binding a privileged port without root.
+reserve_priv_port() {
+	local port fd
+	for port in $(shuf -i 900-999); do
+		exec {fd}>>"$PORT_LOCKS/priv-$port.lock" || continue
+		if flock -n "$fd" && ! ss -Htuan | awk '{ print $5 }' |
+		    grep -qE "[:.]$port\$"; then
+			PRIV_PORT=$port
+			return 0
+		fi
+		exec {fd}>&-
+	done
+	PRIV_PORT=454	# none free: the old fixed choice
+}
+reserve_priv_port
 declare -A DOT_PORTS
 
 ok() { echo "ok - $1"; }
