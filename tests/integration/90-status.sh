@@ -187,13 +187,13 @@ port, sock = int(sys.argv[1]), sys.argv[2]
 # the daemon accepts in the order the kernel queued: no wait needed
 idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
 extra = socket.create_connection(("127.0.0.1", port))
-extra.settimeout(3)
+extra.settimeout(10)
 try:
     closed = extra.recv(1) == b""
 except (socket.timeout, ConnectionResetError) as e:
     closed = isinstance(e, ConnectionResetError)
 c = socket.socket(socket.AF_UNIX); c.connect(sock); c.sendall(b"status\n")
-c.settimeout(5)
+c.settimeout(10)
 status = b"".join(iter(lambda: c.recv(4096), b""))
 print("closed" if closed else "kept", "status-ok" if b'"upstreams"' in status else "status-missing")
 PYEOF

@@ -34,10 +34,11 @@ write_conf() {
 	} >"$CONF"
 }
 
-# reload_and_wait N: SIGHUP, then wait for the Nth reload line in the log.
+# reload_and_wait N: SIGHUP, then wait (10 s at most) for the Nth reload
+# line in the log.
 reload_and_wait() {
 	kill -HUP "$CTSTUB_PID"
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		[ "$(grep -cE 'reloaded|reload failed' "$TMP/r.log")" -ge "$1" ] &&
 		    return 0
 		sleep 0.1
