@@ -104,12 +104,13 @@ closed_between() {
 
 UNKNOWN="ok=False unknown command (status, metrics, reload)"
 # The daemon's idle timer is 5 s: not before (4.9 allows for clock
-# rounding), and not much after, even on a busy machine.
+# rounding), and not much after (7.5 s: room for a busy machine, not for
+# a 7 or 8 s timer).
 check "idle client: closed after 5 s" "closed after $(secs idle) s" \
-    closed_between idle 4.9 10
+    closed_between idle 4.9 7.5
 expect_eq "idle client: no reply" "-" "$(reply idle)"
 check "client with a partial line: closed after 5 s" \
-    "closed after $(secs partial) s" closed_between partial 4.9 10
+    "closed after $(secs partial) s" closed_between partial 4.9 7.5
 expect_eq "client with a partial line: no reply" "-" "$(reply partial)"
 check "5,000 bytes without a newline: closed at once" \
     "closed after $(secs over4k) s" closed_between over4k 0 3
@@ -122,7 +123,7 @@ expect_eq "4,000 bytes, then the newline a second later: kept, answered" \
 check "4,000-byte line: closed once answered" "closed after $(secs under4k) s" \
     closed_between under4k 1 4.9
 check "idle metrics client: closed after 5 s" \
-    "closed after $(secs metrics-idle) s" closed_between metrics-idle 4.9 10
+    "closed after $(secs metrics-idle) s" closed_between metrics-idle 4.9 7.5
 expect_eq "idle metrics client: no reply" "-" "$(reply metrics-idle)"
 
 # Through all of it the daemon lives and the socket answers.
