@@ -30,14 +30,21 @@ expect_eq "shipped conf/ctstub.conf is valid" 0 "$RC"
 
 printf '%s\n' '# line 1' "listen 127.0.0.1 $CTSTUB_PORT0" \
     'upstrem dot://127.0.0.1' >"$TMP/typo.conf"
-expect_error "typo on line 3" "$TMP/typo.conf" "$TMP/typo.conf:3:"
+expect_error "typo on line 3" "$TMP/typo.conf" \
+    "$TMP/typo.conf:3: unknown directive 'upstrem'"
 
 printf '%s\n' "listen 127.0.0.1 $CTSTUB_PORT0" 'bogus-directive 1' \
     '# line 3' 'upstrem dot://127.0.0.1' >"$TMP/two.conf"
-expect_error "two bad lines" "$TMP/two.conf" "$TMP/two.conf:2:" \
-    "$TMP/two.conf:4:"
+expect_error "two bad lines" "$TMP/two.conf" \
+    "$TMP/two.conf:2: unknown directive 'bogus-directive'" \
+    "$TMP/two.conf:4: unknown directive 'upstrem'"
 
-expect_error "nonexistent config" "$TMP/no-such.conf" "$TMP/no-such.conf"
+# The path alone would be the test's own input: the whole message, with
+# the system's reason.
+check_conf missing "$TMP/no-such.conf"
+expect_eq "nonexistent config: exit status" 2 "$RC"
+expect_eq "nonexistent config: says it does not exist" \
+    "$TMP/no-such.conf: No such file or directory" "$ERR"
 
 # -n -v prints the effective configuration as directives ctstub reads back.
 "$CTSTUB" -n -v -f conf/ctstub.conf | grep -v 'configuration OK$' \

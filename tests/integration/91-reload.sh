@@ -34,10 +34,11 @@ write_conf() {
 	} >"$CONF"
 }
 
-# reload_and_wait N: SIGHUP, then wait for the Nth reload line in the log.
+# reload_and_wait N: SIGHUP, then wait (10 s at most) for the Nth reload
+# line in the log.
 reload_and_wait() {
 	kill -HUP "$CTSTUB_PID"
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		[ "$(grep -cE 'reloaded|reload failed' "$TMP/r.log")" -ge "$1" ] &&
 		    return 0
 		sleep 0.1
@@ -76,9 +77,14 @@ check "bad config: file:line error logged" "see $TMP/r.log" \
 check "bad config: says the running one stays" "see $TMP/r.log" \
     grep -qF "reload failed, the running configuration stays" "$TMP/r.log"
 check "bad config: still running" "exited" alive "$CTSTUB_PID"
+# Any SERVFAIL would do for "still serves": the reason must be the
+# wrong-ip upstream's, which only the previous configuration has.
 OUT=$(q 127.0.0.1 "$P" a2.example.test A)
-expect_eq "bad config: the previous one still serves" SERVFAIL \
+expect_eq "bad config: the previous one still serves: SERVFAIL" SERVFAIL \
     "$(status_of "$OUT")"
+expect_eq "bad config: the previous one still serves: the wrong-ip reason" \
+    "upstream 127.0.0.1:$(dot_port wrong-ip) rejected: certificate does not match IP 127.0.0.1" \
+    "$(ede_of "$OUT")"
 expect_eq "status counts the failed reload" "1 1" \
     "$(js 'd["counters"]["reloads"], d["counters"]["reload_failures"]' | tr -d '(),')"
 
@@ -113,10 +119,12 @@ check "control socket reload: ok" "got: $R" grep -qF '"ok": true' <<<"$R"
 # No query lost while reloading: 10 reloads under load, switching between
 # DoT and DoH upstreams, every query answered NOERROR.
 for i in $(seq 50); do echo "a$i.example.test A"; done >"$TMP/queries"
+RELOADS0=$(js 'd["counters"]["reloads"]')
+LOG0=$(wc -l <"$TMP/r.log")
 dnsperf -s 127.0.0.1 -p "$P" -d "$TMP/queries" -l 6 -Q 1500 -t 5 \
     >"$TMP/dnsperf.log" 2>&1 &
 DNSPERF_PID=$!
-sleep 0.5
+sleep 0.5	# pacing only: no check depends on when a SIGHUP lands
 for i in $(seq 10); do
 	if [ $((i % 2)) -eq 1 ]; then write_conf "$GOOD_DOH"; else write_conf "$GOOD"; fi
 	kill -HUP "$CTSTUB_PID"
@@ -127,10 +135,32 @@ dnsperf_read "$TMP/dnsperf.log"
 check "under load: queries were sent" "sent $DP_SENT" test "${DP_SENT:-0}" -gt 3000
 expect_eq "under load: none lost" 0 "$DP_LOST"
 expect_eq "under load: every answer NOERROR" "$DP_SENT" "$DP_NOERROR"
-# 4 good reloads before: SIGHUP 3, control socket 1
-expect_eq "under load: 10 more reloads" 14 "$(js 'd["counters"]["reloads"]')"
-expect_eq "under load: the last configuration (DoT) in force" dot \
-    "$(js 'd["upstreams"][0]["transport"]')"
+# reloads_settled: every reload the SIGHUPs started has ended and the last
+# configuration (DoT) is in force.
+reloads_settled() {
+	local i log
+	for i in $(seq 100); do
+		log=$(tail -n +$((LOG0 + 1)) "$TMP/r.log")
+		[ "$(grep -c 'SIGHUP: reloading' <<<"$log")" = \
+		    "$(grep -cE 'reloaded |reload failed' <<<"$log")" ] &&
+		    [ "$(js 'd["upstreams"][0]["transport"]')" = dot ] &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "under load: the last configuration (DoT) in force (within 10 s)" \
+    "see $TMP/r.log" reloads_settled
+check "under load: still running" "exited" alive "$CTSTUB_PID"
+# Signals that arrive during a reload may merge: at least one reload, at
+# most one per SIGHUP, and each logged.
+n=$(($(js 'd["counters"]["reloads"]') - RELOADS0))
+check "under load: 1 to 10 reloads from 10 SIGHUPs" "got $n" \
+    test "$n" -ge 1 -a "$n" -le 10
+expect_eq "under load: each reload logged" "$n" \
+    "$(tail -n +$((LOG0 + 1)) "$TMP/r.log" | grep -c 'reloaded ')"
+same_as_direct "under load: serves after the reloads" 127.0.0.1 "$P" \
+    a6.example.test A
 
 # ctstub reload waits for the outcome and says it in its exit status.
 write_conf "$GOOD" "frobnicate yes"
@@ -152,8 +182,8 @@ write_conf "$GOOD" "timeout 4000"
 R=$(control_cmd "$SOCK" reload)
 check "timeout change: reloaded" "got: $R" grep -qF '"ok": true' <<<"$R"
 AFTER=$(js 'd["upstreams"][0]["counters"]["answers"]')
-check "counters carried over ($BEFORE answers before, $AFTER after)" \
-    "lost" test "$BEFORE" -gt 1000 -a "$AFTER" -eq "$BEFORE"
+check "counters carried over" "$BEFORE answers before, $AFTER after" \
+    test "$BEFORE" -ge 1 -a "$AFTER" -eq "$BEFORE"
 
 # ctstub loglist show.
 OUT=$("$CTSTUB" loglist show -f "$CONF")
