@@ -11,7 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ares.h>
 #include <event2/event.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 
 #include "cache.h"
 #include "check.h"
@@ -35,18 +39,57 @@ struct options {
 
 #define STALE_WARN_INTERVAL_S 3600
 
+#ifndef CTSTUB_VERSION
+#define CTSTUB_VERSION "unknown"	/* the Makefile passes it */
+#endif
+
+static const char usage_text[] =
+    "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
+    "       ctstub -h | --help | help\n"
+    "       ctstub -V | --version\n"
+    "       ctstub check [--at TIME] [--ip ADDR | --name NAME] "
+    "[--ca-file F]\n"
+    "             [--log-list F] [--pin sha256/B64] [--min-logs N]\n"
+    "             [--min-operators N] CHAIN.pem\n"
+    "       ctstub probe [same options as check] dot://IP[:PORT] | "
+    "https://IP[:PORT]/PATH\n"
+    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
+    "       ctstub reload [-f FILE] [-s SOCKET]\n"
+    "       ctstub loglist show [-f FILE] [LIST]\n"
+    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] LIST\n"
+    "       ctstub SUBCOMMAND --help\n";
+
+/* Asked for (help): stdout and 0; a mistake: stderr and 2. */
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
-	    "       ctstub check [options] CHAIN.pem\n"
-	    "       ctstub probe [options] dot://IP[:PORT]\n"
-	    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
-	    "       ctstub reload [-f FILE] [-s SOCKET]\n"
-	    "       ctstub loglist show [-f FILE] [LIST]\n"
-	    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] "
-	    "LIST\n");
-	exit(2);
+	fputs(usage_text, asked ? stdout : stderr);
+	exit(asked ? 0 : 2);
+}
+
+/* ctstub's version and those of the libraries it runs with. */
+static void
+version(void)
+{
+	printf("ctstub %s\n%s\nnghttp2 %s\nlibevent %s\nc-ares %s\n"
+	    "jansson %s\n", CTSTUB_VERSION, OpenSSL_version(OPENSSL_VERSION),
+	    nghttp2_version(0)->version_str, event_get_version(),
+	    ares_version(NULL), jansson_version_str());
+	exit(0);
+}
+
+/* --help and --version, which getopt() does not know. */
+static void
+long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0)
+			usage(1);
+		if (strcmp(argv[i], "--version") == 0)
+			version();
+	}
 }
 
 static void
@@ -56,17 +99,65 @@ parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->conf_path = CONF_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "dvnf:")) != -1) {
+	long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "dvnf:hV")) != -1) {
 		switch (ch) {
 		case 'd': o->foreground = 1; break;
 		case 'v': o->verbose++; break;
 		case 'n': o->check_only = 1; break;
 		case 'f': o->conf_path = optarg; break;
-		default: usage();
+		case 'h': usage(1); break;
+		case 'V': version(); break;
+		default: usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
+}
+
+/* `ctstub SUBCOMMAND ... --help` (or -h), before the subcommand parses. */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+typedef int (*subcommand_fn)(int, char **);
+
+static subcommand_fn
+find_subcommand(char **argv)
+{
+	if (strcmp(argv[1], "check") == 0)
+		return check_main;
+	if (strcmp(argv[1], "probe") == 0)
+		return probe_main;
+	if (strcmp(argv[1], "status") == 0)
+		return status_main;
+	if (strcmp(argv[1], "reload") == 0)
+		return reload_main;
+	if (strcmp(argv[1], "loglist") == 0)
+		return loglist_main;
+	if (strcmp(argv[1], "help") == 0)
+		usage(1);
+	return NULL;
+}
+
+/* Runs argv[1] when it names a subcommand; -1 when it does not. */
+static int
+run_subcommand(int argc, char **argv)
+{
+	subcommand_fn fn = argc > 1 ? find_subcommand(argv) : NULL;
+
+	if (fn == NULL)
+		return -1;
+	if (wants_help(argc - 1, argv + 1))
+		usage(1);
+	return fn(argc - 1, argv + 1);
 }
 
 /* The account to continue as, when started as root; NULL: stay. */
@@ -249,16 +340,10 @@ main(int argc, char **argv)
 	struct options o;
 	struct generation *gen;
 
-	if (argc > 1 && strcmp(argv[1], "check") == 0)
-		return check_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "probe") == 0)
-		return probe_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "status") == 0)
-		return status_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "reload") == 0)
-		return reload_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "loglist") == 0)
-		return loglist_main(argc - 1, argv + 1);
+	int rc = run_subcommand(argc, argv);
+
+	if (rc != -1)
+		return rc;
 	parse_options(argc, argv, &o);
 	if (o.check_only)
 		return check_config(&o);
