@@ -84,6 +84,13 @@ int conf_load(const char *path, struct conf *c, FILE *errs);
 int conf_load_string(const char *name, const char *text, struct conf *c,
     FILE *errs);
 void conf_free(struct conf *c);
+/* Frees what u holds (URL, names, path, pins) and zeroes it; NULL-safe. */
+void conf_upstream_free(struct conf_upstream *u);
+/*
+ * realloc() for the parser: a weak symbol, so the unit test can link one
+ * that fails on demand. Not for other modules.
+ */
+void *conf_realloc(void *ptr, size_t size);
 /* Writes the effective configuration, one directive per line. */
 void conf_print(const struct conf *c, FILE *out);
 
