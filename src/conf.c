@@ -451,6 +451,8 @@ conf_upstream_resolved(struct conf *c, size_t i,
 	c->nupstreams = i;
 	rc = upstreams_append(c, &u, addrs, n);
 	conf_upstream_free(&u);
+	for (k = i; rc == 0 && k < c->nupstreams; k++)
+		c->upstreams[k].resolved = 1;
 	if (rc == 0 && ntail && upstreams_append_all(c, tail, ntail) == -1)
 		rc = -1;
 	for (k = 0; rc == -1 && k < ntail; k++)

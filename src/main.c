@@ -211,6 +211,7 @@ stop_cb(evutil_socket_t sig, short events, void *arg)
 	struct server *srv = arg;
 
 	log_info("signal %d: shutting down", (int)sig);
+	srv->stopping = 1;	/* also ends the wait for host names */
 	event_base_loopbreak(srv->base);
 }
 
@@ -226,6 +227,24 @@ reload_cb(evutil_socket_t sig, short events, void *arg)
 	notify_systemd("READY=1");
 }
 
+/*
+ * The daemon's signals are blocked from the start of main() until their
+ * handlers are in place: one sent during start-up (a SIGHUP from a
+ * network script) waits for them instead of killing the daemon.
+ */
+static void
+block_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(how, &set, NULL) == -1)
+		fatal("sigprocmask: %s", strerror(errno));
+}
+
 static struct event *
 add_signal(struct server *srv, int sig, event_callback_fn cb)
 {
@@ -236,24 +255,47 @@ add_signal(struct server *srv, int sig, event_callback_fn cb)
 	return ev;
 }
 
+#define MAIN_EVENTS 4
+
+/* Signal handlers (then the signals unblocked) and the hourly timer. */
 static void
-run(struct server *srv)
+add_events(struct server *srv, struct event **events)
 {
 	struct timeval hourly = { STALE_WARN_INTERVAL_S, 0 };
-	struct event *events[4];
-	size_t i;
 
 	events[0] = add_signal(srv, SIGTERM, stop_cb);
 	events[1] = add_signal(srv, SIGINT, stop_cb);
 	events[2] = add_signal(srv, SIGHUP, reload_cb);
+	block_signals(SIG_UNBLOCK);
 	events[3] = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
 	if (events[3] == NULL || event_add(events[3], &hourly) == -1)
 		fatal("cannot install the CT log list timer");
+}
+
+static void
+run(struct server *srv, struct event **events)
+{
+	size_t i;
+
 	notify_systemd("READY=1");
-	event_base_dispatch(srv->base);
+	if (!srv->stopping)
+		event_base_dispatch(srv->base);
 	notify_systemd("STOPPING=1");
-	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+	for (i = 0; i < MAIN_EVENTS; i++)
 		event_free(events[i]);
+}
+
+/*
+ * Start-up waits for the first lookup of upstream host names (bounded by
+ * the query timeout); a name still unresolved then is retried while
+ * ctstub serves.
+ */
+static void
+resolve_first(struct server *srv)
+{
+	generation_resolve(srv);
+	while (generation_resolving(srv) && !srv->stopping)
+		event_base_loop(srv->base, EVLOOP_ONCE);
 }
 
 /* Fails what is in flight, then closes listeners: nothing leaks. */
@@ -299,13 +341,14 @@ serve(const struct options *o, struct generation *gen)
 {
 	struct server srv;
 	const struct passwd *pw = target_user(gen->conf.user);
+	struct event *events[MAIN_EVENTS];
 	char err[600];
 
 	memset(&srv, 0, sizeof(srv));
 	srv.conf_path = o->conf_path;
 	srv.started = time(NULL);
 	warn_about_list(gen);
-	/* host names looked up and upstreams built while errors reach stderr */
+	/* upstreams built while errors reach stderr */
 	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	srv.listeners = listen_bind(&gen->conf, err, sizeof(err));
@@ -326,11 +369,13 @@ serve(const struct options *o, struct generation *gen)
 	srv.cache = server_cache_new(&gen->conf);
 	if (srv.cache == NULL || srv.attempt_timeout == NULL)
 		fatal("cannot allocate the cache and timers");
+	add_events(&srv, events);
+	resolve_first(&srv);
 	if (listen_start(srv.listeners, &srv) == -1 ||
 	    control_start(srv.control, &srv) == -1)
 		fatal("cannot start the event loop");
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
-	run(&srv);
+	run(&srv, events);
 	shutdown_server(&srv);
 }
 
@@ -347,6 +392,7 @@ main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.check_only)
 		return check_config(&o);
+	block_signals(SIG_BLOCK);
 	gen = generation_load(o.conf_path, stderr);
 	if (gen == NULL)
 		return 2;
