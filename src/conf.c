@@ -986,7 +986,11 @@ conf_print(const struct conf *c, FILE *out)
 	for (i = 0; i < c->nbootstraps; i++)
 		print_address(out, "bootstrap", &c->bootstraps[i]);
 	fprintf(out, "upstream-strategy %s\n", strategies[c->strategy]);
-	fprintf(out, "ca-file %s\n", c->ca_file ? c->ca_file : "(system)");
+	/* unset settings as comments: the output parses back as it is */
+	if (c->ca_file != NULL)
+		fprintf(out, "ca-file %s\n", c->ca_file);
+	else
+		fputs("# ca-file not set: the system CA bundle\n", out);
 	print_pins(out, "", "\n", &c->pins);
 	fprintf(out, "ct %s\n", c->ct_mode == CONF_CT_REPORT ? "report" :
 	    "enforce");
@@ -1006,7 +1010,11 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "tcp-idle-timeout %u\n", c->tcp_idle_ms);
 	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(out, "max-inflight %u\n", c->max_inflight);
-	fprintf(out, "user %s\n", c->user ? c->user : "(none)");
+	if (c->user != NULL)
+		fprintf(out, "user %s\n", c->user);
+	else
+		fputs("# user not set: stays the user it was started as\n",
+		    out);
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);

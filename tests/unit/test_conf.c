@@ -374,6 +374,60 @@ test_out_of_memory(void)
 	conf_free(&c);
 }
 
+/* conf_print's output of c, in a string the caller frees. */
+static char *
+printed(const struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL)
+		return NULL;
+	conf_print(c, out);
+	fclose(out);
+	return text;
+}
+
+/* -n -v output parses back as it is, unset ca-file and user included. */
+static void
+test_print_parses_back(void)
+{
+	static const char *const texts[] = {
+		"upstream dot://127.0.0.1\n",
+		"listen ::1 5300\nupstream https://dns.example.test/q address "
+		"192.0.2.1 pin sha256/"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		"ca-file /etc/ca.pem\nuser ctstub\ncontrol off\n"
+		"metrics 127.0.0.1 9153\n",
+	};
+	char errbuf[1024], *first, *second;
+	struct conf c;
+	size_t i;
+	int ca_set, user_set;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		errbuf[0] = '\0';
+		CHECK("print: the text parses", parse(texts[i], &c, errbuf,
+		    sizeof(errbuf)) == 0);
+		first = printed(&c);
+		ca_set = c.ca_file != NULL;
+		user_set = c.user != NULL;
+		conf_free(&c);
+		errbuf[0] = '\0';
+		CHECK("print: its output parses without error", first &&
+		    parse(first, &c, errbuf, sizeof(errbuf)) == 0);
+		CHECK("print: ca-file and user set again only if they were",
+		    (c.ca_file != NULL) == ca_set && (c.user != NULL) == user_set);
+		second = printed(&c);
+		conf_free(&c);
+		CHECK("print: and prints the same again", first && second &&
+		    strcmp(first, second) == 0);
+		free(first);
+		free(second);
+	}
+}
+
 int
 main(void)
 {
@@ -386,5 +440,6 @@ main(void)
 	test_pins();
 	test_control_and_metrics();
 	test_out_of_memory();
+	test_print_parses_back();
 	return CHECK_DONE();
 }
