@@ -44,6 +44,9 @@ conf_strdup(const char *s)
 	return copy;
 }
 
+static void conf_error(struct conf_parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 conf_error(struct conf_parser *p, const char *fmt, ...)
 {
