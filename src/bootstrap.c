@@ -285,9 +285,8 @@ bootstrap_start(struct event_base *base, const struct conf *c,
 		b->deadline.tv_sec++;
 		b->deadline.tv_nsec -= 1000000000;
 	}
-	log_info("resolving %zu upstream host name(s) through bootstrap %s "
-	    "in plaintext DNS (the certificate checks still apply)",
-	    b->nnames, servers);
+	log_debug("bootstrap: looking up %zu host name(s) at %s", b->nnames,
+	    servers);
 	for (i = 0; i < b->nnames; i++) {
 		b->names[i].pending = 2;
 		ares_gethostbyname(b->channel, b->names[i].host, AF_INET,

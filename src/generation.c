@@ -506,6 +506,10 @@ report_lookup(const struct generation *gen, const struct bootstrap *b)
 			    name->host, name->nips, name->ips[0]);
 			changed = 1;
 		} else if (name->nips == 0 &&
+		    !has_addresses(&gen->conf, name->host) && gen->retry_ms)
+			log_debug("bootstrap: cannot resolve %s: %s (again)",
+			    name->host, name->error);
+		else if (name->nips == 0 &&
 		    !has_addresses(&gen->conf, name->host))
 			log_warn("bootstrap: cannot resolve %s: %s; its "
 			    "upstreams answer SERVFAIL until it resolves",
@@ -541,7 +545,7 @@ schedule_retry(struct server *srv, struct generation *gen)
 		gen->lookup_retry = evtimer_new(srv->base, lookup_retry_cb, srv);
 	if (gen->lookup_retry != NULL)
 		evtimer_add(gen->lookup_retry, &tv);
-	log_info("bootstrap: trying again in %u ms", gen->retry_ms);
+	log_debug("bootstrap: trying again in %u ms", gen->retry_ms);
 }
 
 /* A copy of srv's generation with what b found takes over. */
@@ -589,6 +593,10 @@ generation_resolve(struct server *srv)
 		;
 	if (i == gen->conf.nupstreams || gen->lookup != NULL)
 		return;
+	if (gen->retry_ms == 0)
+		log_info("resolving upstream host names through the bootstrap "
+		    "servers in plaintext DNS (the certificate checks still "
+		    "apply)");
 	gen->lookup = bootstrap_start(srv->base, &gen->conf, lookup_done_cb,
 	    srv, err, sizeof(err));
 	if (gen->lookup == NULL) {

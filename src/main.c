@@ -215,16 +215,24 @@ stop_cb(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(srv->base);
 }
 
+/* The server and whether it said READY=1 (start-up is over). */
+struct main_loop {
+	struct server *srv;
+	int ready;
+};
+
 static void
 reload_cb(evutil_socket_t sig, short events, void *arg)
 {
-	struct server *srv = arg;
+	struct main_loop *loop = arg;
 	char msg[1024];
 
-	log_info("SIGHUP: reloading %s", srv->conf_path);
-	notify_systemd("RELOADING=1");
-	generation_reload(srv, msg, sizeof(msg));
-	notify_systemd("READY=1");
+	log_info("SIGHUP: reloading %s", loop->srv->conf_path);
+	if (loop->ready)
+		notify_systemd("RELOADING=1");
+	generation_reload(loop->srv, msg, sizeof(msg));
+	if (loop->ready)
+		notify_systemd("READY=1");
 }
 
 /*
@@ -246,9 +254,9 @@ block_signals(int how)
 }
 
 static struct event *
-add_signal(struct server *srv, int sig, event_callback_fn cb)
+add_signal(struct server *srv, int sig, event_callback_fn cb, void *arg)
 {
-	struct event *ev = evsignal_new(srv->base, sig, cb, srv);
+	struct event *ev = evsignal_new(srv->base, sig, cb, arg);
 
 	if (ev == NULL || evsignal_add(ev, NULL) == -1)
 		fatal("cannot install the handler of signal %d", sig);
@@ -259,13 +267,14 @@ add_signal(struct server *srv, int sig, event_callback_fn cb)
 
 /* Signal handlers (then the signals unblocked) and the hourly timer. */
 static void
-add_events(struct server *srv, struct event **events)
+add_events(struct main_loop *loop, struct event **events)
 {
 	struct timeval hourly = { STALE_WARN_INTERVAL_S, 0 };
+	struct server *srv = loop->srv;
 
-	events[0] = add_signal(srv, SIGTERM, stop_cb);
-	events[1] = add_signal(srv, SIGINT, stop_cb);
-	events[2] = add_signal(srv, SIGHUP, reload_cb);
+	events[0] = add_signal(srv, SIGTERM, stop_cb, srv);
+	events[1] = add_signal(srv, SIGINT, stop_cb, srv);
+	events[2] = add_signal(srv, SIGHUP, reload_cb, loop);
 	block_signals(SIG_UNBLOCK);
 	events[3] = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
 	if (events[3] == NULL || event_add(events[3], &hourly) == -1)
@@ -273,11 +282,13 @@ add_events(struct server *srv, struct event **events)
 }
 
 static void
-run(struct server *srv, struct event **events)
+run(struct main_loop *loop, struct event **events)
 {
+	struct server *srv = loop->srv;
 	size_t i;
 
 	notify_systemd("READY=1");
+	loop->ready = 1;
 	if (!srv->stopping)
 		event_base_dispatch(srv->base);
 	notify_systemd("STOPPING=1");
@@ -342,6 +353,7 @@ serve(const struct options *o, struct generation *gen)
 	struct server srv;
 	const struct passwd *pw = target_user(gen->conf.user);
 	struct event *events[MAIN_EVENTS];
+	struct main_loop loop = { &srv, 0 };
 	char err[600];
 
 	memset(&srv, 0, sizeof(srv));
@@ -369,13 +381,13 @@ serve(const struct options *o, struct generation *gen)
 	srv.cache = server_cache_new(&gen->conf);
 	if (srv.cache == NULL || srv.attempt_timeout == NULL)
 		fatal("cannot allocate the cache and timers");
-	add_events(&srv, events);
+	add_events(&loop, events);
 	resolve_first(&srv);
 	if (listen_start(srv.listeners, &srv) == -1 ||
 	    control_start(srv.control, &srv) == -1)
 		fatal("cannot start the event loop");
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
-	run(&srv, events);
+	run(&loop, events);
 	shutdown_server(&srv);
 }
 
