@@ -64,8 +64,16 @@ $(BUILD)/version: FORCE | $(BUILD)
 
 # Before the first compiler error about a missing header: which pkg-config
 # packages are missing (pkg-config's own error too) and what installs them.
+# A copy of the sources without tools/ (the OpenWrt recipe) gets
+# pkg-config's error alone.
 pkg-check:
-	@PKG_CONFIG='$(PKG_CONFIG)' tools/deps.sh pkg-config $(PKGS)
+	@if [ -f tools/deps.sh ]; then \
+	  PKG_CONFIG='$(PKG_CONFIG)' sh tools/deps.sh pkg-config $(PKGS); \
+	else \
+	  $(PKG_CONFIG) --print-errors --exists $(PKGS) || { echo \
+	    "ctstub: missing pkg-config package(s) among: $(PKGS)" >&2; \
+	    exit 1; }; \
+	fi
 
 $(BUILD)/ctstub: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -21,7 +21,6 @@
 #define LOOKUP_RETRY_FIRST_MS 1000
 #define LOOKUP_RETRY_MAX_MS 30000	/* a router's WAN comes up late */
 
-
 long
 generation_list_stale_days(const struct generation *gen)
 {
@@ -462,7 +461,8 @@ name_changed(const struct conf *c, const struct bootstrap_name *name)
 	for (i = 0; i < c->nupstreams; i++) {
 		const struct conf_upstream *u = &c->upstreams[i];
 
-		if (u->host == NULL || strcmp(u->host, name->host) != 0)
+		/* an upstream with 'address' options is not ours to change */
+		if (!bootstrap_wants(u) || strcmp(u->host, name->host) != 0)
 			continue;
 		if (u->addr.salen == 0)
 			return 1;
@@ -479,13 +479,14 @@ name_changed(const struct conf *c, const struct bootstrap_name *name)
 	return count != name->nips;	/* an address that is new */
 }
 
+/* Does c use addresses from the bootstrap servers for host? */
 static int
 has_addresses(const struct conf *c, const char *host)
 {
 	size_t i;
 
 	for (i = 0; i < c->nupstreams; i++)
-		if (c->upstreams[i].host && c->upstreams[i].addr.salen &&
+		if (c->upstreams[i].resolved &&
 		    strcmp(c->upstreams[i].host, host) == 0)
 			return 1;
 	return 0;
