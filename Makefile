@@ -5,6 +5,16 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
 PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson
+# The release number; a build from a git checkout says `git describe`
+# instead (the tag, or VERSION and the commit when there is no tag).
+VERSION ?= 0.1.0
+GIT_TOP := $(shell git rev-parse --show-toplevel 2>/dev/null)
+ifeq ($(GIT_TOP),$(CURDIR))
+CTSTUB_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
+                    echo "$(VERSION)-g$$(git describe --always --dirty)")
+else
+CTSTUB_VERSION := $(VERSION)
+endif
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wpointer-arith -Wcast-qual \
@@ -23,9 +33,9 @@ BUILD   ?= build
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(HARDEN) $(CFLAGS) \
               -DCTSTUB_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+              $(shell $(PKG_CONFIG) --cflags $(PKGS))
 ALL_LDFLAGS = $(HARDLD) $(LDFLAGS)
-LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 SRCS      := $(wildcard src/*.c)
 LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
@@ -39,25 +49,44 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all run check tests deps-build deps-check install uninstall clean \
-        fuzz fuzz-bins bench soak
+        fuzz fuzz-bins bench soak pkg-check FORCE
 
 all: $(BUILD)/ctstub
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD) pkg-check
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# main.o prints the version: rebuilt when `git describe` changes.
+$(BUILD)/main.o: ALL_CFLAGS += -DCTSTUB_VERSION='"$(CTSTUB_VERSION)"'
+$(BUILD)/main.o: $(BUILD)/version
+$(BUILD)/version: FORCE | $(BUILD)
+	@echo '$(CTSTUB_VERSION)' | cmp -s - $@ || echo '$(CTSTUB_VERSION)' >$@
+
+# Before the first compiler error about a missing header: which pkg-config
+# packages are missing (pkg-config's own error too) and what installs them.
+# A copy of the sources without tools/ (the OpenWrt recipe) gets
+# pkg-config's error alone.
+pkg-check:
+	@if [ -f tools/deps.sh ]; then \
+	  PKG_CONFIG='$(PKG_CONFIG)' sh tools/deps.sh pkg-config $(PKGS); \
+	else \
+	  $(PKG_CONFIG) --print-errors --exists $(PKGS) || { echo \
+	    "ctstub: missing pkg-config package(s) among: $(PKGS)" >&2; \
+	    exit 1; }; \
+	fi
 
 $(BUILD)/ctstub: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS)
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_OBJS) | pkg-check
 	$(CC) $(ALL_CFLAGS) -DCHECK_SRCDIR='"$(CURDIR)"' $(ALL_LDFLAGS) -o $@ $< \
 	  $(LIB_OBJS) $(LIBS)
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) | pkg-check
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
 	  $(LIB_OBJS) $(LIBS)
 
-$(BUILD)/%: tests/tools/%.c | $(BUILD)
+$(BUILD)/%: tests/tools/%.c | $(BUILD) pkg-check
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
 $(BUILD):

@@ -39,6 +39,7 @@ struct conf_upstream {
 	char *name;		/* authenticate this name instead of the IP */
 	char *path;		/* DoH only */
 	struct conf_pins pins;	/* overrides the global pins when set */
+	int resolved;		/* addr came from the bootstrap servers */
 };
 
 enum conf_ct_mode { CONF_CT_ENFORCE, CONF_CT_REPORT };
@@ -84,12 +85,20 @@ int conf_load(const char *path, struct conf *c, FILE *errs);
 int conf_load_string(const char *name, const char *text, struct conf *c,
     FILE *errs);
 void conf_free(struct conf *c);
+/* Frees what u holds (URL, names, path, pins) and zeroes it; NULL-safe. */
+void conf_upstream_free(struct conf_upstream *u);
+/*
+ * realloc() for the parser: a weak symbol, so the unit test can link one
+ * that fails on demand. Not for other modules.
+ */
+void *conf_realloc(void *ptr, size_t size);
 /* Writes the effective configuration, one directive per line. */
 void conf_print(const struct conf *c, FILE *out);
 
 /*
  * Replaces upstream i (a host name without address) by one upstream per
- * address; 0 or -1 (out of memory).
+ * address, each marked resolved; 0 or -1 (out of memory; c stays valid
+ * for conf_free but loses upstream i and those after it).
  */
 int conf_upstream_resolved(struct conf *c, size_t i,
     const struct conf_address *addrs, size_t n);

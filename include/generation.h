@@ -7,6 +7,14 @@
  * load succeeded, so a bad file or list never replaces a good one. The
  * replaced generation keeps its connections until the queries sent on them
  * are done (one query timeout), then is freed.
+ *
+ * Host names of DoH upstreams without 'address' are resolved through the
+ * bootstrap servers on the event loop, never blocking it: a new
+ * generation starts with the addresses the one it replaces had (none at
+ * start-up: such an upstream answers SERVFAIL until its name resolves),
+ * then looks its names up; new addresses make a copy of it with them that
+ * takes over. A failed lookup keeps the old addresses (a warning); a name
+ * that never resolved is retried with a growing back-off.
  */
 #ifndef CTSTUB_GENERATION_H
 #define CTSTUB_GENERATION_H
@@ -22,13 +30,21 @@ struct loglist;
 struct upstream_set;
 struct event;
 
+struct bootstrap;
+
 struct generation {
 	struct conf conf;
+	char *conf_text;		/* the file as read: copies parse it */
 	struct loglist *loglist;
+	unsigned *loglist_refs;		/* loglist is shared with copies */
 	struct verify_policy policy;
 	struct upstream_set *upstreams;	/* NULL until generation_start() */
 	struct event *retire;		/* frees it once it was replaced */
 	struct generation *next_retiring;
+	/* the generation in force only: */
+	struct bootstrap *lookup;	/* its host names being resolved */
+	struct event *lookup_retry;	/* the next try for names unresolved */
+	unsigned retry_ms;		/* back-off of lookup_retry */
 };
 
 /*
@@ -38,11 +54,19 @@ struct generation {
 struct generation *generation_load(const char *path, FILE *errs);
 
 /*
- * Resolves host names through the bootstrap servers and builds the
- * upstreams for srv; 0, or -1 with err.
+ * Builds the upstreams for srv (host names not resolved yet have none
+ * usable); 0, or -1 with err.
  */
 int generation_start(struct generation *gen, struct server *srv, char *err,
     size_t errlen);
+
+/*
+ * Starts resolving the host names of srv's generation in force, if it has
+ * any (srv->base must exist). generation_resolving() tells whether that
+ * lookup still runs; start-up waits for it before serving.
+ */
+void generation_resolve(struct server *srv);
+int generation_resolving(const struct server *srv);
 
 /* Closes its upstreams (their queries move on) and frees everything. */
 void generation_free(struct generation *gen);

@@ -1,45 +1,187 @@
 /* SPDX-License-Identifier: ISC */
-/* Resolve upstream host names once at start-up through c-ares. */
+/* Upstream host names through c-ares, driven by the libevent loop. */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <time.h>
 
 #include <ares.h>
+#include <event2/event.h>
 
 #include "bootstrap.h"
 #include "conf.h"
 #include "log.h"
 
-#define BOOTSTRAP_MAX_ADDRS 8
+#define BOOTSTRAP_MAX_SOCKETS 16	/* c-ares uses one or two per server */
 
-struct lookup {
-	const struct conf_upstream *u;
-	struct conf_address addrs[BOOTSTRAP_MAX_ADDRS];
-	size_t naddrs;
-	int pending;
-	char error[120];
+/* A socket c-ares asked us to watch. */
+struct bootstrap_socket {
+	ares_socket_t fd;
+	struct event *ev;	/* NULL: slot free */
+	struct bootstrap *b;
 };
+
+struct bootstrap {
+	ares_channel channel;
+	int channel_ok;
+	struct event_base *base;
+	struct event *timer;	/* c-ares timeouts, our deadline, the kick */
+	struct timespec deadline;
+	struct bootstrap_socket sockets[BOOTSTRAP_MAX_SOCKETS];
+	struct bootstrap_name *names;
+	size_t nnames;
+	int freeing;		/* ares_destroy runs: no more bookkeeping */
+	bootstrap_done_fn done;
+	void *arg;
+};
+
+int
+bootstrap_wants(const struct conf_upstream *u)
+{
+	return u->host != NULL && (u->addr.salen == 0 || u->resolved);
+}
+
+static int
+ip_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+add_ip(struct bootstrap_name *n, int family, const void *addr)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (inet_ntop(family, addr, ip, sizeof(ip)) == NULL)
+		return;
+	for (i = 0; i < n->nips; i++)
+		if (strcmp(n->ips[i], ip) == 0)
+			return;
+	if (n->nips < BOOTSTRAP_MAX_ADDRS)
+		memcpy(n->ips[n->nips++], ip, sizeof(ip));
+}
 
 static void
 host_cb(void *arg, int status, int timeouts, struct hostent *he)
 {
-	struct lookup *l = arg;
-	char ip[INET6_ADDRSTRLEN];
+	struct bootstrap_name *n = arg;
 	int i;
 
-	l->pending--;
+	n->pending--;
+	if (status == ARES_EDESTRUCTION)
+		return;
 	if (status != ARES_SUCCESS) {
-		snprintf(l->error, sizeof(l->error), "%s", ares_strerror(status));
+		/* "no data" for one family says less than a real failure */
+		if (status != ARES_ENODATA || n->error[0] == '\0')
+			snprintf(n->error, sizeof(n->error), "%s",
+			    status == ARES_ECANCELLED ? "timed out" :
+			    ares_strerror(status));
 		return;
 	}
-	for (i = 0; he->h_addr_list[i] != NULL &&
-	    l->naddrs < BOOTSTRAP_MAX_ADDRS; i++) {
-		if (inet_ntop(he->h_addrtype, he->h_addr_list[i], ip,
-		    sizeof(ip)) != NULL && conf_parse_address(ip, l->u->port,
-		    &l->addrs[l->naddrs]) == 0)
-			l->naddrs++;
+	for (i = 0; he->h_addr_list[i] != NULL; i++)
+		add_ip(n, he->h_addrtype, he->h_addr_list[i]);
+	qsort(n->ips, n->nips, sizeof(n->ips[0]), ip_cmp);
+}
+
+static size_t
+names_pending(const struct bootstrap *b)
+{
+	size_t i, pending = 0;
+
+	for (i = 0; i < b->nnames; i++)
+		pending += (size_t)b->names[i].pending;
+	return pending;
+}
+
+static int
+past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec ||
+	    (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * After c-ares ran: the deadline cancels what is left; when nothing is
+ * left, done (the last thing: it may free b); else the timer is re-armed
+ * for c-ares's next timeout.
+ */
+static void
+settle(struct bootstrap *b)
+{
+	struct timeval max = { 0, 200000 }, tv;
+
+	if (names_pending(b) > 0 && past(&b->deadline))
+		ares_cancel(b->channel);
+	if (names_pending(b) == 0) {
+		b->done(b, b->arg);
+		return;
+	}
+	evtimer_add(b->timer, ares_timeout(b->channel, &max, &tv));
+}
+
+static void
+timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct bootstrap *b = arg;
+
+	ares_process_fd(b->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	settle(b);
+}
+
+static void
+socket_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct bootstrap_socket *s = arg;
+	struct bootstrap *b = s->b;
+
+	ares_process_fd(b->channel, events & EV_READ ? fd : ARES_SOCKET_BAD,
+	    events & EV_WRITE ? fd : ARES_SOCKET_BAD);
+	settle(b);
+}
+
+static struct bootstrap_socket *
+find_socket(struct bootstrap *b, ares_socket_t fd)
+{
+	size_t i;
+
+	for (i = 0; i < BOOTSTRAP_MAX_SOCKETS; i++)
+		if (b->sockets[i].ev != NULL && b->sockets[i].fd == fd)
+			return &b->sockets[i];
+	return NULL;
+}
+
+/* c-ares opened, changed or closed a socket: watch it accordingly. */
+static void
+sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct bootstrap *b = data;
+	struct bootstrap_socket *s = find_socket(b, fd);
+	short what = (short)((readable ? EV_READ : 0) |
+	    (writable ? EV_WRITE : 0));
+	size_t i;
+
+	if (s != NULL) {
+		event_free(s->ev);
+		s->ev = NULL;
+	}
+	if (what == 0 || b->freeing)
+		return;
+	for (i = 0; i < BOOTSTRAP_MAX_SOCKETS && b->sockets[i].ev; i++)
+		;
+	if (i == BOOTSTRAP_MAX_SOCKETS)
+		return;		/* unwatched: its query times out */
+	s = &b->sockets[i];
+	s->fd = fd;
+	s->b = b;
+	s->ev = event_new(b->base, fd, what | EV_PERSIST, socket_cb, s);
+	if (s->ev != NULL && event_add(s->ev, NULL) == -1) {
+		event_free(s->ev);
+		s->ev = NULL;
 	}
 }
 
@@ -62,81 +204,133 @@ servers_csv(const struct conf *c, char *buf, size_t len)
 	return 0;
 }
 
-/* Runs c-ares until the lookup is done or the deadline passes. */
-static void
-wait_for(ares_channel ch, struct lookup *l, unsigned timeout_ms)
+const struct bootstrap_name *
+bootstrap_find(const struct bootstrap *b, const char *host)
 {
-	struct timespec start, now;
+	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (l->pending > 0) {
-		struct timeval max = { 0, 100000 }, tv, *tvp;
-		fd_set r, w;
-		int nfds;
+	for (i = 0; i < b->nnames; i++)
+		if (strcmp(b->names[i].host, host) == 0)
+			return &b->names[i];
+	return NULL;
+}
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms) {
-			ares_cancel(ch);
-			break;
-		}
-		FD_ZERO(&r);
-		FD_ZERO(&w);
-		nfds = ares_fds(ch, &r, &w);
-		tvp = ares_timeout(ch, &max, &tv);
-		select(nfds, &r, &w, NULL, tvp);
-		ares_process(ch, &r, &w);
+/* The distinct names of c's upstreams that want the bootstrap servers. */
+static int
+collect_names(struct bootstrap *b, const struct conf *c)
+{
+	size_t i;
+
+	b->names = calloc(c->nupstreams ? c->nupstreams : 1,
+	    sizeof(*b->names));
+	if (b->names == NULL)
+		return -1;
+	for (i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *u = &c->upstreams[i];
+
+		if (!bootstrap_wants(u) || bootstrap_find(b, u->host) != NULL)
+			continue;
+		if ((b->names[b->nnames].host = strdup(u->host)) == NULL)
+			return -1;
+		b->nnames++;
 	}
+	return 0;
 }
 
 static int
-resolve_one(ares_channel ch, struct conf *c, size_t i, unsigned timeout_ms,
-    char *err, size_t errlen)
+channel_new(struct bootstrap *b, const struct conf *c, char *servers,
+    size_t len)
 {
-	struct lookup l;
+	struct ares_options opts;
 
-	memset(&l, 0, sizeof(l));
-	l.u = &c->upstreams[i];
-	l.pending = 2;
-	ares_gethostbyname(ch, l.u->host, AF_INET, host_cb, &l);
-	ares_gethostbyname(ch, l.u->host, AF_INET6, host_cb, &l);
-	wait_for(ch, &l, timeout_ms);
-	if (l.naddrs == 0) {
-		snprintf(err, errlen, "upstream '%s': cannot resolve %s through "
-		    "the bootstrap servers: %s", l.u->url, l.u->host,
-		    l.error[0] ? l.error : "timed out");
+	memset(&opts, 0, sizeof(opts));
+	opts.flags = ARES_FLAG_NOSEARCH;
+	opts.sock_state_cb = sock_state_cb;
+	opts.sock_state_cb_data = b;
+	if (ares_init_options(&b->channel, &opts, ARES_OPT_FLAGS |
+	    ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS)
 		return -1;
-	}
-	log_info("upstream %s: %s has %zu address(es)", l.u->url, l.u->host,
-	    l.naddrs);
-	return conf_upstream_resolved(c, i, l.addrs, l.naddrs) == 0 ? 0 : -1;
+	b->channel_ok = 1;
+	return servers_csv(c, servers, len) == -1 ||
+	    ares_set_servers_ports_csv(b->channel, servers) != ARES_SUCCESS ?
+	    -1 : 0;
 }
 
-int
-bootstrap_resolve(struct conf *c, unsigned timeout_ms, char *err,
-    size_t errlen)
+struct bootstrap *
+bootstrap_start(struct event_base *base, const struct conf *c,
+    bootstrap_done_fn done, void *arg, char *err, size_t errlen)
 {
-	struct ares_options opts = { .flags = ARES_FLAG_NOSEARCH };
+	struct bootstrap *b = calloc(1, sizeof(*b));
+	struct timeval now = { 0, 0 };
 	char servers[1024];
-	ares_channel ch;
 	size_t i;
-	int rc = 0;
 
-	for (i = 0; i < c->nupstreams && c->upstreams[i].addr.salen; i++)
-		;
-	if (i == c->nupstreams)
-		return 0;
-	if (ares_init_options(&ch, &opts, ARES_OPT_FLAGS) != ARES_SUCCESS ||
-	    servers_csv(c, servers, sizeof(servers)) == -1 ||
-	    ares_set_servers_ports_csv(ch, servers) != ARES_SUCCESS) {
-		snprintf(err, errlen, "cannot set up the bootstrap resolver");
-		return -1;
+	if (b == NULL || collect_names(b, c) == -1 || b->nnames == 0 ||
+	    (b->timer = evtimer_new(base, timer_cb, b)) == NULL) {
+		snprintf(err, errlen, b && b->names && b->nnames == 0 ?
+		    "no host name to resolve" : "out of memory");
+		goto fail;
 	}
-	log_warn("resolving upstream host names through bootstrap %s in "
-	    "plaintext DNS (the certificate checks still apply)", servers);
-	for (i = 0; i < c->nupstreams && rc == 0; i++)
-		if (c->upstreams[i].addr.salen == 0)
-			rc = resolve_one(ch, c, i, timeout_ms, err, errlen);
-	ares_destroy(ch);
-	return rc;
+	b->base = base;
+	b->done = done;
+	b->arg = arg;
+	if (channel_new(b, c, servers, sizeof(servers)) == -1) {
+		snprintf(err, errlen, "cannot set up the bootstrap resolver");
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b->deadline);
+	b->deadline.tv_sec += c->timeout_ms / 1000;
+	b->deadline.tv_nsec += (long)(c->timeout_ms % 1000) * 1000000;
+	if (b->deadline.tv_nsec >= 1000000000) {
+		b->deadline.tv_sec++;
+		b->deadline.tv_nsec -= 1000000000;
+	}
+	log_debug("bootstrap: looking up %zu host name(s) at %s", b->nnames,
+	    servers);
+	for (i = 0; i < b->nnames; i++) {
+		b->names[i].pending = 2;
+		ares_gethostbyname(b->channel, b->names[i].host, AF_INET,
+		    host_cb, &b->names[i]);
+		ares_gethostbyname(b->channel, b->names[i].host, AF_INET6,
+		    host_cb, &b->names[i]);
+	}
+	/* answers from /etc/hosts come at once: report them from the loop */
+	evtimer_add(b->timer, &now);
+	return b;
+fail:
+	bootstrap_free(b);
+	return NULL;
+}
+
+size_t
+bootstrap_count(const struct bootstrap *b)
+{
+	return b->nnames;
+}
+
+const struct bootstrap_name *
+bootstrap_name(const struct bootstrap *b, size_t i)
+{
+	return &b->names[i];
+}
+
+void
+bootstrap_free(struct bootstrap *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	b->freeing = 1;
+	if (b->channel_ok)
+		ares_destroy(b->channel);
+	for (i = 0; i < BOOTSTRAP_MAX_SOCKETS; i++)
+		if (b->sockets[i].ev != NULL)
+			event_free(b->sockets[i].ev);
+	if (b->timer != NULL)
+		event_free(b->timer);
+	for (i = 0; b->names != NULL && i < b->nnames; i++)
+		free(b->names[i].host);
+	free(b->names);
+	free(b);
 }

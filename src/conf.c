@@ -23,6 +23,30 @@ struct conf_parser {
 	int control_set;	/* a control directive was seen */
 };
 
+/*
+ * Every allocation of the parser goes through conf_realloc (weak: the unit
+ * test links its own, which fails on demand), so a failed one is seen.
+ */
+__attribute__((weak)) void *
+conf_realloc(void *ptr, size_t size)
+{
+	return realloc(ptr, size);
+}
+
+static char *
+conf_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy = conf_realloc(NULL, n);
+
+	if (copy != NULL)
+		memcpy(copy, s, n);
+	return copy;
+}
+
+static void conf_error(struct conf_parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 conf_error(struct conf_parser *p, const char *fmt, ...)
 {
@@ -212,7 +236,8 @@ conf_parse_upstream_url(const char *url, struct conf_upstream *u, char *err,
 			    "(e.g. /dns-query)", url);
 			return -1;
 		}
-		u->path = strdup(slash);
+		if ((u->path = conf_strdup(slash)) == NULL)
+			goto nomem;
 		*slash = '\0';
 	}
 	if (split_host_port(rest, &host, &port) == -1 ||
@@ -228,14 +253,17 @@ conf_parse_upstream_url(const char *url, struct conf_upstream *u, char *err,
 			    " or a host name" : "");
 			goto fail;
 		}
-		u->host = strdup(host);
-		u->name = strdup(host);
+		if ((u->host = conf_strdup(host)) == NULL ||
+		    (u->name = conf_strdup(host)) == NULL)
+			goto nomem;
 	}
-	u->url = strdup(url);
+	if ((u->url = conf_strdup(url)) == NULL)
+		goto nomem;
 	return 0;
+nomem:
+	snprintf(err, errlen, "upstream '%s': out of memory", url);
 fail:
-	free(u->path);
-	u->path = NULL;
+	conf_upstream_free(u);
 	return -1;
 }
 
@@ -262,7 +290,7 @@ pins_add(struct conf_pins *pins, const unsigned char hash[CONF_PIN_LEN])
 {
 	unsigned char (*grown)[CONF_PIN_LEN];
 
-	grown = realloc(pins->hash, (pins->count + 1) * sizeof(*grown));
+	grown = conf_realloc(pins->hash, (pins->count + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return -1;
 	pins->hash = grown;
@@ -270,11 +298,17 @@ pins_add(struct conf_pins *pins, const unsigned char hash[CONF_PIN_LEN])
 	return 0;
 }
 
-static void
+/* 0, or -1 with *slot unchanged (out of memory). */
+static int
 replace_string(char **slot, const char *value)
 {
+	char *copy = conf_strdup(value);
+
+	if (copy == NULL)
+		return -1;
 	free(*slot);
-	*slot = strdup(value);
+	*slot = copy;
+	return 0;
 }
 
 typedef int (*directive_fn)(struct conf_parser *, struct conf *, char **, int);
@@ -296,7 +330,7 @@ address_directive(struct conf_parser *p, const char *name, char **argv,
 		conf_error(p, "%s: '%s' is not an IP address", name, argv[0]);
 		return -1;
 	}
-	grown = realloc(*list, (*count + 1) * sizeof(*grown));
+	grown = conf_realloc(*list, (*count + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return -1;
 	*list = grown;
@@ -318,9 +352,11 @@ dir_bootstrap(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	    &c->nbootstraps);
 }
 
-static void
-upstream_free(struct conf_upstream *u)
+void
+conf_upstream_free(struct conf_upstream *u)
 {
+	if (u == NULL)
+		return;
 	free(u->url);
 	free(u->host);
 	free(u->name);
@@ -336,19 +372,23 @@ upstream_clone(const struct conf_upstream *src, const struct conf_address *addr,
 {
 	*dst = *src;
 	dst->addr = *addr;
-	dst->url = strdup(src->url);
-	dst->host = src->host ? strdup(src->host) : NULL;
-	dst->name = src->name ? strdup(src->name) : NULL;
-	dst->path = src->path ? strdup(src->path) : NULL;
+	dst->url = conf_strdup(src->url);
+	dst->host = src->host ? conf_strdup(src->host) : NULL;
+	dst->name = src->name ? conf_strdup(src->name) : NULL;
+	dst->path = src->path ? conf_strdup(src->path) : NULL;
 	dst->pins.hash = NULL;
 	if (src->pins.count) {
-		dst->pins.hash = malloc(src->pins.count * CONF_PIN_LEN);
+		dst->pins.hash = conf_realloc(NULL, src->pins.count *
+		    CONF_PIN_LEN);
 		if (dst->pins.hash != NULL)
 			memcpy(dst->pins.hash, src->pins.hash,
 			    src->pins.count * CONF_PIN_LEN);
 	}
-	if (dst->url == NULL || (src->pins.count && dst->pins.hash == NULL)) {
-		upstream_free(dst);
+	if (dst->url == NULL || (src->host && dst->host == NULL) ||
+	    (src->name && dst->name == NULL) ||
+	    (src->path && dst->path == NULL) ||
+	    (src->pins.count && dst->pins.hash == NULL)) {
+		conf_upstream_free(dst);
 		return -1;
 	}
 	return 0;
@@ -362,7 +402,7 @@ upstreams_append(struct conf *c, struct conf_upstream *u,
 	struct conf_upstream *grown;
 	size_t i, count = n ? n : 1;
 
-	grown = realloc(c->upstreams, (c->nupstreams + count) *
+	grown = conf_realloc(c->upstreams, (c->nupstreams + count) *
 	    sizeof(*grown));
 	if (grown == NULL)
 		return -1;
@@ -386,7 +426,8 @@ upstreams_append_all(struct conf *c, struct conf_upstream *us, size_t n)
 {
 	struct conf_upstream *grown;
 
-	grown = realloc(c->upstreams, (c->nupstreams + n) * sizeof(*grown));
+	grown = conf_realloc(c->upstreams, (c->nupstreams + n) *
+	    sizeof(*grown));
 	if (grown == NULL)
 		return -1;
 	c->upstreams = grown;
@@ -401,19 +442,24 @@ conf_upstream_resolved(struct conf *c, size_t i,
 {
 	struct conf_upstream u = c->upstreams[i];
 	struct conf_upstream *tail = NULL;
-	size_t ntail = c->nupstreams - i - 1;
+	size_t ntail = c->nupstreams - i - 1, k;
 	int rc;
 
 	/* take out i and what follows, append the copies, then the rest */
-	if (ntail && (tail = malloc(ntail * sizeof(*tail))) == NULL)
+	if (ntail && (tail = conf_realloc(NULL, ntail * sizeof(*tail))) ==
+	    NULL)
 		return -1;
 	if (ntail)
 		memcpy(tail, &c->upstreams[i + 1], ntail * sizeof(*tail));
 	c->nupstreams = i;
 	rc = upstreams_append(c, &u, addrs, n);
-	upstream_free(&u);
+	conf_upstream_free(&u);
+	for (k = i; rc == 0 && k < c->nupstreams; k++)
+		c->upstreams[k].resolved = 1;
 	if (rc == 0 && ntail && upstreams_append_all(c, tail, ntail) == -1)
 		rc = -1;
+	for (k = 0; rc == -1 && k < ntail; k++)
+		conf_upstream_free(&tail[k]);	/* not in c: c stays valid */
 	free(tail);
 	return rc;
 }
@@ -424,10 +470,8 @@ upstream_option(struct conf_parser *p, struct conf_upstream *u,
 {
 	unsigned char pin[CONF_PIN_LEN];
 
-	if (strcmp(key, "name") == 0) {
-		replace_string(&u->name, value);
-		return 0;
-	}
+	if (strcmp(key, "name") == 0)
+		return replace_string(&u->name, value);
 	if (strcmp(key, "pin") == 0) {
 		if (conf_parse_pin(value, pin) == -1) {
 			conf_error(p, "upstream: bad pin '%s' (expected "
@@ -477,10 +521,10 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	}
 	if (upstreams_append(c, &u, addrs, naddrs) == -1)
 		goto fail;
-	upstream_free(&u);
+	conf_upstream_free(&u);
 	return 0;
 fail:
-	upstream_free(&u);
+	conf_upstream_free(&u);
 	return -1;
 }
 
@@ -539,29 +583,30 @@ UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
 static int
 dir_ca_file(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
-	replace_string(&c->ca_file, argv[0]);
-	return 0;
+	return replace_string(&c->ca_file, argv[0]);
 }
 
 static int
 dir_user(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
-	replace_string(&c->user, argv[0]);
-	return 0;
+	return replace_string(&c->user, argv[0]);
 }
 
 static int
 dir_control(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
 	p->control_set = 1;
-	free(c->control);
-	c->control = strcmp(argv[0], "off") == 0 ? NULL : strdup(argv[0]);
-	if (c->control != NULL && c->control[0] != '/') {
+	if (strcmp(argv[0], "off") == 0) {
+		free(c->control);
+		c->control = NULL;
+		return 0;
+	}
+	if (argv[0][0] != '/') {
 		conf_error(p, "control: '%s' is not an absolute path (or off)",
 		    argv[0]);
 		return -1;
 	}
-	return 0;
+	return replace_string(&c->control, argv[0]);
 }
 
 static int
@@ -599,8 +644,7 @@ dir_metrics(struct conf_parser *p, struct conf *c, char **argv, int argc)
 static int
 dir_ct_log_list(struct conf_parser *p, struct conf *c, char **argv, int argc)
 {
-	replace_string(&c->ct_log_list, argv[0]);
-	return 0;
+	return replace_string(&c->ct_log_list, argv[0]);
 }
 
 static int
@@ -716,6 +760,20 @@ split_words(char *line, char **argv)
 	return argc;
 }
 
+/*
+ * A handler that fails without saying why ran out of memory: that is an
+ * error too, or a pin or a ca-file would be dropped silently.
+ */
+static void
+run_directive(struct conf_parser *p, struct conf *c,
+    const struct directive *d, char **argv, int argc)
+{
+	int before = p->nerrors;
+
+	if (d->fn(p, c, argv + 1, argc - 1) == -1 && p->nerrors == before)
+		conf_error(p, "%s: out of memory", d->name);
+}
+
 static void
 parse_line(struct conf_parser *p, struct conf *c, char *line)
 {
@@ -738,7 +796,7 @@ parse_line(struct conf_parser *p, struct conf *c, char *line)
 			conf_error(p, "%s: expected %d to %d arguments, got %d",
 			    d->name, d->min_args, d->max_args, argc - 1);
 		else
-			d->fn(p, c, argv + 1, argc - 1);
+			run_directive(p, c, d, argv, argc);
 		return;
 	}
 	conf_error(p, "unknown directive '%s'", argv[0]);
@@ -749,10 +807,11 @@ conf_sibling_path(const char *path, const char *name)
 {
 	const char *slash = strrchr(path, '/');
 	int dirlen = slash ? (int)(slash - path) : 1;
-	char *out;
+	size_t len = (size_t)dirlen + strlen(name) + 2;
+	char *out = conf_realloc(NULL, len);
 
-	if (asprintf(&out, "%.*s/%s", dirlen, slash ? path : ".", name) == -1)
-		return NULL;
+	if (out != NULL)
+		snprintf(out, len, "%.*s/%s", dirlen, slash ? path : ".", name);
 	return out;
 }
 
@@ -778,7 +837,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 		struct conf_address a;
 
 		conf_parse_address("127.0.0.53", 53, &a);
-		c->listens = malloc(sizeof(a));
+		c->listens = conf_realloc(NULL, sizeof(a));
 		if (c->listens != NULL) {
 			c->listens[0] = a;
 			c->nlistens = 1;
@@ -787,8 +846,13 @@ conf_finish(struct conf_parser *p, struct conf *c)
 	if (c->ct_log_list == NULL)
 		c->ct_log_list = conf_sibling_path(p->file, DEFAULT_LOG_LIST);
 	if (!p->control_set) {
-		c->control = strdup(CONF_DEFAULT_CONTROL);
+		c->control = conf_strdup(CONF_DEFAULT_CONTROL);
 		c->control_is_default = 1;
+	}
+	if (c->path == NULL || c->nlistens == 0 || c->ct_log_list == NULL ||
+	    (!p->control_set && c->control == NULL)) {
+		fprintf(p->errs, "%s: out of memory\n", p->file);
+		p->nerrors++;
 	}
 	if (c->cache_min_ttl > c->cache_max_ttl) {
 		fprintf(p->errs, "%s: cache-min-ttl %u is above cache-max-ttl "
@@ -805,7 +869,7 @@ conf_parse_stream(const char *name, FILE *in, struct conf *c, FILE *errs)
 	size_t cap = 0;
 
 	conf_defaults(c);
-	c->path = strdup(name);
+	c->path = conf_strdup(name);
 	while (getline(&line, &cap, in) != -1) {
 		p.line++;
 		if (strlen(line) > 4096) {
@@ -857,7 +921,7 @@ conf_free(struct conf *c)
 	size_t i;
 
 	for (i = 0; i < c->nupstreams; i++)
-		upstream_free(&c->upstreams[i]);
+		conf_upstream_free(&c->upstreams[i]);
 	free(c->upstreams);
 	free(c->bootstraps);
 	free(c->listens);
@@ -925,7 +989,11 @@ conf_print(const struct conf *c, FILE *out)
 	for (i = 0; i < c->nbootstraps; i++)
 		print_address(out, "bootstrap", &c->bootstraps[i]);
 	fprintf(out, "upstream-strategy %s\n", strategies[c->strategy]);
-	fprintf(out, "ca-file %s\n", c->ca_file ? c->ca_file : "(system)");
+	/* unset settings as comments: the output parses back as it is */
+	if (c->ca_file != NULL)
+		fprintf(out, "ca-file %s\n", c->ca_file);
+	else
+		fputs("# ca-file not set: the system CA bundle\n", out);
 	print_pins(out, "", "\n", &c->pins);
 	fprintf(out, "ct %s\n", c->ct_mode == CONF_CT_REPORT ? "report" :
 	    "enforce");
@@ -945,7 +1013,11 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "tcp-idle-timeout %u\n", c->tcp_idle_ms);
 	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(out, "max-inflight %u\n", c->max_inflight);
-	fprintf(out, "user %s\n", c->user ? c->user : "(none)");
+	if (c->user != NULL)
+		fprintf(out, "user %s\n", c->user);
+	else
+		fputs("# user not set: stays the user it was started as\n",
+		    out);
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);

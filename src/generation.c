@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Loading, starting, swapping and retiring configurations. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,9 @@
 #include "upstream.h"
 
 #define RETIRE_GRACE_MS 1000	/* after the old query timeout */
+#define CONF_MAX_BYTES (1u << 20)	/* a configuration file is small */
+#define LOOKUP_RETRY_FIRST_MS 1000
+#define LOOKUP_RETRY_MAX_MS 30000	/* a router's WAN comes up late */
 
 long
 generation_list_stale_days(const struct generation *gen)
@@ -57,6 +62,33 @@ set_policy(struct generation *gen)
 	policy->pins = &conf->pins;
 }
 
+/* The whole file, NUL-terminated; NULL with a line on errs. */
+static char *
+read_text(const char *path, FILE *errs)
+{
+	FILE *in = fopen(path, "r");
+	char *text, *shrunk;
+	size_t n;
+
+	if (in == NULL) {
+		fprintf(errs, "%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	text = malloc(CONF_MAX_BYTES + 1);
+	n = text ? fread(text, 1, CONF_MAX_BYTES + 1, in) : 0;
+	if (text == NULL || ferror(in) || n > CONF_MAX_BYTES) {
+		fprintf(errs, "%s: %s\n", path, text == NULL ? "out of memory" :
+		    n > CONF_MAX_BYTES ? "too big" : strerror(errno));
+		free(text);
+		fclose(in);
+		return NULL;
+	}
+	fclose(in);
+	text[n] = '\0';
+	shrunk = realloc(text, n + 1);
+	return shrunk ? shrunk : text;
+}
+
 struct generation *
 generation_load(const char *path, FILE *errs)
 {
@@ -67,7 +99,9 @@ generation_load(const char *path, FILE *errs)
 		fprintf(errs, "%s: out of memory\n", path);
 		return NULL;
 	}
-	if (conf_load(path, &gen->conf, errs) != 0) {
+	gen->conf_text = read_text(path, errs);
+	if (gen->conf_text == NULL ||
+	    conf_load_string(path, gen->conf_text, &gen->conf, errs) != 0) {
 		generation_free(gen);
 		return NULL;
 	}
@@ -77,20 +111,140 @@ generation_load(const char *path, FILE *errs)
 		generation_free(gen);
 		return NULL;
 	}
+	gen->loglist_refs = malloc(sizeof(*gen->loglist_refs));
+	if (gen->loglist_refs == NULL) {
+		fprintf(errs, "%s: out of memory\n", path);
+		loglist_free(gen->loglist);
+		gen->loglist = NULL;
+		generation_free(gen);
+		return NULL;
+	}
+	*gen->loglist_refs = 1;
 	set_policy(gen);
 	return gen;
+}
+
+/* gen again, from the same text and sharing its list: no file is read. */
+static struct generation *
+generation_copy(const struct generation *gen)
+{
+	struct generation *copy = calloc(1, sizeof(*copy));
+	char *errors = NULL;
+	size_t errlen = 0;
+	FILE *errs = open_memstream(&errors, &errlen);
+	int n = 1;
+
+	if (copy != NULL && errs != NULL &&
+	    (copy->conf_text = strdup(gen->conf_text)) != NULL)
+		n = conf_load_string(gen->conf.path, copy->conf_text,
+		    &copy->conf, errs);
+	if (errs != NULL)
+		fclose(errs);
+	free(errors);
+	if (n != 0) {		/* it parsed before: out of memory */
+		generation_free(copy);
+		return NULL;
+	}
+	copy->loglist = gen->loglist;
+	copy->loglist_refs = gen->loglist_refs;
+	++*copy->loglist_refs;
+	set_policy(copy);
+	return copy;
+}
+
+/* An address and port of from as to, for upstream port. */
+static void
+with_port(const struct conf_address *from, uint16_t port,
+    struct conf_address *to)
+{
+	*to = *from;
+	if (to->sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&to->sa)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&to->sa)->sin_port = htons(port);
+}
+
+/* The addresses old had for u's host name (at most max, no repeats). */
+static size_t
+old_addresses(const struct conf *old, const struct conf_upstream *u,
+    struct conf_address *addrs, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; old != NULL && i < old->nupstreams && n < max; i++) {
+		const struct conf_upstream *o = &old->upstreams[i];
+
+		if (!o->resolved || strcmp(o->host, u->host) != 0)
+			continue;
+		with_port(&o->addr, u->port, &addrs[n]);
+		for (j = 0; j < n && memcmp(&addrs[j], &addrs[n],
+		    sizeof(addrs[n])) != 0; j++)
+			;
+		if (j == n)
+			n++;
+	}
+	return n;
+}
+
+/* What b found for u's host name (at most max). */
+static size_t
+found_addresses(const struct bootstrap *b, const struct conf_upstream *u,
+    struct conf_address *addrs, size_t max)
+{
+	const struct bootstrap_name *name = b ? bootstrap_find(b, u->host) :
+	    NULL;
+	size_t i, n = 0;
+
+	for (i = 0; name != NULL && i < name->nips && n < max; i++)
+		if (conf_parse_address(name->ips[i], u->port, &addrs[n]) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Gives each upstream of c still without address what b found for its
+ * host name, or else the addresses old had for it; 0 or -1 (out of memory).
+ */
+static int
+apply_addresses(struct conf *c, const struct bootstrap *b,
+    const struct conf *old)
+{
+	struct conf_address addrs[BOOTSTRAP_MAX_ADDRS];
+	size_t i = c->nupstreams, n;
+
+	/* from the end: resolving i moves only the upstreams after it */
+	while (i-- > 0) {
+		const struct conf_upstream *u = &c->upstreams[i];
+
+		if (u->host == NULL || u->addr.salen != 0)
+			continue;
+		n = found_addresses(b, u, addrs, BOOTSTRAP_MAX_ADDRS);
+		if (n == 0)
+			n = old_addresses(old, u, addrs, BOOTSTRAP_MAX_ADDRS);
+		if (n > 0 && conf_upstream_resolved(c, i, addrs, n) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
 generation_start(struct generation *gen, struct server *srv, char *err,
     size_t errlen)
 {
-	if (bootstrap_resolve(&gen->conf, gen->conf.timeout_ms, err,
-	    errlen) == -1)
-		return -1;
 	gen->upstreams = upstream_set_new(srv, &gen->conf, &gen->policy, err,
 	    errlen);
 	return gen->upstreams == NULL ? -1 : 0;
+}
+
+/* A generation that is no longer in force resolves nothing more. */
+static void
+stop_lookups(struct generation *gen)
+{
+	bootstrap_free(gen->lookup);
+	gen->lookup = NULL;
+	if (gen->lookup_retry != NULL)
+		event_free(gen->lookup_retry);
+	gen->lookup_retry = NULL;
 }
 
 void
@@ -98,11 +252,16 @@ generation_free(struct generation *gen)
 {
 	if (gen == NULL)
 		return;
+	stop_lookups(gen);
 	if (gen->retire != NULL)
 		event_free(gen->retire);
 	upstream_set_free(gen->upstreams);
-	loglist_free(gen->loglist);
+	if (gen->loglist_refs == NULL || --*gen->loglist_refs == 0) {
+		loglist_free(gen->loglist);
+		free(gen->loglist_refs);
+	}
 	conf_free(&gen->conf);
+	free(gen->conf_text);
 	free(gen);
 }
 
@@ -170,6 +329,7 @@ retire(struct server *srv, struct generation *old)
 	unsigned ms = old->conf.timeout_ms + RETIRE_GRACE_MS;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
+	stop_lookups(old);
 	old->upstreams->retiring = 1;
 	old->retire = evtimer_new(srv->base, retire_cb, old);
 	if (old->retire == NULL) {
@@ -231,13 +391,27 @@ load_for_reload(struct server *srv, char *msg, size_t len)
 	return gen;
 }
 
+/* gen takes over from srv's generation in force, which retires. */
+static void
+take_over(struct server *srv, struct generation *gen)
+{
+	struct generation *old = srv->gen;
+
+	upstream_set_carry_stats(gen->upstreams, old->upstreams);
+	server_use(srv, gen);
+	retire(srv, old);
+}
+
 int
 generation_reload(struct server *srv, char *msg, size_t len)
 {
-	struct generation *gen = load_for_reload(srv, msg, len), *old;
+	struct generation *gen = load_for_reload(srv, msg, len);
 	char err[600] = "out of memory";
 
-	if (gen == NULL || generation_start(gen, srv, err, sizeof(err)) == -1 ||
+	/* host names keep their addresses until a lookup says otherwise */
+	if (gen == NULL ||
+	    apply_addresses(&gen->conf, NULL, &srv->gen->conf) == -1 ||
+	    generation_start(gen, srv, err, sizeof(err)) == -1 ||
 	    (!same_cache_settings(&srv->gen->conf, &gen->conf) &&
 	    replace_cache(srv, &gen->conf) == -1)) {
 		if (gen != NULL) {
@@ -250,10 +424,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 		return -1;
 	}
 	warn_restart_only(&srv->gen->conf, &gen->conf);
-	old = srv->gen;
-	upstream_set_carry_stats(gen->upstreams, old->upstreams);
-	server_use(srv, gen);
-	retire(srv, old);
+	take_over(srv, gen);
 	srv->stats.reloads++;
 	if (gen->loglist->note[0])
 		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
@@ -262,7 +433,184 @@ generation_reload(struct server *srv, char *msg, size_t len)
 	snprintf(msg, len, "reloaded %s: %zu upstream(s), CT log list %s",
 	    gen->conf.path, gen->conf.nupstreams, gen->loglist->version);
 	log_info("%s", msg);
+	generation_resolve(srv);
 	return 0;
+}
+
+/* --- host names through the bootstrap servers ---------------------- */
+
+static int
+has_unresolved(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nupstreams; i++)
+		if (c->upstreams[i].host && c->upstreams[i].addr.salen == 0)
+			return 1;
+	return 0;
+}
+
+/* Does what b found for name differ from the addresses c uses for it? */
+static int
+name_changed(const struct conf *c, const struct bootstrap_name *name)
+{
+	struct conf_address a;
+	const char *url = NULL;
+	size_t i, j, count = 0;
+
+	for (i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *u = &c->upstreams[i];
+
+		/* an upstream with 'address' options is not ours to change */
+		if (!bootstrap_wants(u) || strcmp(u->host, name->host) != 0)
+			continue;
+		if (u->addr.salen == 0)
+			return 1;
+		for (j = 0; j < name->nips; j++)
+			if (conf_parse_address(name->ips[j], u->port, &a) == 0 &&
+			    memcmp(&a, &u->addr, sizeof(a)) == 0)
+				break;
+		if (j == name->nips)
+			return 1;	/* an address that is gone */
+		if (url == NULL)
+			url = u->url;
+		count += strcmp(url, u->url) == 0;
+	}
+	return count != name->nips;	/* an address that is new */
+}
+
+/* Does c use addresses from the bootstrap servers for host? */
+static int
+has_addresses(const struct conf *c, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < c->nupstreams; i++)
+		if (c->upstreams[i].resolved &&
+		    strcmp(c->upstreams[i].host, host) == 0)
+			return 1;
+	return 0;
+}
+
+/* Logs what a lookup found; 1 when an address changed. */
+static int
+report_lookup(const struct generation *gen, const struct bootstrap *b)
+{
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < bootstrap_count(b); i++) {
+		const struct bootstrap_name *name = bootstrap_name(b, i);
+
+		if (name->nips > 0 && name_changed(&gen->conf, name)) {
+			log_info("bootstrap: %s has %zu address(es), first %s",
+			    name->host, name->nips, name->ips[0]);
+			changed = 1;
+		} else if (name->nips == 0 &&
+		    !has_addresses(&gen->conf, name->host) && gen->retry_ms)
+			log_debug("bootstrap: cannot resolve %s: %s (again)",
+			    name->host, name->error);
+		else if (name->nips == 0 &&
+		    !has_addresses(&gen->conf, name->host))
+			log_warn("bootstrap: cannot resolve %s: %s; its "
+			    "upstreams answer SERVFAIL until it resolves",
+			    name->host, name->error);
+		else if (name->nips == 0)
+			log_warn("bootstrap: cannot resolve %s again: %s; "
+			    "keeping its addresses", name->host, name->error);
+	}
+	return changed;
+}
+
+static void
+lookup_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server *srv = arg;
+
+	generation_resolve(srv);
+}
+
+/* Names that never resolved are tried again, later each time. */
+static void
+schedule_retry(struct server *srv, struct generation *gen)
+{
+	struct timeval tv;
+
+	gen->retry_ms = gen->retry_ms == 0 ? LOOKUP_RETRY_FIRST_MS :
+	    gen->retry_ms * 2;
+	if (gen->retry_ms > LOOKUP_RETRY_MAX_MS)
+		gen->retry_ms = LOOKUP_RETRY_MAX_MS;
+	tv.tv_sec = gen->retry_ms / 1000;
+	tv.tv_usec = (gen->retry_ms % 1000) * 1000;
+	if (gen->lookup_retry == NULL)
+		gen->lookup_retry = evtimer_new(srv->base, lookup_retry_cb, srv);
+	if (gen->lookup_retry != NULL)
+		evtimer_add(gen->lookup_retry, &tv);
+	log_debug("bootstrap: trying again in %u ms", gen->retry_ms);
+}
+
+/* A copy of srv's generation with what b found takes over. */
+static void
+take_addresses(struct server *srv, const struct bootstrap *b)
+{
+	struct generation *gen = generation_copy(srv->gen);
+	char err[600] = "out of memory";
+
+	if (gen == NULL || apply_addresses(&gen->conf, b, &srv->gen->conf) ==
+	    -1 || generation_start(gen, srv, err, sizeof(err)) == -1) {
+		log_err("bootstrap: cannot use the new addresses: %s", err);
+		generation_free(gen);
+		return;
+	}
+	gen->retry_ms = srv->gen->retry_ms;
+	take_over(srv, gen);
+	log_info("bootstrap: %zu upstream(s) in force", gen->conf.nupstreams);
+}
+
+static void
+lookup_done_cb(struct bootstrap *b, void *arg)
+{
+	struct server *srv = arg;
+
+	srv->gen->lookup = NULL;	/* b is freed here, last */
+	if (report_lookup(srv->gen, b))
+		take_addresses(srv, b);
+	if (has_unresolved(&srv->gen->conf))
+		schedule_retry(srv, srv->gen);
+	else
+		srv->gen->retry_ms = 0;
+	bootstrap_free(b);
+}
+
+void
+generation_resolve(struct server *srv)
+{
+	struct generation *gen = srv->gen;
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < gen->conf.nupstreams &&
+	    !bootstrap_wants(&gen->conf.upstreams[i]); i++)
+		;
+	if (i == gen->conf.nupstreams || gen->lookup != NULL)
+		return;
+	if (gen->retry_ms == 0)
+		log_info("resolving upstream host names through the bootstrap "
+		    "servers in plaintext DNS (the certificate checks still "
+		    "apply)");
+	gen->lookup = bootstrap_start(srv->base, &gen->conf, lookup_done_cb,
+	    srv, err, sizeof(err));
+	if (gen->lookup == NULL) {
+		log_err("bootstrap: %s", err);
+		if (has_unresolved(&gen->conf))
+			schedule_retry(srv, gen);
+	}
+}
+
+int
+generation_resolving(const struct server *srv)
+{
+	return srv->gen->lookup != NULL;
 }
 
 void

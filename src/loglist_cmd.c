@@ -28,6 +28,8 @@ struct loglist_options {
 	const char *file;	/* the list named on the command line */
 };
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {

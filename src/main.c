@@ -11,7 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ares.h>
 #include <event2/event.h>
+#include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 
 #include "cache.h"
 #include "check.h"
@@ -35,18 +39,57 @@ struct options {
 
 #define STALE_WARN_INTERVAL_S 3600
 
+#ifndef CTSTUB_VERSION
+#define CTSTUB_VERSION "unknown"	/* the Makefile passes it */
+#endif
+
+static const char usage_text[] =
+    "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
+    "       ctstub -h | --help | help\n"
+    "       ctstub -V | --version\n"
+    "       ctstub check [--at TIME] [--ip ADDR | --name NAME] "
+    "[--ca-file F]\n"
+    "             [--log-list F] [--pin sha256/B64] [--min-logs N]\n"
+    "             [--min-operators N] CHAIN.pem\n"
+    "       ctstub probe [same options as check] dot://IP[:PORT] | "
+    "https://IP[:PORT]/PATH\n"
+    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
+    "       ctstub reload [-f FILE] [-s SOCKET]\n"
+    "       ctstub loglist show [-f FILE] [LIST]\n"
+    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] LIST\n"
+    "       ctstub SUBCOMMAND --help\n";
+
+/* Asked for (help): stdout and 0; a mistake: stderr and 2. */
 static void
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr, "usage: ctstub [-d] [-v] [-n] [-f FILE]\n"
-	    "       ctstub check [options] CHAIN.pem\n"
-	    "       ctstub probe [options] dot://IP[:PORT]\n"
-	    "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
-	    "       ctstub reload [-f FILE] [-s SOCKET]\n"
-	    "       ctstub loglist show [-f FILE] [LIST]\n"
-	    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] "
-	    "LIST\n");
-	exit(2);
+	fputs(usage_text, asked ? stdout : stderr);
+	exit(asked ? 0 : 2);
+}
+
+/* ctstub's version and those of the libraries it runs with. */
+static void
+version(void)
+{
+	printf("ctstub %s\n%s\nnghttp2 %s\nlibevent %s\nc-ares %s\n"
+	    "jansson %s\n", CTSTUB_VERSION, OpenSSL_version(OPENSSL_VERSION),
+	    nghttp2_version(0)->version_str, event_get_version(),
+	    ares_version(NULL), jansson_version_str());
+	exit(0);
+}
+
+/* --help and --version, which getopt() does not know. */
+static void
+long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0)
+			usage(1);
+		if (strcmp(argv[i], "--version") == 0)
+			version();
+	}
 }
 
 static void
@@ -56,17 +99,65 @@ parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->conf_path = CONF_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "dvnf:")) != -1) {
+	long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "dvnf:hV")) != -1) {
 		switch (ch) {
 		case 'd': o->foreground = 1; break;
 		case 'v': o->verbose++; break;
 		case 'n': o->check_only = 1; break;
 		case 'f': o->conf_path = optarg; break;
-		default: usage();
+		case 'h': usage(1); break;
+		case 'V': version(); break;
+		default: usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
+}
+
+/* `ctstub SUBCOMMAND ... --help` (or -h), before the subcommand parses. */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+typedef int (*subcommand_fn)(int, char **);
+
+static subcommand_fn
+find_subcommand(char **argv)
+{
+	if (strcmp(argv[1], "check") == 0)
+		return check_main;
+	if (strcmp(argv[1], "probe") == 0)
+		return probe_main;
+	if (strcmp(argv[1], "status") == 0)
+		return status_main;
+	if (strcmp(argv[1], "reload") == 0)
+		return reload_main;
+	if (strcmp(argv[1], "loglist") == 0)
+		return loglist_main;
+	if (strcmp(argv[1], "help") == 0)
+		usage(1);
+	return NULL;
+}
+
+/* Runs argv[1] when it names a subcommand; -1 when it does not. */
+static int
+run_subcommand(int argc, char **argv)
+{
+	subcommand_fn fn = argc > 1 ? find_subcommand(argv) : NULL;
+
+	if (fn == NULL)
+		return -1;
+	if (wants_help(argc - 1, argv + 1))
+		usage(1);
+	return fn(argc - 1, argv + 1);
 }
 
 /* The account to continue as, when started as root; NULL: stay. */
@@ -120,49 +211,102 @@ stop_cb(evutil_socket_t sig, short events, void *arg)
 	struct server *srv = arg;
 
 	log_info("signal %d: shutting down", (int)sig);
+	srv->stopping = 1;	/* also ends the wait for host names */
 	event_base_loopbreak(srv->base);
 }
+
+/* The server and whether it said READY=1 (start-up is over). */
+struct main_loop {
+	struct server *srv;
+	int ready;
+};
 
 static void
 reload_cb(evutil_socket_t sig, short events, void *arg)
 {
-	struct server *srv = arg;
+	struct main_loop *loop = arg;
 	char msg[1024];
 
-	log_info("SIGHUP: reloading %s", srv->conf_path);
-	notify_systemd("RELOADING=1");
-	generation_reload(srv, msg, sizeof(msg));
-	notify_systemd("READY=1");
+	log_info("SIGHUP: reloading %s", loop->srv->conf_path);
+	if (loop->ready)
+		notify_systemd("RELOADING=1");
+	generation_reload(loop->srv, msg, sizeof(msg));
+	if (loop->ready)
+		notify_systemd("READY=1");
+}
+
+/*
+ * The daemon's signals are blocked from the start of main() until their
+ * handlers are in place: one sent during start-up (a SIGHUP from a
+ * network script) waits for them instead of killing the daemon.
+ */
+static void
+block_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(how, &set, NULL) == -1)
+		fatal("sigprocmask: %s", strerror(errno));
 }
 
 static struct event *
-add_signal(struct server *srv, int sig, event_callback_fn cb)
+add_signal(struct server *srv, int sig, event_callback_fn cb, void *arg)
 {
-	struct event *ev = evsignal_new(srv->base, sig, cb, srv);
+	struct event *ev = evsignal_new(srv->base, sig, cb, arg);
 
 	if (ev == NULL || evsignal_add(ev, NULL) == -1)
 		fatal("cannot install the handler of signal %d", sig);
 	return ev;
 }
 
+#define MAIN_EVENTS 4
+
+/* Signal handlers (then the signals unblocked) and the hourly timer. */
 static void
-run(struct server *srv)
+add_events(struct main_loop *loop, struct event **events)
 {
 	struct timeval hourly = { STALE_WARN_INTERVAL_S, 0 };
-	struct event *events[4];
-	size_t i;
+	struct server *srv = loop->srv;
 
-	events[0] = add_signal(srv, SIGTERM, stop_cb);
-	events[1] = add_signal(srv, SIGINT, stop_cb);
-	events[2] = add_signal(srv, SIGHUP, reload_cb);
+	events[0] = add_signal(srv, SIGTERM, stop_cb, srv);
+	events[1] = add_signal(srv, SIGINT, stop_cb, srv);
+	events[2] = add_signal(srv, SIGHUP, reload_cb, loop);
+	block_signals(SIG_UNBLOCK);
 	events[3] = event_new(srv->base, -1, EV_PERSIST, stale_timer_cb, srv);
 	if (events[3] == NULL || event_add(events[3], &hourly) == -1)
 		fatal("cannot install the CT log list timer");
+}
+
+static void
+run(struct main_loop *loop, struct event **events)
+{
+	struct server *srv = loop->srv;
+	size_t i;
+
 	notify_systemd("READY=1");
-	event_base_dispatch(srv->base);
+	loop->ready = 1;
+	if (!srv->stopping)
+		event_base_dispatch(srv->base);
 	notify_systemd("STOPPING=1");
-	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+	for (i = 0; i < MAIN_EVENTS; i++)
 		event_free(events[i]);
+}
+
+/*
+ * Start-up waits for the first lookup of upstream host names (bounded by
+ * the query timeout); a name still unresolved then is retried while
+ * ctstub serves.
+ */
+static void
+resolve_first(struct server *srv)
+{
+	generation_resolve(srv);
+	while (generation_resolving(srv) && !srv->stopping)
+		event_base_loop(srv->base, EVLOOP_ONCE);
 }
 
 /* Fails what is in flight, then closes listeners: nothing leaks. */
@@ -208,13 +352,15 @@ serve(const struct options *o, struct generation *gen)
 {
 	struct server srv;
 	const struct passwd *pw = target_user(gen->conf.user);
+	struct event *events[MAIN_EVENTS];
+	struct main_loop loop = { &srv, 0 };
 	char err[600];
 
 	memset(&srv, 0, sizeof(srv));
 	srv.conf_path = o->conf_path;
 	srv.started = time(NULL);
 	warn_about_list(gen);
-	/* host names looked up and upstreams built while errors reach stderr */
+	/* upstreams built while errors reach stderr */
 	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	srv.listeners = listen_bind(&gen->conf, err, sizeof(err));
@@ -235,11 +381,13 @@ serve(const struct options *o, struct generation *gen)
 	srv.cache = server_cache_new(&gen->conf);
 	if (srv.cache == NULL || srv.attempt_timeout == NULL)
 		fatal("cannot allocate the cache and timers");
+	add_events(&loop, events);
+	resolve_first(&srv);
 	if (listen_start(srv.listeners, &srv) == -1 ||
 	    control_start(srv.control, &srv) == -1)
 		fatal("cannot start the event loop");
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
-	run(&srv);
+	run(&loop, events);
 	shutdown_server(&srv);
 }
 
@@ -249,19 +397,14 @@ main(int argc, char **argv)
 	struct options o;
 	struct generation *gen;
 
-	if (argc > 1 && strcmp(argv[1], "check") == 0)
-		return check_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "probe") == 0)
-		return probe_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "status") == 0)
-		return status_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "reload") == 0)
-		return reload_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "loglist") == 0)
-		return loglist_main(argc - 1, argv + 1);
+	int rc = run_subcommand(argc, argv);
+
+	if (rc != -1)
+		return rc;
 	parse_options(argc, argv, &o);
 	if (o.check_only)
 		return check_config(&o);
+	block_signals(SIG_BLOCK);
 	gen = generation_load(o.conf_path, stderr);
 	if (gen == NULL)
 		return 2;

@@ -51,6 +51,17 @@ upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
 	    err, errlen);
 }
 
+/* A host name the bootstrap servers have not resolved yet: unusable. */
+static void
+upstream_unresolved(struct upstream *up)
+{
+	snprintf(up->label, sizeof(up->label), "%s:%u", up->conf->host,
+	    up->conf->port);
+	snprintf(up->last_error, sizeof(up->last_error), "upstream %s "
+	    "failed: %s is not resolved yet (bootstrap servers)", up->label,
+	    up->conf->host);
+}
+
 struct upstream_set *
 upstream_set_new(struct server *srv, const struct conf *conf,
     const struct verify_policy *policy, char *err, size_t errlen)
@@ -84,7 +95,11 @@ upstream_set_new(struct server *srv, const struct conf *conf,
 		up->conf = &conf->upstreams[i];
 		up->transport = up->conf->transport == CONF_DOH ?
 		    &transport_doh : &transport_dot;
-		conf_address_str(&up->conf->addr, up->label, sizeof(up->label));
+		if (up->conf->addr.salen == 0)
+			upstream_unresolved(up);
+		else
+			conf_address_str(&up->conf->addr, up->label,
+			    sizeof(up->label));
 	}
 	return set;
 fail:
@@ -207,7 +222,7 @@ upstream_failed(struct upstream *up, const char *reason, int refused)
 static int
 upstream_usable(struct upstream *up, uint64_t now)
 {
-	if (up->retry_at_ms > now)
+	if (up->retry_at_ms > now || up->conf->addr.salen == 0)
 		return 0;
 	if (up->conn == NULL)
 		up->conn = up->transport->open(up);

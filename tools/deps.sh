@@ -3,6 +3,10 @@
 # tools/deps.sh build|check: make sure the Debian packages needed to build
 # ctstub (build) or to build and test it (check) are installed. Quiet when
 # they are. As root, installs what is missing; otherwise prints the command.
+# tools/deps.sh pkg-config PKG...: before compiling (make runs it), checks
+# that $PKG_CONFIG finds each pkg-config package; when some are missing,
+# shows pkg-config's own error, names them with their Debian packages and
+# exits 1.
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libssl-dev libnghttp2-dev libc-ares-dev
@@ -11,7 +15,41 @@ CHECK_PKGS="bind9 bind9-dnsutils knot-dnsutils dnsperf haproxy openssl
   iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev tshark
   systemd man-db groff-base busybox binutils util-linux"
 
-usage() { echo "usage: $0 build|check" >&2; exit 2; }
+usage() { echo "usage: $0 build|check|pkg-config PKG..." >&2; exit 2; }
+
+debian_of() { # pkg-config name: the Debian package that ships its .pc
+	case $1 in
+	openssl) echo libssl-dev ;;
+	libevent | libevent_openssl) echo libevent-dev ;;
+	libnghttp2) echo libnghttp2-dev ;;
+	libcares) echo libc-ares-dev ;;
+	jansson) echo libjansson-dev ;;
+	*) echo "?" ;;
+	esac
+}
+
+pkg_config_check() { # PKG...
+	pc=${PKG_CONFIG:-pkg-config}
+	if ! command -v "$pc" >/dev/null 2>&1; then
+		echo "ctstub: '$pc' is not installed (Debian: pkg-config)," \
+		    "so the libraries cannot be found;" \
+		    "'make deps-build' installs the build packages" >&2
+		exit 1
+	fi
+	lost= debs=
+	for pkg; do
+		"$pc" --exists "$pkg" 2>/dev/null && continue
+		lost="$lost $pkg"
+		deb=$(debian_of "$pkg")
+		case " $debs " in *" $deb "*) ;; *) debs="$debs $deb" ;; esac
+	done
+	[ -n "$lost" ] || exit 0
+	# shellcheck disable=SC2086 # one argument per package
+	"$pc" --print-errors --exists $lost || true
+	echo "ctstub: missing pkg-config package(s):$lost" \
+	    "(Debian:$debs); 'make deps-build' installs them" >&2
+	exit 1
+}
 
 missing() { # PKG...: prints those not installed for this architecture
 	arch=$(dpkg --print-architecture)
@@ -37,6 +75,7 @@ stop_system_named() {
 case ${1:-} in
 build) pkgs=$BUILD_PKGS ;;
 check) pkgs="$BUILD_PKGS $CHECK_PKGS" ;;
+pkg-config) shift; pkg_config_check "$@" ;;
 *) usage ;;
 esac
 

@@ -6,6 +6,20 @@
 #include "check.h"
 #include "conf.h"
 
+/*
+ * conf.c's allocations come here (its own conf_realloc is weak): the call
+ * numbered alloc_fail_at fails, counting from 1; 0 fails none.
+ */
+static unsigned alloc_calls, alloc_fail_at;
+
+void *
+conf_realloc(void *ptr, size_t size)
+{
+	if (++alloc_calls == alloc_fail_at)
+		return NULL;
+	return realloc(ptr, size);
+}
+
 /* Parses text; returns the error count and leaves messages in errbuf. */
 static int
 parse(const char *text, struct conf *c, char *errbuf, size_t len)
@@ -308,6 +322,112 @@ test_pins(void)
 	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSu*U=", pin) == -1);
 }
 
+/*
+ * Every allocation of a load that sets trust settings (pins, ca-file, an
+ * upstream pin and name) fails in turn: each such load must report an
+ * error, never succeed with a setting silently dropped.
+ */
+static void
+test_out_of_memory(void)
+{
+	static const char text[] =
+	    "listen 127.0.0.1 5300\n"
+	    "upstream dot://127.0.0.2 name dns.example.test pin sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	    "upstream https://doh.example.test/dns-query address 192.0.2.1 "
+	    "address 192.0.2.2\n"
+	    "pin sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\n"
+	    "pin sha256/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA=\n"
+	    "ca-file /etc/ctstub/ca.pem\n"
+	    "user ctstub\n"
+	    "control /run/ctstub.sock\n"
+	    "ct-log-list /etc/ctstub/ct-logs.json\n";
+	char errbuf[2048];
+	struct conf c;
+	unsigned n, silent = 0, unsaid = 0;
+	int errors;
+
+	for (n = 1;; n++) {
+		errbuf[0] = '\0';
+		alloc_calls = 0;
+		alloc_fail_at = n;
+		errors = parse(text, &c, errbuf, sizeof(errbuf));
+		conf_free(&c);
+		if (alloc_calls < n)
+			break;		/* every allocation had its turn */
+		if (errors == 0)
+			silent++;
+		else if (strstr(errbuf, "out of memory") == NULL)
+			unsaid++;
+	}
+	alloc_fail_at = 0;
+	CHECK("out of memory: the load makes allocations", n > 10);
+	CHECK("out of memory: no load succeeds with an allocation failed",
+	    silent == 0);
+	CHECK("out of memory: each failed load says 'out of memory'",
+	    unsaid == 0);
+	errbuf[0] = '\0';
+	CHECK("without a failure the same text loads", parse(text, &c, errbuf,
+	    sizeof(errbuf)) == 0 && c.pins.count == 2 &&
+	    c.upstreams[0].pins.count == 1 && c.nupstreams == 3 &&
+	    strcmp(c.ca_file, "/etc/ctstub/ca.pem") == 0);
+	conf_free(&c);
+}
+
+/* conf_print's output of c, in a string the caller frees. */
+static char *
+printed(const struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL)
+		return NULL;
+	conf_print(c, out);
+	fclose(out);
+	return text;
+}
+
+/* -n -v output parses back as it is, unset ca-file and user included. */
+static void
+test_print_parses_back(void)
+{
+	static const char *const texts[] = {
+		"upstream dot://127.0.0.1\n",
+		"listen ::1 5300\nupstream https://dns.example.test/q address "
+		"192.0.2.1 pin sha256/"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		"ca-file /etc/ca.pem\nuser ctstub\ncontrol off\n"
+		"metrics 127.0.0.1 9153\n",
+	};
+	char errbuf[1024], *first, *second;
+	struct conf c;
+	size_t i;
+	int ca_set, user_set;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		errbuf[0] = '\0';
+		CHECK("print: the text parses", parse(texts[i], &c, errbuf,
+		    sizeof(errbuf)) == 0);
+		first = printed(&c);
+		ca_set = c.ca_file != NULL;
+		user_set = c.user != NULL;
+		conf_free(&c);
+		errbuf[0] = '\0';
+		CHECK("print: its output parses without error", first &&
+		    parse(first, &c, errbuf, sizeof(errbuf)) == 0);
+		CHECK("print: ca-file and user set again only if they were",
+		    (c.ca_file != NULL) == ca_set && (c.user != NULL) == user_set);
+		second = printed(&c);
+		conf_free(&c);
+		CHECK("print: and prints the same again", first && second &&
+		    strcmp(first, second) == 0);
+		free(first);
+		free(second);
+	}
+}
+
 int
 main(void)
 {
@@ -319,5 +439,7 @@ main(void)
 	test_addresses();
 	test_pins();
 	test_control_and_metrics();
+	test_out_of_memory();
+	test_print_parses_back();
 	return CHECK_DONE();
 }
