@@ -10,7 +10,8 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 mint_pki
-NAMED_EXTRA_CONF="zone \"wire.test.\" { type primary; file \"$ROOT/tests/named/wire.test.zone\"; };"
+NAMED_EXTRA_CONF="zone \"wire.test.\" { type primary;
+    file \"$ROOT/tests/named/wire.test.zone\"; };"
 start_named good
 P=$CTSTUB_PORT0
 start_ctstub diff "$P" "upstream dot://127.0.0.1:$(dot_port good)"
@@ -24,10 +25,11 @@ out=$("$PY" "$WIRE" diff --ctstub "127.0.0.1:$P" \
     --bursts 100 --seed "$SEED" 2>&1)
 rc=$?
 ms=$(elapsed_ms "$start")
-sed 's/^/# /' <<<"$out"
+while IFS= read -r line; do echo "# $line"; done <<<"$out"
 echo "# $ms ms"
 check "2,000 questions and 100 bursts: ctstub answers as named does" \
-    "seed $SEED: $(sed -n 's/^# .*, \([0-9]*\) mismatches$/\1/p' <<<"$out") mismatches" \
+    "seed $SEED: $(sed -n 's/^# .*, \([0-9]*\) mismatches$/\1/p' \
+    <<<"$out") mismatches" \
     [ "$rc" -eq 0 ]
 check "the differential ran (summary printed)" "no summary" \
     grep -q '^# 2000 questions, 100 bursts' <<<"$out"

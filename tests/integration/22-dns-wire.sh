@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # DNS wire behaviour with real clients (dig, kdig, tests/tools/dnswire.py)
-# through ctstub in front of named: each client's own question case and RD/CD bits (from the
-# upstream and from the cache), HTTPS (65) not mixed up with TYPE97, EDNS
-# version 1 gets BADVERS, UDP answers sized by max-udp-size, 256-octet
-# names refused, and a refusal reason of 12 unknown-log SCTs (over 300
-# characters) answered with a cut EDE instead of a crash.
+# through ctstub in front of named: each client's own question case and
+# RD/CD bits (from the upstream and from the cache), HTTPS (65) not mixed
+# up with TYPE97, EDNS version 1 gets BADVERS, UDP answers sized by
+# max-udp-size, 256-octet names refused, and a refusal reason of 12
+# unknown-log SCTs (over 300 characters) answered with a cut EDE instead
+# of a crash.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 mint_pki
-NAMED_EXTRA_CONF="zone \"wire.test.\" { type primary; file \"$ROOT/tests/named/wire.test.zone\"; };"
+NAMED_EXTRA_CONF="zone \"wire.test.\" { type primary;
+    file \"$ROOT/tests/named/wire.test.zone\"; };"
 start_named good
 
 # A TLS-extension leaf whose SCT list holds 12 SCTs from unknown logs: the
@@ -38,6 +40,8 @@ P=${CT_PORTS[main]}
 WIRE=$ROOT/tests/tools/dnswire.py
 
 # question_of DIG-OUTPUT: the question line's name as received.
+# lacks FLAG FLAGS: FLAG is not among dig's FLAGS.
+lacks() { ! grep -qw "$1" <<<"$2"; }
 question_of() { sed -n 's/^;\([^ 	;]*\)[ 	].*IN.*/\1/p' <<<"$1" | head -n 1; }
 dq() { q 127.0.0.1 "$P" +question "$@"; }
 
@@ -59,7 +63,7 @@ check "case: cached answer has this client's question bytes" "$out" \
 q 127.0.0.1 "$P" alias.wire.test A >/dev/null	# RD=1 answer cached
 out=$(q 127.0.0.1 "$P" +nordflag alias.wire.test A)
 check "RD=0 question: no rd flag in the answer" "$(flags_of "$out")" \
-    bash -c '! grep -qw rd <<<"$1"' _ "$(flags_of "$out")"
+    lacks rd "$(flags_of "$out")"
 expect_eq "RD=0 question: still answered" NOERROR "$(status_of "$out")"
 out=$(q 127.0.0.1 "$P" alias.wire.test A)
 check "RD=1 question: rd flag" "$(flags_of "$out")" \
@@ -70,10 +74,10 @@ check "CD=1 question (cached): cd flag" "$(flags_of "$out")" \
     grep -qw cd <<<"$(flags_of "$out")"
 out=$(q 127.0.0.1 "$P" www.wire.test AAAA)
 check "CD=0 question: no cd flag" "$(flags_of "$out")" \
-    bash -c '! grep -qw cd <<<"$1"' _ "$(flags_of "$out")"
+    lacks cd "$(flags_of "$out")"
 out=$(q 127.0.0.1 "$P" +adflag +noedns www.wire.test A)
 check "AD: a client without DO gets what named says (no AD here)" \
-    "$(flags_of "$out")" bash -c '! grep -qw ad <<<"$1"' _ "$(flags_of "$out")"
+    "$(flags_of "$out")" lacks ad "$(flags_of "$out")"
 
 # HTTPS (65) and TYPE97 differ in one bit of the type's low byte ('A'/'a').
 out=$(q 127.0.0.1 "$P" svc.wire.test HTTPS)
@@ -99,13 +103,13 @@ check "kdig +edns=1: BADVERS" "$out" grep -q 'status: BADVERS' <<<"$out"
 udp_flags() { flags_of "$(q 127.0.0.1 "${CT_PORTS[$1]}" +ignore "${@:2}")"; }
 has_tc() { grep -qw tc <<<"$(udp_flags "$@")"; }
 check "1100-byte answer, max-udp-size 1232, client 4096: whole" "no TC" \
-    bash -c '! grep -qw tc <<<"$1"' _ "$(udp_flags main +bufsize=4096 large.wire.test TXT)"
+    lacks tc "$(udp_flags main +bufsize=4096 large.wire.test TXT)"
 check "1100-byte answer, max-udp-size 1000, client 4096: TC" "no TC" \
     has_tc small +bufsize=4096 large.wire.test TXT
 check "2000-byte answer, max-udp-size 1232, client 4096: TC" "no TC" \
     has_tc main +bufsize=4096 huge.wire.test TXT
 check "2000-byte answer, max-udp-size 4096, client 4096: whole" "TC" \
-    bash -c '! grep -qw tc <<<"$1"' _ "$(udp_flags large +bufsize=4096 huge.wire.test TXT)"
+    lacks tc "$(udp_flags large +bufsize=4096 huge.wire.test TXT)"
 check "2000-byte answer, max-udp-size 4096, client 1232: TC" "no TC" \
     has_tc large +bufsize=1232 huge.wire.test TXT
 check "750-byte answer without EDNS: TC" "no TC" \
