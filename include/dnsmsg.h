@@ -125,6 +125,16 @@ size_t dnsmsg_add_ede(uint8_t *msg, size_t len, size_t cap, int code,
 /* The response code (low 4 bits). */
 int dnsmsg_rcode(const uint8_t *msg, size_t len);
 
+/*
+ * ASCII lower case for name bytes (RFC 4343): label length bytes (< 64)
+ * stay as they are; no locale, and cheap on the per-query path.
+ */
+static inline uint8_t
+dnsmsg_fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : c;
+}
+
 uint16_t dnsmsg_get16(const uint8_t *p);
 void dnsmsg_put16(uint8_t *p, uint16_t v);
 /* Offset just past the (possibly compressed) name at off, or 0. */

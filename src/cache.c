@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Answer cache: hash table with chaining, LRU list, entry and byte bounds. */
-#include <ctype.h>
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -100,12 +100,10 @@ cache_entries(const struct cache *cache)
 static uint64_t
 get64le(const uint8_t *p)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v;
 
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
 }
 
 static uint64_t
@@ -189,7 +187,7 @@ cache_key_of(const struct cache *cache, const uint8_t *msg,
 	name = n - 4;
 	/* the name lower-cased; type and class exactly (65 is not 97) */
 	for (i = 0; i < name; i++)
-		key->bytes[i] = (uint8_t)tolower(msg[DNS_HEADER_LEN + i]);
+		key->bytes[i] = dnsmsg_fold(msg[DNS_HEADER_LEN + i]);
 	memcpy(key->bytes + name, msg + DNS_HEADER_LEN + name, 4);
 	key->bytes[n] = key_flags(q);
 	key->len = n + 1;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* DNS wire-format helpers: bounds-checked reads, writes into caller buffers. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -218,9 +217,8 @@ same_question(const uint8_t *a, const uint8_t *b, size_t n)
 
 	if (n < 4)
 		return 0;
-	/* label length bytes are below 'A', so tolower leaves them alone */
 	for (i = 0; i < n - 4; i++)
-		if (tolower(a[i]) != tolower(b[i]))
+		if (dnsmsg_fold(a[i]) != dnsmsg_fold(b[i]))
 			return 0;
 	return memcmp(a + n - 4, b + n - 4, 4) == 0;
 }
