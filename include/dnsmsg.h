@@ -28,6 +28,8 @@
 #define DNS_EDNS_PADDING	12
 #define DNS_EDNS_EDE		15
 #define DNS_EDE_TEXT_MAX	300	/* longest EDE text we send */
+/* The largest error answer: header, question, OPT, EDE option. */
+#define DNS_ERROR_MAX	(DNS_HEADER_LEN + 255 + 4 + 11 + 6 + DNS_EDE_TEXT_MAX)
 
 /* RFC 8914 info codes we send */
 #define DNS_EDE_OTHER		0

@@ -31,8 +31,7 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
     size_t len, const struct dnsmsg_query *info, int rcode, int ede,
     const char *text)
 {
-	/* header, question, OPT, EDE: dnsmsg caps the EDE text */
-	uint8_t out[DNS_HEADER_LEN + 260 + 11 + 6 + DNS_EDE_TEXT_MAX];
+	uint8_t out[DNS_ERROR_MAX];
 	size_t n = dnsmsg_error_response(msg, len, info, rcode, ede, text, out,
 	    sizeof(out));
 

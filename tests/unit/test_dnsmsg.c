@@ -266,6 +266,15 @@ test_long_reason(void)
 	n += 11;
 	CHECK("long reason: a 255-octet name with EDNS 512",
 	    dnsmsg_parse_query(qbuf, n, &q) == 0 && q.udp_size == 512);
+	dnsmsg_limit_udp(&q, 65535);
+	q.udp_size = 65535;	/* as over TCP: only DNS_ERROR_MAX bounds it */
+	m = dnsmsg_error_response(qbuf, n, &q, DNS_RCODE_SERVFAIL,
+	    DNS_EDE_NO_REACHABLE, text, out, sizeof(out));
+	CHECK("long reason: the largest error answer is DNS_ERROR_MAX",
+	    m == DNS_ERROR_MAX && ede_text_len(out, m, q.question_end) ==
+	    DNS_EDE_TEXT_MAX);
+	dnsmsg_limit_udp(&q, DNS_OUR_UDP);
+	q.udp_size = 512;
 	m = dnsmsg_error_response(qbuf, n, &q, DNS_RCODE_SERVFAIL,
 	    DNS_EDE_NO_REACHABLE, text, out, sizeof(out));
 	CHECK("long reason: whole answer within the client's 512",
