@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Answer cache: keyed by (lower-cased question name, type, class, DO and CD
- * bits), TTL-aware (served TTLs count down), negative answers per RFC 2308,
+ * Answer cache: keyed by (lower-cased question name, type and class as
+ * sent, RD, CD, DO bits and whether AD may be set), TTL-aware (served TTLs count down), negative answers per RFC 2308,
  * bounded by entries and bytes with least-recently-used eviction. Only
  * answers that reached the client from a verified upstream are stored.
  * cache.c owns the entries; lookups copy into the caller's buffer, so no
@@ -16,6 +16,7 @@
 #include "dnsmsg.h"
 
 #define CACHE_KEY_MAX (255 + 4 + 1)
+#define CACHE_SEED_LEN 16
 
 struct cache;
 
@@ -27,15 +28,23 @@ struct cache_key {
 
 /*
  * max_entries 0: no cache (every call is a cheap no-op). stale_s: how long
- * expired answers are kept for cache_lookup_stale (0: not at all).
+ * expired answers are kept for cache_lookup_stale (0: not at all). NULL
+ * when out of memory or without random bytes for the hash key.
  */
 struct cache *cache_new(size_t max_entries, size_t max_bytes,
     uint32_t min_ttl, uint32_t max_ttl, uint32_t stale_s);
 void cache_free(struct cache *cache);
 
-/* The key of a parsed client query. */
+/*
+ * The key of a parsed client query, hashed with the cache's random SipHash
+ * key (cache NULL: an all-zero key). It is also the coalescing key.
+ */
 void cache_key_of(const struct cache *cache, const uint8_t *msg,
     const struct dnsmsg_query *q, struct cache_key *key);
+
+/* SipHash-2-4 of p under seed; exposed for the unit test. */
+uint64_t cache_siphash(const uint8_t seed[CACHE_SEED_LEN], const uint8_t *p,
+    size_t n);
 
 /*
  * Copies a live answer for key into out, its TTLs reduced by its age;

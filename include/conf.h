@@ -74,6 +74,7 @@ struct conf {
 	unsigned tcp_idle_ms;
 	unsigned max_tcp_clients;
 	unsigned max_inflight;
+	unsigned max_udp_size;	/* largest UDP answer we send (and advertise) */
 	char *control;		/* control socket path; NULL: off */
 	int control_is_default;	/* not written: failing to create it is not fatal */
 	struct conf_address metrics;	/* Prometheus endpoint; salen 0: off */

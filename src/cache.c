@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Answer cache: hash table with chaining, LRU list, entry and byte bounds. */
-#include <ctype.h>
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -9,6 +9,8 @@
 
 #include "cache.h"
 
+#define FLAG_RD 0x0100
+#define FLAG_AD 0x0020
 #define FLAG_CD 0x0010
 
 struct cache_entry {
@@ -29,7 +31,7 @@ struct cache {
 	size_t bytes, max_bytes;
 	uint32_t min_ttl, max_ttl;
 	uint32_t stale_s;		/* kept this long after expiry */
-	uint64_t seed;			/* keyed hash: no chosen collisions */
+	uint8_t seed[CACHE_SEED_LEN];	/* SipHash key: no chosen collisions */
 	TAILQ_HEAD(cache_entry_list, cache_entry) lru;
 };
 
@@ -54,8 +56,11 @@ cache_new(size_t max_entries, size_t max_bytes, uint32_t min_ttl,
 	cache->min_ttl = min_ttl;
 	cache->max_ttl = max_ttl;
 	cache->stale_s = stale_s;
-	if (RAND_bytes((unsigned char *)&cache->seed, sizeof(cache->seed)) != 1)
-		cache->seed = (uint64_t)(uintptr_t)cache;
+	if (RAND_bytes(cache->seed, sizeof(cache->seed)) != 1) {
+		free(cache->buckets);
+		free(cache);
+		return NULL;	/* fail closed: no guessable hash key */
+	}
 	TAILQ_INIT(&cache->lru);
 	return cache;
 }
@@ -92,33 +97,102 @@ cache_entries(const struct cache *cache)
 	return cache ? cache->entries : 0;
 }
 
-/* FNV-1a, started from a random seed. */
 static uint64_t
-key_hash(uint64_t seed, const uint8_t *p, size_t n)
+get64le(const uint8_t *p)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	size_t i;
+	uint64_t v;
 
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
+
+static uint64_t
+rotl(uint64_t x, int b)
+{
+	return x << b | x >> (64 - b);
+}
+
+/* One SipRound over the state v[0..3]. */
+static void
+sip_round(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+/* Absorbs one 64-bit word with the two compression rounds. */
+static void
+sip_word(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+}
+
+/*
+ * SipHash-2-4 computed here rather than through EVP_MAC "SIPHASH": the
+ * same function (test_cache compares them), without the provider dispatch
+ * or the context copy (an allocation) on the per-query path.
+ */
+uint64_t
+cache_siphash(const uint8_t seed[CACHE_SEED_LEN], const uint8_t *p,
+    size_t n)
+{
+	uint64_t k0 = get64le(seed), k1 = get64le(seed + 8);
+	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
+	    k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+	    k1 ^ 0x7465646279746573ULL };
+	uint64_t last = (uint64_t)n << 56;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		sip_word(v, get64le(p + i));
+	for (j = 0; i + j < n; j++)
+		last |= (uint64_t)p[i + j] << (8 * j);
+	sip_word(v, last);
+	v[2] ^= 0xff;
+	for (j = 0; j < 4; j++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/*
+ * The flags byte: what changes the upstream's answer or how it is
+ * shared. RD: an RD=0 question gets a non-recursive answer. AD or DO: the
+ * upstream sets AD only for those (RFC 6840 5.8).
+ */
+static uint8_t
+key_flags(const struct dnsmsg_query *q)
+{
+	return (uint8_t)((q->dnssec_ok ? 1 : 0) |
+	    ((q->flags & FLAG_CD) ? 2 : 0) |
+	    ((q->flags & FLAG_RD) ? 4 : 0) |
+	    ((q->dnssec_ok || (q->flags & FLAG_AD)) ? 8 : 0));
 }
 
 void
 cache_key_of(const struct cache *cache, const uint8_t *msg,
     const struct dnsmsg_query *q, struct cache_key *key)
 {
-	size_t n = q->question_end - DNS_HEADER_LEN, i;
+	static const uint8_t no_seed[CACHE_SEED_LEN];
+	size_t n = q->question_end - DNS_HEADER_LEN, name, i;
 
-	/* question bytes (name, type, class) lower-cased, then the flags */
-	for (i = 0; i < n && i < CACHE_KEY_MAX - 1; i++)
-		key->bytes[i] = (uint8_t)tolower(msg[DNS_HEADER_LEN + i]);
-	key->bytes[i++] = (uint8_t)((q->dnssec_ok ? 1 : 0) |
-	    ((q->flags & FLAG_CD) ? 2 : 0));
-	key->len = i;
-	key->hash = key_hash(cache ? cache->seed : 0, key->bytes, key->len);
+	if (n > CACHE_KEY_MAX - 1)
+		n = CACHE_KEY_MAX - 1;	/* parse_query keeps it shorter */
+	name = n - 4;
+	/* the name lower-cased; type and class exactly (65 is not 97) */
+	for (i = 0; i < name; i++)
+		key->bytes[i] = dnsmsg_fold(msg[DNS_HEADER_LEN + i]);
+	memcpy(key->bytes + name, msg + DNS_HEADER_LEN + name, 4);
+	key->bytes[n] = key_flags(q);
+	key->len = n + 1;
+	key->hash = cache_siphash(cache ? cache->seed : no_seed, key->bytes,
+	    key->len);
 }
 
 static struct cache_entry *

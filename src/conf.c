@@ -78,6 +78,7 @@ conf_defaults(struct conf *c)
 	c->tcp_idle_ms = 10000;
 	c->max_tcp_clients = 256;
 	c->max_inflight = 2048;
+	c->max_udp_size = 1232;
 }
 
 int
@@ -579,6 +580,7 @@ UINT_DIRECTIVE(dir_cache_min_ttl, cache_min_ttl, 0, 86400)
 UINT_DIRECTIVE(dir_cache_max_ttl, cache_max_ttl, 0, 604800)
 UINT_DIRECTIVE(dir_max_tcp_clients, max_tcp_clients, 1, 65535)
 UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
+UINT_DIRECTIVE(dir_max_udp_size, max_udp_size, 512, 65535)
 
 static int
 dir_ca_file(struct conf_parser *p, struct conf *c, char **argv, int argc)
@@ -739,6 +741,7 @@ static const struct directive {
 	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
 	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
 	{ "max-inflight", 1, 1, dir_max_inflight },
+	{ "max-udp-size", 1, 1, dir_max_udp_size },
 	{ "control", 1, 1, dir_control },
 	{ "metrics", 2, 2, dir_metrics },
 };
@@ -1013,6 +1016,7 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "tcp-idle-timeout %u\n", c->tcp_idle_ms);
 	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(out, "max-inflight %u\n", c->max_inflight);
+	fprintf(out, "max-udp-size %u\n", c->max_udp_size);
 	if (c->user != NULL)
 		fprintf(out, "user %s\n", c->user);
 	else

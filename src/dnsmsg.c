@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* DNS wire-format helpers: bounds-checked reads, writes into caller buffers. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +16,7 @@
 #define FLAG_CD		0x0010
 #define EDNS_DO		0x8000
 #define OPT_FIXED_LEN	11	/* root name, type, class, ttl, rdlength */
-#define EDE_TEXT_MAX	300
+#define EDE_FIXED_LEN	6	/* option code, length, info code */
 #define MAX_NAME_WIRE	255
 #define TYPE_IXFR	251
 #define TYPE_AXFR	252
@@ -80,7 +79,8 @@ skip_plain_question(const uint8_t *msg, size_t len)
 		if (msg[off] & 0xc0)
 			return 0;
 		off += msg[off] + 1;
-		if (off - DNS_HEADER_LEN > MAX_NAME_WIRE)
+		/* the root label still follows: 255 octets in all at most */
+		if (off - DNS_HEADER_LEN >= MAX_NAME_WIRE)
 			return 0;
 	}
 	off += 1 + 4;
@@ -93,7 +93,8 @@ read_opt(const uint8_t *rr, struct dnsmsg_query *q)
 	uint16_t size = dnsmsg_get16(rr + 3);
 
 	q->has_edns = 1;
-	q->udp_size = size < DNS_MIN_UDP ? DNS_MIN_UDP : size;
+	q->client_udp = size < DNS_MIN_UDP ? DNS_MIN_UDP : size;
+	q->edns_version = rr[6];
 	q->dnssec_ok = (dnsmsg_get16(rr + 7) & EDNS_DO) != 0;
 }
 
@@ -130,7 +131,8 @@ dnsmsg_parse_query(const uint8_t *msg, size_t len, struct dnsmsg_query *q)
 		return DNSMSG_DROP;
 	q->id = dnsmsg_get16(msg + HDR_ID);
 	q->flags = dnsmsg_get16(msg + HDR_FLAGS);
-	q->udp_size = DNS_MIN_UDP;
+	q->client_udp = q->udp_size = DNS_MIN_UDP;
+	q->our_udp = DNS_OUR_UDP;
 	if (q->flags & FLAG_QR)
 		return DNSMSG_DROP;
 	if (q->flags & FLAG_OPCODE)
@@ -146,9 +148,21 @@ dnsmsg_parse_query(const uint8_t *msg, size_t len, struct dnsmsg_query *q)
 		q->has_edns = 0;
 		return DNS_RCODE_FORMERR;
 	}
+	dnsmsg_limit_udp(q, DNS_OUR_UDP);
+	if (q->has_edns && q->edns_version > 0)
+		return DNS_RCODE_BADVERS;
 	if (q->qtype == TYPE_AXFR || q->qtype == TYPE_IXFR)
 		return DNS_RCODE_NOTIMP;
 	return DNS_RCODE_NOERROR;
+}
+
+void
+dnsmsg_limit_udp(struct dnsmsg_query *q, uint16_t ours)
+{
+	if (ours < DNS_MIN_UDP)
+		ours = DNS_MIN_UDP;
+	q->our_udp = ours;
+	q->udp_size = q->client_udp < ours ? q->client_udp : ours;
 }
 
 /* Appends an OPT RR with the given TTL field and options; 0 if no room. */
@@ -203,9 +217,8 @@ same_question(const uint8_t *a, const uint8_t *b, size_t n)
 
 	if (n < 4)
 		return 0;
-	/* label length bytes are below 'A', so tolower leaves them alone */
 	for (i = 0; i < n - 4; i++)
-		if (tolower(a[i]) != tolower(b[i]))
+		if (dnsmsg_fold(a[i]) != dnsmsg_fold(b[i]))
 			return 0;
 	return memcmp(a + n - 4, b + n - 4, 4) == 0;
 }
@@ -230,29 +243,45 @@ dnsmsg_check_response(const uint8_t *resp, size_t len, const uint8_t *query,
 	return *why ? -1 : 0;
 }
 
-/* Locates the OPT RR; it must be the last record. */
-static int
-find_opt(const uint8_t *resp, size_t len, size_t *opt_off, size_t *end)
-{
-	unsigned total = dnsmsg_get16(resp + HDR_AN) +
-	    dnsmsg_get16(resp + HDR_NS) + dnsmsg_get16(resp + HDR_AR);
-	size_t off = dnsmsg_skip_name(resp, len, DNS_HEADER_LEN), next;
-	unsigned i;
+/* Where a response's question ends and its OPT RR (if any) lies. */
+struct opt_pos {
+	size_t question_end;
+	size_t opt_off;		/* 0: no OPT */
+	size_t opt_next;	/* just past the OPT RR */
+	size_t end;		/* just past the last record */
+};
 
-	*opt_off = 0;
+/*
+ * Locates the OPT RR, which may be anywhere in the additional section
+ * (RFC 6891 does not make it last). -1 when malformed or two OPTs.
+ */
+static int
+find_opt(const uint8_t *resp, size_t len, struct opt_pos *pos)
+{
+	unsigned before = dnsmsg_get16(resp + HDR_AN) +
+	    dnsmsg_get16(resp + HDR_NS);
+	unsigned total = before + dnsmsg_get16(resp + HDR_AR), i;
+	size_t off = dnsmsg_skip_name(resp, len, DNS_HEADER_LEN), next;
+
+	memset(pos, 0, sizeof(*pos));
 	if (off == 0 || off + 4 > len)
 		return -1;
 	off += 4;
+	pos->question_end = off;
 	for (i = 0; i < total; i++) {
 		next = dnsmsg_skip_rr(resp, len, off);
-		if (next == 0 || *opt_off != 0)
-			return -1;	/* malformed, or OPT not last */
-		if (resp[off] == 0 && dnsmsg_get16(resp + off + 1) ==
-		    DNS_TYPE_OPT)
-			*opt_off = off;
+		if (next == 0)
+			return -1;
+		if (i >= before && resp[off] == 0 &&
+		    dnsmsg_get16(resp + off + 1) == DNS_TYPE_OPT) {
+			if (pos->opt_off != 0)
+				return -1;
+			pos->opt_off = off;
+			pos->opt_next = next;
+		}
 		off = next;
 	}
-	*end = off;
+	pos->end = off;
 	return 0;
 }
 
@@ -278,6 +307,104 @@ copy_options_without_padding(const uint8_t *opts, size_t len, uint8_t *out,
 	return n;
 }
 
+/* Where the records after the OPT RR moved: a window and the shift. */
+struct moved {
+	uint8_t *msg;
+	size_t len;		/* of the output so far */
+	size_t opt_off, opt_next;	/* in the upstream's message */
+};
+
+/*
+ * Rewrites the compression pointers of the name at off for the move: a
+ * target past the OPT moved down with it, one into the OPT is malformed.
+ * Returns the offset past the name, or 0.
+ */
+static size_t
+moved_name(const struct moved *mv, size_t off)
+{
+	while (off < mv->len) {
+		uint8_t l = mv->msg[off];
+		size_t target;
+
+		if ((l & 0xc0) == 0xc0) {
+			if (off + 2 > mv->len)
+				return 0;
+			target = dnsmsg_get16(mv->msg + off) & 0x3fff;
+			if (target >= mv->opt_next)
+				target -= mv->opt_next - mv->opt_off;
+			else if (target >= mv->opt_off)
+				return 0;
+			dnsmsg_put16(mv->msg + off, (uint16_t)(0xc000 | target));
+			return off + 2;
+		}
+		if (l & 0xc0)
+			return 0;
+		off += l + 1;
+		if (l == 0)
+			return off <= mv->len ? off : 0;
+	}
+	return 0;
+}
+
+/*
+ * Fixes one moved record: its owner and the names that RFC 1035 types
+ * may compress in their data (RFC 3597 section 4 forbids it for others).
+ */
+static size_t
+moved_rr(const struct moved *mv, size_t off)
+{
+	size_t rdata, end;
+	uint16_t type;
+
+	if ((off = moved_name(mv, off)) == 0 || off + 10 > mv->len)
+		return 0;
+	type = dnsmsg_get16(mv->msg + off);
+	rdata = off + 10;
+	end = rdata + dnsmsg_get16(mv->msg + off + 8);
+	if (end > mv->len)
+		return 0;
+	switch (type) {
+	case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12:
+		return moved_name(mv, rdata) ? end : 0;	/* one name */
+	case 6: case 14:		/* SOA, MINFO: two names */
+		rdata = moved_name(mv, rdata);
+		return rdata && moved_name(mv, rdata) ? end : 0;
+	case 15:			/* MX: preference, name */
+		return end - rdata > 2 && moved_name(mv, rdata + 2) ? end : 0;
+	default:
+		return end;
+	}
+}
+
+/*
+ * Copies the response without its OPT RR into out (the records after the
+ * OPT moved up, their compression pointers fixed). Returns the length or 0.
+ */
+static size_t
+copy_without_opt(const uint8_t *resp, const struct opt_pos *pos,
+    uint8_t *out, size_t cap)
+{
+	struct moved mv = { out, 0, pos->opt_off, pos->opt_next };
+	size_t off;
+
+	if (pos->opt_off == 0) {
+		if (pos->end > cap)
+			return 0;
+		memcpy(out, resp, pos->end);
+		return pos->end;
+	}
+	mv.len = pos->opt_off + (pos->end - pos->opt_next);
+	if (mv.len > cap)
+		return 0;
+	memcpy(out, resp, pos->opt_off);
+	memcpy(out + pos->opt_off, resp + pos->opt_next,
+	    pos->end - pos->opt_next);
+	for (off = pos->opt_off; off < mv.len; )
+		if ((off = moved_rr(&mv, off)) == 0)
+			return 0;
+	return mv.len;
+}
+
 /* Cuts a response already in out down to header, question and OPT. */
 static size_t
 truncate_response(uint8_t *out, size_t cap, const struct dnsmsg_query *q,
@@ -290,43 +417,73 @@ truncate_response(uint8_t *out, size_t cap, const struct dnsmsg_query *q,
 	dnsmsg_put16(out + HDR_NS, 0);
 	dnsmsg_put16(out + HDR_AR, q->has_edns ? 1 : 0);
 	if (q->has_edns)
-		optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, ttl, NULL, 0);
+		optlen = put_opt(out + n, cap - n, q->our_udp, ttl, NULL, 0);
 	if (q->has_edns && optlen == 0)
 		return 0;
 	return n + optlen;
 }
 
-size_t
-dnsmsg_client_response(const uint8_t *resp, size_t len,
-    const struct dnsmsg_query *q, size_t max_size, uint8_t *out, size_t cap)
+/*
+ * The header flags for this client: the upstream's, but the client's own
+ * RD and CD (RFC 1035 4.1.1), and AD only for a client that set AD or DO
+ * (RFC 6840 5.8).
+ */
+static uint16_t
+client_flags(uint16_t upstream, const struct dnsmsg_query *q)
+{
+	uint16_t flags = (uint16_t)((upstream & ~(FLAG_RD | FLAG_CD)) |
+	    (q->flags & (FLAG_RD | FLAG_CD)));
+
+	if (!(q->flags & FLAG_AD) && !q->dnssec_ok)
+		flags &= (uint16_t)~FLAG_AD;
+	return flags;
+}
+
+/* Appends our OPT (the upstream's EDNS flags and options, no padding). */
+static size_t
+client_opt(const uint8_t *resp, const struct opt_pos *pos,
+    const struct dnsmsg_query *q, uint8_t *out, size_t cap)
 {
 	static const uint8_t no_ttl[4];
-	size_t opt_off, end, n, optlen = 0;
-	const uint8_t *ttl = no_ttl;
-	uint16_t arcount;
+	const uint8_t *ttl = pos->opt_off ? resp + pos->opt_off + 5 : no_ttl;
+	size_t optlen = put_opt(out, cap, q->our_udp, ttl, NULL, 0);
 
-	if (find_opt(resp, len, &opt_off, &end) == -1 ||
-	    q->question_end > len)
+	if (optlen == 0)
 		return 0;
-	n = opt_off ? opt_off : end;
-	if (n > cap || q->question_end > n || q->question_end + OPT_FIXED_LEN > cap)
+	if (pos->opt_off)
+		optlen += copy_options_without_padding(resp + pos->opt_off +
+		    OPT_FIXED_LEN, pos->opt_next - pos->opt_off - OPT_FIXED_LEN,
+		    out + optlen, cap - optlen);
+	dnsmsg_put16(out + 9, (uint16_t)(optlen - OPT_FIXED_LEN));
+	return optlen;
+}
+
+size_t
+dnsmsg_client_response(const uint8_t *resp, size_t len, const uint8_t *msg,
+    const struct dnsmsg_query *q, size_t max_size, uint8_t *out, size_t cap)
+{
+	struct opt_pos pos;
+	size_t n, optlen = 0;
+	uint16_t arcount;
+	uint8_t ttl[4] = { 0 };
+
+	if (len < DNS_HEADER_LEN || find_opt(resp, len, &pos) == -1 ||
+	    pos.question_end != q->question_end ||
+	    !same_question(resp + DNS_HEADER_LEN, msg + DNS_HEADER_LEN,
+	    q->question_end - DNS_HEADER_LEN) ||
+	    (n = copy_without_opt(resp, &pos, out, cap)) == 0)
 		return 0;
-	memcpy(out, resp, n);
-	memcpy(out + DNS_HEADER_LEN, resp + DNS_HEADER_LEN,
+	/* the client's own question bytes: 0x20 case randomisation */
+	memcpy(out + DNS_HEADER_LEN, msg + DNS_HEADER_LEN,
 	    q->question_end - DNS_HEADER_LEN);
 	dnsmsg_put16(out + HDR_ID, q->id);
-	arcount = dnsmsg_get16(out + HDR_AR) - (opt_off ? 1 : 0);
-	if (opt_off)
-		ttl = resp + opt_off + 5;
+	dnsmsg_put16(out + HDR_FLAGS,
+	    client_flags(dnsmsg_get16(resp + HDR_FLAGS), q));
+	arcount = dnsmsg_get16(out + HDR_AR) - (pos.opt_off ? 1 : 0);
 	if (q->has_edns) {
-		optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, ttl, NULL, 0);
-		if (optlen == 0)
+		if ((optlen = client_opt(resp, &pos, q, out + n, cap - n)) == 0)
 			return 0;
-		if (opt_off)
-			optlen += copy_options_without_padding(resp + opt_off +
-			    OPT_FIXED_LEN, end - opt_off - OPT_FIXED_LEN,
-			    out + n + optlen, cap - n - optlen);
-		dnsmsg_put16(out + n + 9, (uint16_t)(optlen - OPT_FIXED_LEN));
+		memcpy(ttl, out + n + 5, sizeof(ttl));
 		arcount++;
 	}
 	dnsmsg_put16(out + HDR_AR, arcount);
@@ -335,14 +492,45 @@ dnsmsg_client_response(const uint8_t *resp, size_t len,
 	return n + optlen;
 }
 
+/*
+ * How much of text fits in room bytes (and DNS_EDE_TEXT_MAX), cut before
+ * a UTF-8 continuation byte so no character is split.
+ */
+static size_t
+ede_text_len(const char *text, size_t room)
+{
+	size_t n = strnlen(text, DNS_EDE_TEXT_MAX + 1);
+
+	if (room > DNS_EDE_TEXT_MAX)
+		room = DNS_EDE_TEXT_MAX;
+	if (n <= room)
+		return n;
+	n = room;
+	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Writes an EDE option (code, length, info code, text); its length. */
+static size_t
+put_ede(uint8_t *out, int code, const char *text, size_t textlen)
+{
+	dnsmsg_put16(out, DNS_EDNS_EDE);
+	dnsmsg_put16(out + 2, (uint16_t)(2 + textlen));
+	dnsmsg_put16(out + 4, (uint16_t)code);
+	memcpy(out + EDE_FIXED_LEN, text, textlen);
+	return EDE_FIXED_LEN + textlen;
+}
+
 size_t
 dnsmsg_error_response(const uint8_t *msg, size_t len,
     const struct dnsmsg_query *q, int rcode, int ede_code,
     const char *ede_text, uint8_t *out, size_t cap)
 {
-	static const uint8_t no_ttl[4];
-	uint8_t ede[4 + EDE_TEXT_MAX];
-	size_t n = q ? q->question_end : DNS_HEADER_LEN, textlen = 0, optlen;
+	uint8_t ede[EDE_FIXED_LEN + DNS_EDE_TEXT_MAX];
+	uint8_t ttl[4] = { (uint8_t)(rcode >> 4), 0, 0, 0 };
+	size_t n = q ? q->question_end : DNS_HEADER_LEN, edelen = 0, optlen;
+	size_t limit = q && q->udp_size < cap ? q->udp_size : cap;
 	uint16_t flags = len >= 4 ? dnsmsg_get16(msg + HDR_FLAGS) : 0;
 
 	if (len < 2 || n > cap || (q != NULL && n > len))
@@ -358,15 +546,10 @@ dnsmsg_error_response(const uint8_t *msg, size_t len,
 	memcpy(out + DNS_HEADER_LEN, msg + DNS_HEADER_LEN, n - DNS_HEADER_LEN);
 	if (!q->has_edns)
 		return n;
-	if (ede_text != NULL) {
-		textlen = strnlen(ede_text, EDE_TEXT_MAX);
-		dnsmsg_put16(ede, DNS_EDNS_EDE);
-		dnsmsg_put16(ede + 2, (uint16_t)(2 + textlen));
-		dnsmsg_put16(ede + 4, (uint16_t)ede_code);
-		memcpy(ede + 6, ede_text, textlen);
-	}
-	optlen = put_opt(out + n, cap - n, DNS_OUR_UDP, no_ttl, ede,
-	    ede_text ? 6 + textlen : 0);
+	if (ede_text != NULL && n + OPT_FIXED_LEN + EDE_FIXED_LEN <= limit)
+		edelen = put_ede(ede, ede_code, ede_text, ede_text_len(ede_text,
+		    limit - n - OPT_FIXED_LEN - EDE_FIXED_LEN));
+	optlen = put_opt(out + n, cap - n, q->our_udp, ttl, ede, edelen);
 	if (optlen == 0)
 		return n;
 	dnsmsg_put16(out + HDR_AR, 1);
@@ -505,7 +688,13 @@ dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
 	    dnsmsg_get16(msg + HDR_AN) == 0;
 	if (negative && !scan.have_soa)
 		return -1;
-	*lifetime = negative ? scan.negative : scan.smallest;
+	/*
+	 * Every record's TTL bounds the answer: a CNAME chain in front of an
+	 * NXDOMAIN, too. A SOA in the authority section (a negative answer,
+	 * or NODATA behind a CNAME) adds min(SOA TTL, MINIMUM) (RFC 2308).
+	 */
+	*lifetime = scan.smallest < scan.negative ? scan.smallest :
+	    scan.negative;
 	return *lifetime == UINT32_MAX ? -1 : 0;
 }
 
@@ -543,19 +732,18 @@ size_t
 dnsmsg_add_ede(uint8_t *msg, size_t len, size_t cap, int code,
     const char *text)
 {
-	size_t opt_off, end, textlen = strnlen(text, EDE_TEXT_MAX);
-	size_t optlen = 6 + textlen;
+	struct opt_pos pos;
+	size_t optlen;
 
-	if (len < DNS_HEADER_LEN || find_opt(msg, len, &opt_off, &end) == -1 ||
-	    opt_off == 0 || end != len || len + optlen > cap ||
-	    dnsmsg_get16(msg + opt_off + 9) + optlen > 0xffff)
+	if (len < DNS_HEADER_LEN || find_opt(msg, len, &pos) == -1 ||
+	    pos.opt_off == 0 || pos.opt_next != len ||
+	    len + EDE_FIXED_LEN > cap || dnsmsg_get16(msg + pos.opt_off + 9) +
+	    EDE_FIXED_LEN + DNS_EDE_TEXT_MAX > 0xffff)
 		return len;
-	dnsmsg_put16(msg + len, DNS_EDNS_EDE);
-	dnsmsg_put16(msg + len + 2, (uint16_t)(2 + textlen));
-	dnsmsg_put16(msg + len + 4, (uint16_t)code);
-	memcpy(msg + len + 6, text, textlen);
-	dnsmsg_put16(msg + opt_off + 9,
-	    (uint16_t)(dnsmsg_get16(msg + opt_off + 9) + optlen));
+	optlen = put_ede(msg + len, code, text, ede_text_len(text,
+	    cap - len - EDE_FIXED_LEN));
+	dnsmsg_put16(msg + pos.opt_off + 9,
+	    (uint16_t)(dnsmsg_get16(msg + pos.opt_off + 9) + optlen));
 	return len + optlen;
 }
 

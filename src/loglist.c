@@ -204,7 +204,8 @@ parse_zone(const char *s, long *off)
 		*off = 0;
 		return 0;
 	}
-	if ((s[0] != '+' && s[0] != '-') || s[3] != ':' || s[6] != '\0')
+	/* the length first: a short suffix must not be read past its end */
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
 		return -1;
 	hh = digits(s + 1, 2);
 	mm = digits(s + 4, 2);

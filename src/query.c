@@ -31,7 +31,7 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
     size_t len, const struct dnsmsg_query *info, int rcode, int ede,
     const char *text)
 {
-	uint8_t out[DNS_HEADER_LEN + 512 + 400];
+	uint8_t out[DNS_ERROR_MAX];
 	size_t n = dnsmsg_error_response(msg, len, info, rcode, ede, text, out,
 	    sizeof(out));
 
@@ -39,14 +39,17 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
 		listen_send(origin, out, n);
 }
 
-/* The upstream answer rewritten for one client; 0 if malformed. */
+/*
+ * The upstream (or cached) answer rewritten for the client whose query is
+ * msg: its question bytes and flags; -1 if malformed.
+ */
 static int
-reply_answer(const struct query_origin *origin,
+reply_answer(const struct query_origin *origin, const uint8_t *msg,
     const struct dnsmsg_query *info, const uint8_t *resp, size_t len)
 {
 	uint8_t out[DNS_MAX_MSG];
 	size_t max = origin->tcp ? DNS_MAX_MSG : info->udp_size;
-	size_t n = dnsmsg_client_response(resp, len, info, max, out,
+	size_t n = dnsmsg_client_response(resp, len, msg, info, max, out,
 	    sizeof(out));
 
 	if (n == 0)
@@ -106,7 +109,7 @@ answer_followers(struct query *leader, const uint8_t *resp, size_t len)
 
 	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
 		TAILQ_REMOVE(&leader->followers, f, follower_link);
-		reply_answer(&f->origin, &f->info, resp, len);
+		reply_answer(&f->origin, f->msg, &f->info, resp, len);
 		query_free(f);
 	}
 }
@@ -122,8 +125,8 @@ reply_stale(struct query *q, const char *reason)
 		return 0;
 	n = cache_lookup_stale(q->srv->cache, &q->key, now_seconds(), stale,
 	    sizeof(stale));
-	if (n == 0 || (n = dnsmsg_client_response(stale, n, &q->info, max,
-	    out, sizeof(out))) == 0)
+	if (n == 0 || (n = dnsmsg_client_response(stale, n, q->msg, &q->info,
+	    max, out, sizeof(out))) == 0)
 		return 0;
 	n = dnsmsg_add_ede(out, n, max, DNS_EDE_STALE, reason);
 	listen_send(&q->origin, out, n);
@@ -247,13 +250,14 @@ log_query(const struct query *q, const char *how)
 /* Answers from the cache when it can; no allocation on this path. */
 static int
 answer_from_cache(struct server *srv, const struct query_origin *origin,
-    const struct dnsmsg_query *info, const struct cache_key *key)
+    const uint8_t *msg, const struct dnsmsg_query *info,
+    const struct cache_key *key)
 {
 	uint8_t cached[DNS_MAX_MSG];
 	size_t n = cache_lookup(srv->cache, key, now_seconds(), cached,
 	    sizeof(cached));
 
-	return n > 0 && reply_answer(origin, info, cached, n) == 0;
+	return n > 0 && reply_answer(origin, msg, info, cached, n) == 0;
 }
 
 void
@@ -278,8 +282,9 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		    rc, 0, NULL);
 		return;
 	}
+	dnsmsg_limit_udp(&info, (uint16_t)srv->conf->max_udp_size);
 	cache_key_of(srv->cache, msg, &info, &key);
-	if (answer_from_cache(srv, origin, &info, &key)) {
+	if (answer_from_cache(srv, origin, msg, &info, &key)) {
 		srv->stats.cache_hits++;
 		return;
 	}
@@ -318,8 +323,8 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 	size_t n;
 
 	as_edns.has_edns = 1;
-	n = dnsmsg_client_response(resp, len, &as_edns, DNS_MAX_MSG, compact,
-	    sizeof(compact));
+	n = dnsmsg_client_response(resp, len, q->msg, &as_edns, DNS_MAX_MSG,
+	    compact, sizeof(compact));
 	if (n > 0)
 		cache_store(q->srv->cache, &q->key, compact, n, now_seconds());
 }
@@ -331,7 +336,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	char reason[200];
 
 	if (dnsmsg_check_response(resp, len, q->msg, q->len, &why) == -1 ||
-	    reply_answer(&q->origin, &q->info, resp, len) == -1) {
+	    reply_answer(&q->origin, q->msg, &q->info, resp, len) == -1) {
 		snprintf(reason, sizeof(reason), "upstream %s sent a bad "
 		    "answer: %s", upstream_label(q->up),
 		    why ? why : "malformed message");

@@ -2,6 +2,10 @@
 /* Unit tests for the answer cache and the TTL helpers behind it. */
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
 #include "cache.h"
 #include "check.h"
 #include "dnsmsg.h"
@@ -223,6 +227,212 @@ test_bounds(void)
 	cache_free(c);
 }
 
+/* The key of name with qtype and header flags (no EDNS). */
+static void
+key_for(const char *name, uint16_t qtype, uint16_t flags,
+    struct cache_key *key)
+{
+	uint8_t q[512];
+	struct dnsmsg_query info;
+	size_t qn = make_query(q, name, 0);
+
+	dnsmsg_put16(q + 2, flags);
+	dnsmsg_put16(q + qn - 4, qtype);
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(NULL, q, &info, key);
+}
+
+static int
+same_key(const struct cache_key *a, const struct cache_key *b)
+{
+	return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+static void
+test_key_bytes(void)
+{
+	struct cache_key a, b;
+
+	key_for("www.example.test", 65, 0x0100, &a);
+	key_for("www.example.test", 97, 0x0100, &b);
+	CHECK("key: HTTPS (65) is not TYPE97", !same_key(&a, &b));
+	key_for("www.example.test", 99, 0x0100, &a);
+	key_for("www.example.test", 67, 0x0100, &b);
+	CHECK("key: SPF (99) is not TYPE67", !same_key(&a, &b));
+	key_for("WWW.example.TEST", 65, 0x0100, &b);
+	key_for("www.example.test", 65, 0x0100, &a);
+	CHECK("key: name case folded", same_key(&a, &b));
+	key_for("www.example.test", 1, 0x0000, &a);
+	key_for("www.example.test", 1, 0x0100, &b);
+	CHECK("key: RD=0 is not RD=1", !same_key(&a, &b));
+	key_for("www.example.test", 1, 0x0110, &a);
+	CHECK("key: CD is part of it", !same_key(&a, &b));
+	key_for("www.example.test", 1, 0x0120, &a);
+	CHECK("key: AD is part of it (without DO)", !same_key(&a, &b));
+}
+
+/* OpenSSL's SipHash-2-4 (EVP_MAC "SIPHASH", 8-byte output) of p. */
+static int
+evp_siphash(const uint8_t seed[16], const uint8_t *p, size_t n,
+    uint64_t *out)
+{
+	size_t size = 8, outl = 0;
+	OSSL_PARAM params[2] = {
+		OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+		OSSL_PARAM_construct_end()
+	};
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	uint8_t mac_out[8];
+	int ok = ctx && EVP_MAC_init(ctx, seed, 16, params) &&
+	    EVP_MAC_update(ctx, p, n) &&
+	    EVP_MAC_final(ctx, mac_out, &outl, sizeof(mac_out)) && outl == 8;
+	int i;
+
+	*out = 0;
+	for (i = 7; ok && i >= 0; i--)
+		*out = *out << 8 | mac_out[i];	/* little-endian output */
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ok ? 0 : -1;
+}
+
+static void
+test_siphash(void)
+{
+	uint8_t seed[CACHE_SEED_LEN], data[64];
+	uint64_t want;
+	size_t n, same = 0;
+	int ok = 1;
+
+	for (n = 0; n < sizeof(seed); n++)
+		seed[n] = (uint8_t)(n * 37 + 5);
+	for (n = 0; n < sizeof(data); n++)
+		data[n] = (uint8_t)(n * 11);
+	for (n = 0; n <= sizeof(data); n++)
+		if (evp_siphash(seed, data, n, &want) == -1 ||
+		    cache_siphash(seed, data, n) != want)
+			ok = 0;
+	CHECK("siphash: same as OpenSSL's EVP_MAC SIPHASH, lengths 0..64",
+	    ok);
+	/*
+	 * Seeds differing only in their last byte: with FNV started from
+	 * the seed, the low (bucket) bits never changed.
+	 */
+	for (n = 0; n < 1000; n++) {
+		uint64_t h1, h2;
+
+		data[0] = (uint8_t)n;
+		data[1] = (uint8_t)(n >> 8);
+		h1 = cache_siphash(seed, data, 20);
+		seed[15] ^= 0x80;
+		h2 = cache_siphash(seed, data, 20);
+		seed[15] ^= 0x80;
+		same += (h1 & 1023) == (h2 & 1023);
+	}
+	CHECK("siphash: a high seed bit moves the bucket", same < 20);
+}
+
+static void
+test_key_hash(void)
+{
+	struct cache *c1 = cache_new(1024, 1 << 20, 0, 86400, 0);
+	struct cache *c2 = cache_new(1024, 1 << 20, 0, 86400, 0);
+	static unsigned counts[1024];
+	uint8_t q[512];
+	struct dnsmsg_query info;
+	struct cache_key k1, k2;
+	char name[64];
+	unsigned i, most = 0;
+	size_t qn = make_query(q, "www.example.test", 0);
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c1, q, &info, &k1);
+	cache_key_of(c2, q, &info, &k2);
+	CHECK("hash: same key, two caches, two hashes", same_key(&k1, &k2) &&
+	    k1.hash != k2.hash);
+	for (i = 0; i < 16384; i++) {
+		snprintf(name, sizeof(name), "host%u.example.test", i);
+		qn = make_query(q, name, 0);
+		dnsmsg_parse_query(q, qn, &info);
+		cache_key_of(c1, q, &info, &k1);
+		counts[k1.hash & 1023]++;
+	}
+	for (i = 0; i < 1024; i++)
+		most = counts[i] > most ? counts[i] : most;
+	/* 16 per bucket on average; a Poisson tail past 40 is ~1e-7 */
+	CHECK("hash: buckets evenly filled", most <= 40);
+	cache_free(c1);
+	cache_free(c2);
+}
+
+/* NXDOMAIN or NODATA behind a CNAME with cname_ttl, SOA ttl and min. */
+static size_t
+make_cname_negative(uint8_t *buf, const uint8_t *q, size_t qend, int rcode,
+    uint32_t cname_ttl, uint32_t soa_ttl, uint32_t soa_min)
+{
+	uint8_t soa[512];
+	size_t n = qend, s = make_answer(soa, q, qend, rcode, 0, soa_ttl,
+	    soa_min);
+	static const uint8_t cname[] = { 0xc0, 12, 0, 5, 0, 1 };
+
+	memcpy(buf, soa, qend);
+	memcpy(buf + n, cname, sizeof(cname));
+	n += sizeof(cname);
+	buf[n++] = (uint8_t)(cname_ttl >> 24);
+	buf[n++] = (uint8_t)(cname_ttl >> 16);
+	buf[n++] = (uint8_t)(cname_ttl >> 8);
+	buf[n++] = (uint8_t)cname_ttl;
+	dnsmsg_put16(buf + n, 4);
+	memcpy(buf + n + 2, "\x01x\xc0\x0c", 4);	/* x.<qname> */
+	n += 2 + 4;
+	dnsmsg_put16(buf + 6, 1);
+	memcpy(buf + n, soa + qend, s - qend);	/* the authority SOA */
+	return n + s - qend;
+}
+
+static void
+test_negative_cname(void)
+{
+	uint8_t q[512], a[512];
+	struct dnsmsg_query info;
+	size_t qn = make_query(q, "alias.example.test", 0), an;
+	uint32_t life = 0;
+
+	dnsmsg_parse_query(q, qn, &info);
+	an = make_cname_negative(a, q, info.question_end, 3, 30, 600, 300);
+	CHECK("NXDOMAIN behind a CNAME: the CNAME's TTL bounds it",
+	    dnsmsg_cacheable(a, an, 0, 86400, &life) == 0 && life == 30);
+	an = make_cname_negative(a, q, info.question_end, 0, 600, 300, 60);
+	CHECK("NODATA behind a CNAME: min(SOA TTL, MINIMUM)",
+	    dnsmsg_cacheable(a, an, 0, 86400, &life) == 0 && life == 60);
+}
+
+/* A cached answer served to a client that spelled the name otherwise. */
+static void
+test_cached_case(void)
+{
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400, 0);
+	uint8_t q[512], a[512], cached[512], out[512];
+	struct dnsmsg_query info;
+	struct cache_key key;
+	size_t qn = make_query(q, "www.example.test", 0), an, n;
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &key);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	cache_store(c, &key, a, an, 0);
+	qn = make_query(q, "wWw.EXAMPLE.tEsT", 0);
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, &key);
+	n = cache_lookup(c, &key, 1, cached, sizeof(cached));
+	n = n ? dnsmsg_client_response(cached, n, q, &info, 512, out,
+	    sizeof(out)) : 0;
+	CHECK("cache hit echoes this client's question case", n == an &&
+	    memcmp(out + 12, q + 12, info.question_end - 12) == 0);
+	cache_free(c);
+}
+
 static void
 test_stale(void)
 {
@@ -255,14 +465,14 @@ test_add_ede(void)
 
 	dnsmsg_parse_query(q, qn, &info);
 	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
-	n = dnsmsg_client_response(a, an, &info, 1232, out, sizeof(out));
+	n = dnsmsg_client_response(a, an, q, &info, 1232, out, sizeof(out));
 	m = dnsmsg_add_ede(out, n, sizeof(out), DNS_EDE_STALE, "stale");
 	CHECK("add_ede: option appended to the OPT", m == n + 11 &&
 	    dnsmsg_get16(out + n) == DNS_EDNS_EDE &&
 	    dnsmsg_get16(out + n + 4) == DNS_EDE_STALE);
 	CHECK("add_ede: OPT length grows", dnsmsg_get16(out + n - 2) == 11);
 	info.has_edns = 0;
-	n = dnsmsg_client_response(a, an, &info, 1232, out, sizeof(out));
+	n = dnsmsg_client_response(a, an, q, &info, 1232, out, sizeof(out));
 	CHECK("add_ede: nothing without OPT", dnsmsg_add_ede(out, n,
 	    sizeof(out), DNS_EDE_STALE, "stale") == n);
 }
@@ -275,5 +485,10 @@ main(void)
 	test_positive();
 	test_negative_and_errors();
 	test_bounds();
+	test_key_bytes();
+	test_siphash();
+	test_key_hash();
+	test_negative_cname();
+	test_cached_case();
 	return CHECK_DONE();
 }

@@ -267,6 +267,13 @@ edit_no_zone(json_t *r)
 }
 
 static void
+edit_short_zone(json_t *r)
+{
+	/* parse_zone once read s[3] and s[6] of this 2-byte suffix */
+	set(r, "log_list_timestamp", "2026-01-02T12:00:00+0");
+}
+
+static void
 edit_dup_log(json_t *r)
 {
 	json_t *ops = json_object_get(r, "operators");
@@ -345,6 +352,9 @@ test_mutations(void)
 	CHECK("impossible date", mutated_fails_with(edit_bad_date,
 	    "state: \"timestamp\" is not an RFC 3339 timestamp"));
 	CHECK("timestamp without zone", mutated_fails_with(edit_no_zone,
+	    "mutated: list: \"log_list_timestamp\" is not an RFC 3339"));
+	CHECK("timestamp with a short zone suffix",
+	    mutated_fails_with(edit_short_zone,
 	    "mutated: list: \"log_list_timestamp\" is not an RFC 3339"));
 	CHECK("duplicate log id", mutated_fails_with(edit_dup_log,
 	    "operator 2 log 5 (\"Google 'Argon2026h1' log\"): duplicate "
