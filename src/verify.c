@@ -112,29 +112,66 @@ verify_pins(STACK_OF(X509) *chain, const struct conf_pins *pins)
 	return -1;
 }
 
-int
+enum verify_refusal
 verify_established(SSL *ssl, struct verify_state *st, char *reason,
     size_t len)
 {
+	enum verify_refusal kind;
+
 	/* Sessions are only kept after every check passed (see tls.c). */
 	if (SSL_session_reused(ssl))
-		return 0;
+		return VERIFY_NOT_REFUSED;
 	if (SSL_get_verify_result(ssl) != X509_V_OK) {
-		verify_failure_reason(ssl, st, "certificate not verified",
-		    reason, len);
-		return -1;
+		kind = verify_failure_reason(ssl, st, "certificate not "
+		    "verified", reason, len);
+		return kind != VERIFY_NOT_REFUSED ? kind : VERIFY_REFUSED_CHAIN;
 	}
 	if (st->policy->loglist != NULL && !st->ct_done) {
 		snprintf(reason, len, "CT: no CT evaluation took place");
-		return -1;
+		return VERIFY_REFUSED_NO_CT;
 	}
 	if (st->pins != NULL && st->pins->count > 0 &&
 	    verify_pins(SSL_get0_verified_chain(ssl), st->pins) == -1) {
 		snprintf(reason, len, "no certificate in the verified chain "
 		    "matches a configured pin");
-		return -1;
+		return VERIFY_REFUSED_PIN;
 	}
-	return 0;
+	return VERIFY_NOT_REFUSED;
+}
+
+enum verify_refusal
+verify_error_kind(long err)
+{
+	switch (err) {
+	case X509_V_OK:
+		return VERIFY_NOT_REFUSED;
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_EMAIL_MISMATCH:
+		return VERIFY_REFUSED_IDENTITY;
+	case X509_V_ERR_NO_VALID_SCTS:
+		return VERIFY_REFUSED_CT;
+	default:
+		return VERIFY_REFUSED_CHAIN;
+	}
+}
+
+enum stats_refusal
+verify_refusal_stat(enum verify_refusal kind)
+{
+	switch (kind) {
+	case VERIFY_REFUSED_CHAIN:
+		return STATS_REFUSED_CHAIN;
+	case VERIFY_REFUSED_IDENTITY:
+		return STATS_REFUSED_IDENTITY;
+	case VERIFY_REFUSED_CT:
+	case VERIFY_REFUSED_NO_CT:
+		return STATS_REFUSED_CT;
+	case VERIFY_REFUSED_PIN:
+		return STATS_REFUSED_PIN;
+	default:
+		return STATS_REFUSED_OTHER;
+	}
 }
 
 void
@@ -160,7 +197,7 @@ verify_error_text(long err, X509_VERIFY_PARAM *param, char *reason,
 	}
 }
 
-void
+enum verify_refusal
 verify_failure_reason(SSL *ssl, const struct verify_state *st,
     const char *fallback, char *reason, size_t len)
 {
@@ -173,4 +210,5 @@ verify_failure_reason(SSL *ssl, const struct verify_state *st,
 		    "CT: no valid SCTs");
 	else
 		verify_error_text(err, SSL_get0_param(ssl), reason, len);
+	return verify_error_kind(err);
 }
