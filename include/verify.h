@@ -33,7 +33,9 @@ enum verify_refusal {
 struct verify_policy {
 	const struct loglist *loglist;	/* NULL: no CT check (never in the daemon) */
 	struct ct_policy ct;
-	int ct_report_only;		/* log what CT would refuse, accept */
+	int ct_report_only;		/* ct-mode report: log, accept */
+	int ct_stale_fail_open;		/* the same while the list is stale */
+	int ct_list_max_age_days;	/* stale when older (0: never) */
 	const struct conf_pins *pins;	/* global pins */
 	time_t at;			/* 0: now; else the clock for checks */
 };
@@ -47,6 +49,18 @@ struct verify_state {
 	char ct_reason[CT_REASON_MAX];
 	struct ct_result *report;	/* if set, receives the CT result */
 };
+
+/*
+ * The list's age in days at now when over ct_list_max_age_days, else 0.
+ * The list can grow stale while the daemon runs: decide at each use.
+ */
+long verify_list_stale_days(const struct verify_policy *policy, time_t now);
+/* 1 when CT refusals are only logged at now (report mode, or stale list
+ * with ct-stale fail-open), 0 when CT is enforced. */
+int verify_ct_report_only(const struct verify_policy *policy, time_t now);
+/* What is in force at now, in words for the log ("still enforcing", ...). */
+const char *verify_ct_mode_text(const struct verify_policy *policy,
+    time_t now);
 
 /*
  * Sets the address (or name, with SNI) to check, the clock and the CT

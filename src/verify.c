@@ -32,6 +32,40 @@ set_target(SSL *ssl, const struct conf_address *addr, const char *name)
 	return X509_VERIFY_PARAM_set1_ip_asc(param, ip) == 1 ? 0 : -1;
 }
 
+long
+verify_list_stale_days(const struct verify_policy *policy, time_t now)
+{
+	long age;
+
+	if (policy->loglist == NULL || policy->ct_list_max_age_days <= 0)
+		return 0;
+	age = (long)((now - policy->loglist->timestamp) / 86400);
+	return age > policy->ct_list_max_age_days ? age : 0;
+}
+
+int
+verify_ct_report_only(const struct verify_policy *policy, time_t now)
+{
+	return policy->ct_report_only || (policy->ct_stale_fail_open &&
+	    verify_list_stale_days(policy, now) > 0);
+}
+
+const char *
+verify_ct_mode_text(const struct verify_policy *policy, time_t now)
+{
+	if (policy->ct_report_only)
+		return "ct-mode report: CT refusals are only logged";
+	if (verify_ct_report_only(policy, now))
+		return "ct-stale fail-open: CT refusals are only logged";
+	return "still enforcing";
+}
+
+static time_t
+policy_now(const struct verify_policy *policy)
+{
+	return policy->at != 0 ? policy->at : time(NULL);
+}
+
 /* OpenSSL checked the SCT signatures; our policy decides. */
 static int
 ct_callback(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts,
@@ -56,9 +90,11 @@ ct_callback(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts,
 		    res->reason);
 	if (res == &local)
 		ct_result_free(&local);
-	if (!ok && p->ct_report_only) {
-		log_warn("upstream %s: CT report mode, would refuse: %s",
-		    st->label, st->ct_reason);
+	/* decided now: the list may have grown stale since it was loaded */
+	if (!ok && verify_ct_report_only(p, policy_now(p))) {
+		log_warn("upstream %s: CT %s, would refuse: %s", st->label,
+		    p->ct_report_only ? "report mode" : "log list stale "
+		    "(ct-stale fail-open)", st->ct_reason);
 		return 1;
 	}
 	return ok;
