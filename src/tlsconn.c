@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -94,7 +95,9 @@ handle_connected(struct tlsconn *tc)
 	}
 	tc->ready = 1;
 	bufferevent_set_timeouts(tc->bev, NULL, NULL);
-	tls_session_verified(&tc->session, &tc->up->session);
+	tls_session_verified(&tc->session, &tc->up->session,
+	    SSL_session_reused(tc->ssl), SSL_get0_peer_certificate(tc->ssl),
+	    time(NULL));
 	upstream_verified(tc->up, tc->ssl, &tc->ct, tc->verify.pins);
 	ct_result_free(&tc->ct);
 	log_debug("upstream %s: connected, %s%s", tc->up->label,
@@ -218,8 +221,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 	tc->alpn = alpn;
 	tc->handler = handler;
 	tc->arg = arg;
-	if (up->session != NULL)
-		SSL_set_session(tc->ssl, up->session);
+	tls_session_offer(tc->ssl, &up->session, &tc->session, time(NULL));
 	tls_attach_session_slot(tc->ssl, &tc->session);
 	if (verify_prepare(tc->ssl, &tc->verify, up->set->policy, &cu->addr,
 	    cu->name, &cu->pins, up->label) == -1)
