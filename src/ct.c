@@ -29,8 +29,8 @@ static const char *const verdict_texts[] = {
 	[CT_SCT_INVALID] = "invalid",
 	[CT_SCT_RETIRED] = "log retired before SCT",
 	[CT_SCT_RETIRED_NOT_EMBEDDED] = "retired log, SCT not embedded",
-	[CT_SCT_RETIRED_LATE_ISSUANCE] = "retired log, no SCT from a current "
-	    "log before the retirement",
+	[CT_SCT_RETIRED_LATE_ISSUANCE] =
+	    "retired log, no SCT from a current log before the retirement",
 	[CT_SCT_OUTSIDE_INTERVAL] = "outside temporal interval",
 	[CT_SCT_DUPLICATE] = "duplicate log",
 };
