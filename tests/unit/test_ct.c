@@ -443,40 +443,50 @@ scts_from(const struct loglist *list, X509 *leaf, X509 *issuer, time_t at,
 	return scts;
 }
 
-/* ct_evaluate on github's SCTs from source, Xenon and Oak retired when. */
+/*
+ * ct_evaluate on github's SCTs from source, Xenon and Oak retired when;
+ * *list (the result points into it) is the caller's to free after res.
+ */
 static int
 github_sourced(const struct fixture *f, const struct ct_policy *pol,
-    sct_source_t source, const char *when, struct ct_result *res)
+    sct_source_t source, const char *when, struct ct_result *res,
+    struct loglist **list)
 {
 	const char *two[] = { "Google 'Xenon2026h1' log",
 	    "Let's Encrypt 'Oak2026h1'", NULL };
-	struct loglist *list = load_edited(two, "retired", when, NULL, NULL);
 	time_t at = utc(2025, 6, 1, 0, 0, 0);
 	STACK_OF(SCT) *scts;
 	char err[256];
 	int rc = -2;
 
 	memset(res, 0, sizeof(*res));
-	if (list == NULL)
+	if ((*list = load_edited(two, "retired", when, NULL, NULL)) == NULL)
 		return rc;
-	scts = scts_from(list, f->gh, f->gh_ca, at, source);
+	scts = scts_from(*list, f->gh, f->gh_ca, at, source);
 	if (scts != NULL)
-		rc = ct_evaluate(pol, list, f->gh, scts, (uint64_t)at * 1000,
+		rc = ct_evaluate(pol, *list, f->gh, scts, (uint64_t)at * 1000,
 		    res, err, sizeof(err));
 	SCT_LIST_free(scts);
-	/* the verdicts need no list, only the counts and reason */
-	loglist_free(list);
 	return rc;
+}
+
+/* Frees a result, then the list it points into. */
+static void
+done(struct ct_result *res, struct loglist *list)
+{
+	ct_result_free(res);
+	loglist_free(list);
 }
 
 static void
 test_retired_sources(const struct fixture *f, const struct ct_policy *pol)
 {
+	struct loglist *list;
 	struct ct_result res;
 	int rc;
 
 	rc = github_sourced(f, pol, SCT_SOURCE_TLS_EXTENSION,
-	    "2025-03-01T00:00:00Z", &res);
+	    "2025-03-01T00:00:00Z", &res, &list);
 	CHECK("TLS-extension SCTs from retired logs do not count", rc == 0 &&
 	    res.nlogs == 1 && res.nscts == 3 &&
 	    res.scts[0].verdict == CT_SCT_RETIRED_NOT_EMBEDDED &&
@@ -484,22 +494,22 @@ test_retired_sources(const struct fixture *f, const struct ct_policy *pol)
 	    res.scts[2].verdict == CT_SCT_COUNTED);
 	CHECK("TLS-extension retired: reason", strstr(res.reason,
 	    "Google 'Xenon2026h1' log: retired log, SCT not embedded") != NULL);
-	ct_result_free(&res);
+	done(&res, list);
 	rc = github_sourced(f, pol, SCT_SOURCE_OCSP_STAPLED_RESPONSE,
-	    "2025-03-01T00:00:00Z", &res);
+	    "2025-03-01T00:00:00Z", &res, &list);
 	CHECK("OCSP SCTs from retired logs do not count", rc == 0 &&
 	    res.nlogs == 1 &&
 	    res.scts[0].verdict == CT_SCT_RETIRED_NOT_EMBEDDED);
-	ct_result_free(&res);
+	done(&res, list);
 	rc = github_sourced(f, pol, SCT_SOURCE_TLS_EXTENSION,
-	    "2025-09-01T00:00:00Z", &res);
+	    "2025-09-01T00:00:00Z", &res, &list);
 	CHECK("TLS-extension SCTs from logs retired later than now count",
 	    rc == 1 && res.nlogs == 3);
-	ct_result_free(&res);
+	done(&res, list);
 	rc = github_sourced(f, pol, SCT_SOURCE_X509V3_EXTENSION,
-	    "2025-03-01T00:00:00Z", &res);
+	    "2025-03-01T00:00:00Z", &res, &list);
 	CHECK("the same SCTs embedded count", rc == 1 && res.nlogs == 3);
-	ct_result_free(&res);
+	done(&res, list);
 }
 
 /*
@@ -510,47 +520,48 @@ test_retired_sources(const struct fixture *f, const struct ct_policy *pol)
  */
 static int
 backdated(const struct fixture *f, const struct ct_policy *pol,
-    const char *when, struct ct_result *res)
+    const char *when, struct ct_result *res, struct loglist **list)
 {
 	const char *xenon[] = { "Google 'Xenon2026h1' log", NULL };
-	struct loglist *list = load_edited(xenon, "retired", when, NULL, NULL);
 	time_t at = utc(2026, 2, 1, 0, 0, 0);
 	STACK_OF(SCT) *scts = NULL, *gh = NULL;
 	char err[256];
 	int rc = -2;
 
 	memset(res, 0, sizeof(*res));
-	if (list == NULL)
+	if ((*list = load_edited(xenon, "retired", when, NULL, NULL)) == NULL)
 		return rc;
-	scts = scts_from(list, f->le, f->le_ca, at, SCT_SOURCE_X509V3_EXTENSION);
-	gh = scts_from(list, f->gh, f->gh_ca, at, SCT_SOURCE_X509V3_EXTENSION);
+	scts = scts_from(*list, f->le, f->le_ca, at,
+	    SCT_SOURCE_X509V3_EXTENSION);
+	gh = scts_from(*list, f->gh, f->gh_ca, at,
+	    SCT_SOURCE_X509V3_EXTENSION);
 	if (scts != NULL && gh != NULL) {
 		sk_SCT_push(scts, sk_SCT_shift(gh));	/* Xenon's */
-		rc = ct_evaluate(pol, list, f->le, scts, (uint64_t)at * 1000,
+		rc = ct_evaluate(pol, *list, f->le, scts, (uint64_t)at * 1000,
 		    res, err, sizeof(err));
 	}
 	SCT_LIST_free(scts);
 	SCT_LIST_free(gh);
-	loglist_free(list);
 	return rc;
 }
 
 static void
 test_retired_backdated(const struct fixture *f, const struct ct_policy *pol)
 {
+	struct loglist *list;
 	struct ct_result res;
 	int rc;
 
-	rc = backdated(f, pol, "2025-06-01T00:00:00Z", &res);
+	rc = backdated(f, pol, "2025-06-01T00:00:00Z", &res, &list);
 	CHECK("back-dated SCT of a retired log does not count", rc >= 0 &&
 	    res.nscts == 3 && res.nlogs == 2 &&
 	    res.scts[2].verdict == CT_SCT_RETIRED_LATE_ISSUANCE);
-	ct_result_free(&res);
-	rc = backdated(f, pol, "2026-01-20T00:00:00Z", &res);
+	done(&res, list);
+	rc = backdated(f, pol, "2026-01-20T00:00:00Z", &res, &list);
 	CHECK("retired after the earliest current SCT: counts", rc == 1 &&
 	    res.nscts == 3 && res.nlogs == 3 &&
 	    res.scts[2].verdict == CT_SCT_COUNTED);
-	ct_result_free(&res);
+	done(&res, list);
 }
 
 static void
