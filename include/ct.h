@@ -5,15 +5,23 @@
  * OpenSSL checks SCT signatures (it sets each SCT's validation status);
  * this module decides whether the SCTs are enough: only VALID SCTs from
  * logs in our list that are qualified, usable or readonly count (retired
- * logs only for SCTs older than the retirement), never a mimic log, never an
- * SCT from the future, only when the certificate's notAfter is inside the
- * log's temporal interval; distinct logs and distinct operators are counted
- * against the policy, and certificates living over 180 days with embedded
- * SCTs need 3 logs (Chrome's rule). At least one counted log must be
- * currently qualified/usable/readonly.
+ * ones: below), never a mimic log, never an SCT from the future, only when
+ * the certificate's notAfter is inside the log's temporal interval;
+ * distinct logs and distinct operators are counted against the policy, and
+ * certificates living over 180 days with embedded SCTs need 3 logs
+ * (Chrome's rule). At least one counted log must be currently
+ * qualified/usable/readonly.
+ *
+ * Retired logs, as Chrome: a log is retired once its retirement time has
+ * passed. Its SCT counts only if embedded, older than the retirement, and
+ * the certificate's earliest valid SCT from a log not retired (any source:
+ * Chrome's issuance date) is older than the retirement too; a back-dated
+ * SCT signed with a retired (possibly leaked) key alone never counts.
+ * TLS-extension and OCSP SCTs count only from logs not retired now.
  *
  * SCTs from all three sources (certificate extension, TLS extension, stapled
- * OCSP response) are accepted: the signature covers the same certificate.
+ * OCSP response) are accepted otherwise: the signature covers the same
+ * certificate.
  *
  * Results point into the struct loglist they were evaluated with: free the
  * result before the list.
@@ -61,6 +69,8 @@ enum ct_verdict {
 	CT_SCT_BAD_SIGNATURE,
 	CT_SCT_INVALID,		/* unsupported version or malformed */
 	CT_SCT_RETIRED,		/* SCT not older than the retirement */
+	CT_SCT_RETIRED_NOT_EMBEDDED, /* TLS or OCSP SCT from a retired log */
+	CT_SCT_RETIRED_LATE_ISSUANCE, /* no current log's SCT before it */
 	CT_SCT_OUTSIDE_INTERVAL, /* notAfter outside the log's interval */
 	CT_SCT_DUPLICATE	/* another SCT of this log already counts */
 };

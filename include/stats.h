@@ -14,7 +14,10 @@
 /* Answer-time buckets: upper bounds 100 us * 2^i, the last one unbounded. */
 #define STATS_LATENCY_BUCKETS 18
 
-/* Why the trust checks refused an upstream. */
+/*
+ * The refusal counters, one per metric label value; verify.c says which
+ * counter a refusal goes to (verify_refusal_stat).
+ */
 enum stats_refusal {
 	STATS_REFUSED_CHAIN,	/* no path to a trusted root, expired, ... */
 	STATS_REFUSED_IDENTITY,	/* the IP or name dialled is not named */
@@ -61,8 +64,7 @@ uint64_t stats_bucket_bound_us(size_t i);
  */
 uint64_t stats_latency_quantile(const struct stats_latency *l, double q);
 
-/* The kind of a refusal, from its reason line (verify.c's wording). */
-enum stats_refusal stats_refusal_kind(const char *reason);
+/* The metric label value of a counter ("chain", "identity", ...). */
 const char *stats_refusal_name(enum stats_refusal kind);
 
 #endif

@@ -16,11 +16,11 @@
 #include "ct.h"
 #include "stats.h"
 #include "trust.h"
+#include "verify.h"
 
 struct event;
 struct query;
 struct server;
-struct verify_policy;
 struct transport;
 
 struct upstream {
@@ -33,7 +33,7 @@ struct upstream {
 	SSL_SESSION *session;		/* from a connection that passed */
 	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
 	unsigned backoff_ms;
-	int refused;			/* the last failure was a refusal */
+	enum verify_refusal refused;	/* the last failure was a refusal */
 	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
 	struct event *probe;		/* reconnects when the back-off ends */
 	char last_error[600];		/* "upstream X rejected: why" */
@@ -106,7 +106,11 @@ void upstream_disconnected(struct upstream *up);
  */
 void upstream_verified(struct upstream *up, SSL *ssl,
     const struct ct_result *ct, const struct conf_pins *pins);
-/* refused: the trust policy said no (not a network failure). */
-void upstream_failed(struct upstream *up, const char *reason, int refused);
+/*
+ * refused: which trust check said no, counted by that kind (never by the
+ * wording of reason); VERIFY_NOT_REFUSED for a network or local failure.
+ */
+void upstream_failed(struct upstream *up, const char *reason,
+    enum verify_refusal refused);
 
 #endif

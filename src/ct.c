@@ -28,6 +28,9 @@ static const char *const verdict_texts[] = {
 	[CT_SCT_BAD_SIGNATURE] = "bad signature",
 	[CT_SCT_INVALID] = "invalid",
 	[CT_SCT_RETIRED] = "log retired before SCT",
+	[CT_SCT_RETIRED_NOT_EMBEDDED] = "retired log, SCT not embedded",
+	[CT_SCT_RETIRED_LATE_ISSUANCE] =
+	    "retired log, no SCT from a current log before the retirement",
 	[CT_SCT_OUTSIDE_INTERVAL] = "outside temporal interval",
 	[CT_SCT_DUPLICATE] = "duplicate log",
 };
@@ -160,14 +163,43 @@ describe(const SCT *sct, struct ct_sct_info *info)
 	info->source = source_of(sct);
 }
 
+/* Retired at the time of the check (a retirement date ahead is not yet). */
+static int
+retired_at(const struct loglist_log *log, uint64_t now_ms)
+{
+	return log->state == LOGLIST_RETIRED &&
+	    (uint64_t)log->state_time * 1000 <= now_ms;
+}
+
+/*
+ * Chrome's rule for retired logs: TLS-extension and OCSP SCTs count only
+ * from logs not retired now; an embedded one only if it and the
+ * certificate's earliest SCT from a log not retired (issuance_ms) are both
+ * older than the retirement, so a leaked retired key cannot back-date.
+ */
+static enum ct_verdict
+retired_verdict(const struct ct_sct_info *info, uint64_t issuance_ms)
+{
+	uint64_t retired_ms = (uint64_t)info->log->state_time * 1000;
+
+	if (info->source != CT_SOURCE_EMBEDDED)
+		return CT_SCT_RETIRED_NOT_EMBEDDED;
+	if (info->timestamp_ms >= retired_ms)
+		return CT_SCT_RETIRED;
+	if (issuance_ms >= retired_ms)
+		return CT_SCT_RETIRED_LATE_ISSUANCE;
+	return CT_SCT_COUNTED;
+}
+
 /*
  * The order matters only for the reported reason: facts about the log and
  * the timestamp come before OpenSSL's status, because OpenSSL also marks a
  * future SCT "invalid" and a log missing from its store "unknown".
+ * issuance_ms: see retired_verdict().
  */
 static enum ct_verdict
 classify(const SCT *sct, struct ct_sct_info *info, const struct loglist *list,
-    const ASN1_TIME *not_after, uint64_t now_ms)
+    const ASN1_TIME *not_after, uint64_t now_ms, uint64_t issuance_ms)
 {
 	const struct loglist_log *log;
 	enum ct_verdict v;
@@ -185,12 +217,42 @@ classify(const SCT *sct, struct ct_sct_info *info, const struct loglist *list,
 		return CT_SCT_FUTURE;
 	if ((v = status_verdict(sct)) != CT_SCT_COUNTED)
 		return v;
-	if (log->state == LOGLIST_RETIRED &&
-	    info->timestamp_ms >= (uint64_t)log->state_time * 1000)
-		return CT_SCT_RETIRED;
+	if (retired_at(log, now_ms) &&
+	    (v = retired_verdict(info, issuance_ms)) != CT_SCT_COUNTED)
+		return v;
 	if (!in_interval(log, not_after))
 		return CT_SCT_OUTSIDE_INTERVAL;
 	return CT_SCT_COUNTED;
+}
+
+/*
+ * Chrome's issuance date: the earliest valid SCT (any source) from a listed
+ * log that is not retired now; UINT64_MAX when there is none.
+ */
+static uint64_t
+issuance_time(const STACK_OF(SCT) *scts, const struct loglist *list,
+    uint64_t now_ms)
+{
+	uint64_t earliest = UINT64_MAX;
+	int i;
+
+	for (i = 0; scts != NULL && i < sk_SCT_num(scts); i++) {
+		const SCT *sct = sk_SCT_value(scts, i);
+		struct ct_sct_info info = { 0 };
+
+		describe(sct, &info);
+		if (loglist_is_mimic(info.log_id, info.log_id_len) ||
+		    (info.log = loglist_find(list, info.log_id,
+		    info.log_id_len)) == NULL ||
+		    info.log->state == LOGLIST_PENDING ||
+		    info.log->state == LOGLIST_REJECTED ||
+		    retired_at(info.log, now_ms) || info.timestamp_ms > now_ms ||
+		    status_verdict(sct) != CT_SCT_COUNTED)
+			continue;
+		if (info.timestamp_ms < earliest)
+			earliest = info.timestamp_ms;
+	}
+	return earliest;
 }
 
 /* Counts scts[i] as a distinct log (and maybe a new operator). */
@@ -314,6 +376,7 @@ ct_evaluate(const struct ct_policy *policy, const struct loglist *list,
     struct ct_result *res, char *err, size_t errlen)
 {
 	int n = scts != NULL ? sk_SCT_num(scts) : 0, long_cert;
+	uint64_t issuance_ms;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -330,12 +393,13 @@ ct_evaluate(const struct ct_policy *policy, const struct loglist *list,
 	    NULL)
 		return eval_fail(res, err, errlen, "out of memory");
 	res->nscts = (size_t)(n > 0 ? n : 0);
+	issuance_ms = issuance_time(scts, list, now_ms);
 	for (i = 0; i < res->nscts; i++) {
 		const SCT *sct = sk_SCT_value(scts, (int)i);
 
 		describe(sct, &res->scts[i]);
 		res->scts[i].verdict = classify(sct, &res->scts[i], list,
-		    X509_get0_notAfter(leaf), now_ms);
+		    X509_get0_notAfter(leaf), now_ms, issuance_ms);
 		if (res->scts[i].verdict == CT_SCT_COUNTED)
 			tally(res, i);
 	}

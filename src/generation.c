@@ -24,25 +24,22 @@
 long
 generation_list_stale_days(const struct generation *gen)
 {
-	long age = (long)((time(NULL) - gen->loglist->timestamp) / 86400);
-
-	return age > gen->conf.ct_list_max_age_days ? age : 0;
+	return verify_list_stale_days(&gen->policy, time(NULL));
 }
 
 void
 generation_warn_if_stale(const struct generation *gen)
 {
 	const struct conf *conf = &gen->conf;
-	long age = generation_list_stale_days(gen);
+	time_t now = time(NULL);
+	long age = verify_list_stale_days(&gen->policy, now);
 
 	if (age == 0)
 		return;
 	log_warn("CT log list %s (version %s) is %ld days old, over the "
 	    "%d-day limit: %s; install a current list (docs/ct-log-list.md)",
 	    conf->ct_log_list, gen->loglist->version, age,
-	    conf->ct_list_max_age_days, conf->ct_stale_fail_open ?
-	    "ct-stale fail-open: CT refusals are only logged" :
-	    "still enforcing");
+	    conf->ct_list_max_age_days, verify_ct_mode_text(&gen->policy, now));
 }
 
 /* The trust policy from the configuration and the list. */
@@ -57,8 +54,10 @@ set_policy(struct generation *gen)
 	policy->ct.min_logs = conf->ct_min_logs;
 	policy->ct.min_operators = conf->ct_min_operators;
 	policy->ct.lifetime_rule = conf->ct_lifetime_rule;
-	policy->ct_report_only = conf->ct_mode == CONF_CT_REPORT ||
-	    (conf->ct_stale_fail_open && generation_list_stale_days(gen));
+	policy->ct_report_only = conf->ct_mode == CONF_CT_REPORT;
+	/* staleness is decided at each verification (verify.c) */
+	policy->ct_stale_fail_open = conf->ct_stale_fail_open;
+	policy->ct_list_max_age_days = conf->ct_list_max_age_days;
 	policy->pins = &conf->pins;
 }
 

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Answer-time histogram and refusal kinds for status and metrics. */
-#include <string.h>
-
+/* Answer-time histogram and refusal counter names for status and metrics. */
 #include "stats.h"
 
 #define FIRST_BOUND_US 100
@@ -43,30 +41,6 @@ stats_latency_quantile(const struct stats_latency *l, double q)
 	}
 	/* the open bucket: say where it starts */
 	return stats_bucket_bound_us(STATS_LATENCY_BUCKETS - 2);
-}
-
-static const struct {
-	const char *prefix;
-	enum stats_refusal kind;
-} refusal_prefixes[] = {
-	{ "certificate chain not trusted", STATS_REFUSED_CHAIN },
-	{ "certificate not verified", STATS_REFUSED_CHAIN },
-	{ "certificate does not match", STATS_REFUSED_IDENTITY },
-	{ "CT:", STATS_REFUSED_CT },
-	{ "no certificate in the verified chain matches", STATS_REFUSED_PIN },
-};
-
-enum stats_refusal
-stats_refusal_kind(const char *reason)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(refusal_prefixes) / sizeof(refusal_prefixes[0]);
-	    i++)
-		if (strncmp(reason, refusal_prefixes[i].prefix,
-		    strlen(refusal_prefixes[i].prefix)) == 0)
-			return refusal_prefixes[i].kind;
-	return STATS_REFUSED_OTHER;
 }
 
 const char *

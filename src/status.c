@@ -175,7 +175,8 @@ status_json(struct server *srv)
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
 	    srv->landlock_abi, "ct_mode",
-	    srv->gen->policy.ct_report_only ? "report" : "enforce",
+	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
+	    "enforce",
 	    "ct_log_list", loglist_json(srv->gen), "counters",
 	    daemon_json(srv), "upstreams", ups));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* SSL_CTX construction, session hand-off rules, OpenSSL errors to text. */
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 
@@ -16,6 +17,58 @@ store_session(SSL_SESSION **store, SSL_SESSION *sess)
 	*store = sess;
 }
 
+/* When sess expires: OpenSSL's time plus timeout. */
+static time_t
+session_expiry(const SSL_SESSION *sess)
+{
+	return (time_t)SSL_SESSION_get_time(sess) +
+	    (time_t)SSL_SESSION_get_timeout(sess);
+}
+
+int
+tls_session_bound(SSL_SESSION *sess, time_t until, time_t now)
+{
+	time_t start = (time_t)SSL_SESSION_get_time(sess);
+
+	if (until <= now || until <= start)
+		return -1;
+	/* OpenSSL dates a new ticket now, even on a resumed connection */
+	if (session_expiry(sess) > until)
+		SSL_SESSION_set_timeout(sess, (long)(until - start));
+	return 0;
+}
+
+time_t
+tls_trust_bound(X509 *leaf, time_t now)
+{
+	const ASN1_TIME *na = leaf != NULL ? X509_get0_notAfter(leaf) : NULL;
+	time_t until = now + TLS_SESSION_MAX_S, not_after;
+	struct tm tm;
+
+	if (na == NULL || !ASN1_TIME_to_tm(na, &tm) ||
+	    (not_after = timegm(&tm)) == (time_t)-1)
+		return now;
+	if (not_after < until)
+		until = not_after;
+	return until < now ? now : until;
+}
+
+int
+tls_session_keep(struct tls_session_slot *slot, SSL_SESSION *sess,
+    time_t now)
+{
+	if (!SSL_SESSION_is_resumable(sess))
+		return 0;
+	if (slot->store == NULL) {
+		store_session(&slot->pending, sess);
+		return 1;
+	}
+	if (tls_session_bound(sess, slot->until, now) == -1)
+		return 0;
+	store_session(slot->store, sess);
+	return 1;
+}
+
 /* Called by OpenSSL with a new session; returning 1 takes ownership. */
 static int
 new_session_cb(SSL *ssl, SSL_SESSION *sess)
@@ -23,13 +76,9 @@ new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	struct tls_session_slot *slot;
 
 	slot = SSL_get_ex_data(ssl, session_slot_index);
-	if (slot == NULL || !SSL_SESSION_is_resumable(sess))
+	if (slot == NULL)
 		return 0;
-	if (slot->store != NULL)
-		store_session(slot->store, sess);
-	else
-		store_session(&slot->pending, sess);
-	return 1;
+	return tls_session_keep(slot, sess, time(NULL));
 }
 
 void
@@ -39,13 +88,34 @@ tls_attach_session_slot(SSL *ssl, struct tls_session_slot *slot)
 }
 
 void
-tls_session_verified(struct tls_session_slot *slot, SSL_SESSION **store)
+tls_session_offer(SSL *ssl, SSL_SESSION **store,
+    struct tls_session_slot *slot, time_t now)
 {
-	slot->store = store;
-	if (slot->pending != NULL) {
-		store_session(store, slot->pending);
-		slot->pending = NULL;
+	slot->offered_until = 0;
+	if (*store == NULL)
+		return;
+	/* OpenSSL does not check a TLS 1.2 session's age as a client */
+	if (session_expiry(*store) <= now) {
+		store_session(store, NULL);
+		return;
 	}
+	slot->offered_until = session_expiry(*store);
+	SSL_set_session(ssl, *store);
+}
+
+void
+tls_session_verified(struct tls_session_slot *slot, SSL_SESSION **store,
+    int resumed, X509 *leaf, time_t now)
+{
+	SSL_SESSION *pending = slot->pending;
+
+	/* a resumption carries the bound of the full handshake it came from */
+	slot->until = resumed && slot->offered_until != 0 ?
+	    slot->offered_until : tls_trust_bound(leaf, now);
+	slot->store = store;
+	slot->pending = NULL;
+	if (pending != NULL && tls_session_keep(slot, pending, now) == 0)
+		SSL_SESSION_free(pending);
 }
 
 void

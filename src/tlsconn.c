@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -57,7 +58,8 @@ tlsconn_free(struct tlsconn *tc)
 }
 
 static void
-fail_before_ready(struct tlsconn *tc, const char *reason, int refused)
+fail_before_ready(struct tlsconn *tc, const char *reason,
+    enum verify_refusal refused)
 {
 	upstream_failed(tc->up, reason, refused);
 	tc->handler->lost(tc->arg, tc->up->last_error, 0);
@@ -77,21 +79,25 @@ static void
 handle_connected(struct tlsconn *tc)
 {
 	char reason[600];
+	enum verify_refusal refused;
 
-	if (verify_established(tc->ssl, &tc->verify, reason,
-	    sizeof(reason)) == -1) {
-		fail_before_ready(tc, reason, 1);
+	refused = verify_established(tc->ssl, &tc->verify, reason,
+	    sizeof(reason));
+	if (refused != VERIFY_NOT_REFUSED) {
+		fail_before_ready(tc, reason, refused);
 		return;
 	}
 	if (tc->alpn != NULL && !alpn_selected(tc->ssl, tc->alpn)) {
 		snprintf(reason, sizeof(reason), "server did not negotiate "
 		    "ALPN %s", tc->alpn);
-		fail_before_ready(tc, reason, 1);
+		fail_before_ready(tc, reason, VERIFY_REFUSED_ALPN);
 		return;
 	}
 	tc->ready = 1;
 	bufferevent_set_timeouts(tc->bev, NULL, NULL);
-	tls_session_verified(&tc->session, &tc->up->session);
+	tls_session_verified(&tc->session, &tc->up->session,
+	    SSL_session_reused(tc->ssl), SSL_get0_peer_certificate(tc->ssl),
+	    time(NULL));
 	upstream_verified(tc->up, tc->ssl, &tc->ct, tc->verify.pins);
 	ct_result_free(&tc->ct);
 	log_debug("upstream %s: connected, %s%s", tc->up->label,
@@ -104,6 +110,7 @@ static void
 handshake_failed(struct tlsconn *tc, short events)
 {
 	char fallback[300], reason[600];
+	enum verify_refusal refused;
 	unsigned long e = bufferevent_get_openssl_error(tc->bev);
 	int err = EVUTIL_SOCKET_ERROR();
 
@@ -118,10 +125,9 @@ handshake_failed(struct tlsconn *tc, short events)
 	else
 		snprintf(fallback, sizeof(fallback), "connection closed during "
 		    "the TLS handshake");
-	verify_failure_reason(tc->ssl, &tc->verify, fallback, reason,
+	refused = verify_failure_reason(tc->ssl, &tc->verify, fallback, reason,
 	    sizeof(reason));
-	fail_before_ready(tc, reason,
-	    SSL_get_verify_result(tc->ssl) != X509_V_OK);
+	fail_before_ready(tc, reason, refused);
 }
 
 static void
@@ -215,8 +221,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 	tc->alpn = alpn;
 	tc->handler = handler;
 	tc->arg = arg;
-	if (up->session != NULL)
-		SSL_set_session(tc->ssl, up->session);
+	tls_session_offer(tc->ssl, &up->session, &tc->session, time(NULL));
 	tls_attach_session_slot(tc->ssl, &tc->session);
 	if (verify_prepare(tc->ssl, &tc->verify, up->set->policy, &cu->addr,
 	    cu->name, &cu->pins, up->label) == -1)
@@ -227,7 +232,7 @@ tlsconn_open(struct upstream *up, SSL_CTX *ctx, const char *alpn,
 		goto fail;
 	if (bufferevent_socket_connect(tc->bev,
 	    (const struct sockaddr *)&cu->addr.sa, (int)cu->addr.salen) == -1) {
-		upstream_failed(up, strerror(errno), 0);
+		upstream_failed(up, strerror(errno), VERIFY_NOT_REFUSED);
 		tlsconn_free(tc);
 		return NULL;
 	}
@@ -238,6 +243,7 @@ fail:
 	if (tc != NULL)
 		SSL_free(tc->ssl);
 	free(tc);
-	upstream_failed(up, "cannot set up a TLS connection", 0);
+	upstream_failed(up, "cannot set up a TLS connection",
+	    VERIFY_NOT_REFUSED);
 	return NULL;
 }

@@ -194,7 +194,8 @@ schedule_probe(struct upstream *up)
 }
 
 void
-upstream_failed(struct upstream *up, const char *reason, int refused)
+upstream_failed(struct upstream *up, const char *reason,
+    enum verify_refusal refused)
 {
 	char line[sizeof(up->last_error)];
 
@@ -207,8 +208,8 @@ upstream_failed(struct upstream *up, const char *reason, int refused)
 		log_debug("%s (again)", line);
 	memcpy(up->last_error, line, sizeof(line));
 	up->refused = refused;
-	if (refused)
-		up->stats.refusals[stats_refusal_kind(reason)]++;
+	if (refused != VERIFY_NOT_REFUSED)
+		up->stats.refusals[verify_refusal_stat(refused)]++;
 	else
 		up->stats.failures++;
 	up->backoff_ms = up->backoff_ms == 0 ? BACKOFF_FIRST_MS :

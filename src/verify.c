@@ -32,6 +32,40 @@ set_target(SSL *ssl, const struct conf_address *addr, const char *name)
 	return X509_VERIFY_PARAM_set1_ip_asc(param, ip) == 1 ? 0 : -1;
 }
 
+long
+verify_list_stale_days(const struct verify_policy *policy, time_t now)
+{
+	long age;
+
+	if (policy->loglist == NULL || policy->ct_list_max_age_days <= 0)
+		return 0;
+	age = (long)((now - policy->loglist->timestamp) / 86400);
+	return age > policy->ct_list_max_age_days ? age : 0;
+}
+
+int
+verify_ct_report_only(const struct verify_policy *policy, time_t now)
+{
+	return policy->ct_report_only || (policy->ct_stale_fail_open &&
+	    verify_list_stale_days(policy, now) > 0);
+}
+
+const char *
+verify_ct_mode_text(const struct verify_policy *policy, time_t now)
+{
+	if (policy->ct_report_only)
+		return "ct-mode report: CT refusals are only logged";
+	if (verify_ct_report_only(policy, now))
+		return "ct-stale fail-open: CT refusals are only logged";
+	return "still enforcing";
+}
+
+static time_t
+policy_now(const struct verify_policy *policy)
+{
+	return policy->at != 0 ? policy->at : time(NULL);
+}
+
 /* OpenSSL checked the SCT signatures; our policy decides. */
 static int
 ct_callback(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts,
@@ -56,9 +90,11 @@ ct_callback(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts,
 		    res->reason);
 	if (res == &local)
 		ct_result_free(&local);
-	if (!ok && p->ct_report_only) {
-		log_warn("upstream %s: CT report mode, would refuse: %s",
-		    st->label, st->ct_reason);
+	/* decided now: the list may have grown stale since it was loaded */
+	if (!ok && verify_ct_report_only(p, policy_now(p))) {
+		log_warn("upstream %s: CT %s, would refuse: %s", st->label,
+		    p->ct_report_only ? "report mode" : "log list stale "
+		    "(ct-stale fail-open)", st->ct_reason);
 		return 1;
 	}
 	return ok;
@@ -112,29 +148,66 @@ verify_pins(STACK_OF(X509) *chain, const struct conf_pins *pins)
 	return -1;
 }
 
-int
+enum verify_refusal
 verify_established(SSL *ssl, struct verify_state *st, char *reason,
     size_t len)
 {
+	enum verify_refusal kind;
+
 	/* Sessions are only kept after every check passed (see tls.c). */
 	if (SSL_session_reused(ssl))
-		return 0;
+		return VERIFY_NOT_REFUSED;
 	if (SSL_get_verify_result(ssl) != X509_V_OK) {
-		verify_failure_reason(ssl, st, "certificate not verified",
-		    reason, len);
-		return -1;
+		kind = verify_failure_reason(ssl, st, "certificate not "
+		    "verified", reason, len);
+		return kind != VERIFY_NOT_REFUSED ? kind : VERIFY_REFUSED_CHAIN;
 	}
 	if (st->policy->loglist != NULL && !st->ct_done) {
 		snprintf(reason, len, "CT: no CT evaluation took place");
-		return -1;
+		return VERIFY_REFUSED_NO_CT;
 	}
 	if (st->pins != NULL && st->pins->count > 0 &&
 	    verify_pins(SSL_get0_verified_chain(ssl), st->pins) == -1) {
 		snprintf(reason, len, "no certificate in the verified chain "
 		    "matches a configured pin");
-		return -1;
+		return VERIFY_REFUSED_PIN;
 	}
-	return 0;
+	return VERIFY_NOT_REFUSED;
+}
+
+enum verify_refusal
+verify_error_kind(long err)
+{
+	switch (err) {
+	case X509_V_OK:
+		return VERIFY_NOT_REFUSED;
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_EMAIL_MISMATCH:
+		return VERIFY_REFUSED_IDENTITY;
+	case X509_V_ERR_NO_VALID_SCTS:
+		return VERIFY_REFUSED_CT;
+	default:
+		return VERIFY_REFUSED_CHAIN;
+	}
+}
+
+enum stats_refusal
+verify_refusal_stat(enum verify_refusal kind)
+{
+	switch (kind) {
+	case VERIFY_REFUSED_CHAIN:
+		return STATS_REFUSED_CHAIN;
+	case VERIFY_REFUSED_IDENTITY:
+		return STATS_REFUSED_IDENTITY;
+	case VERIFY_REFUSED_CT:
+	case VERIFY_REFUSED_NO_CT:
+		return STATS_REFUSED_CT;
+	case VERIFY_REFUSED_PIN:
+		return STATS_REFUSED_PIN;
+	default:
+		return STATS_REFUSED_OTHER;
+	}
 }
 
 void
@@ -160,7 +233,7 @@ verify_error_text(long err, X509_VERIFY_PARAM *param, char *reason,
 	}
 }
 
-void
+enum verify_refusal
 verify_failure_reason(SSL *ssl, const struct verify_state *st,
     const char *fallback, char *reason, size_t len)
 {
@@ -173,4 +246,5 @@ verify_failure_reason(SSL *ssl, const struct verify_state *st,
 		    "CT: no valid SCTs");
 	else
 		verify_error_text(err, SSL_get0_param(ssl), reason, len);
+	return verify_error_kind(err);
 }

@@ -34,7 +34,7 @@
 #define DAY	86400L
 #define ISO_LEN	32		/* "YYYY-MM-DDTHH:MM:SSZ" with room to spare */
 #define B64_LEN	256		/* base64 of a P-256 SPKI (91 bytes) fits */
-#define MAX_SCTS 4
+#define MAX_SCTS 13	/* 12 SCTs and the end mark */
 
 /* RFC 6962 section 3.2 and the TLS 1.2 SignatureAndHashAlgorithm codes. */
 enum {
@@ -113,13 +113,25 @@ static const struct log_spec LOG_SPECS[] = {
 	{ "c1", 2, LOG_USABLE, 300 * DAY, NULL },
 	{ "r1", 2, LOG_RETIRED, 30 * DAY, NULL },
 	{ "x1", -1, LOG_USABLE, 0, NULL },
+	{ "x2", -1, LOG_USABLE, 0, NULL },
+	{ "x3", -1, LOG_USABLE, 0, NULL },
+	{ "x4", -1, LOG_USABLE, 0, NULL },
+	{ "x5", -1, LOG_USABLE, 0, NULL },
+	{ "x6", -1, LOG_USABLE, 0, NULL },
+	{ "x7", -1, LOG_USABLE, 0, NULL },
+	{ "x8", -1, LOG_USABLE, 0, NULL },
+	{ "x9", -1, LOG_USABLE, 0, NULL },
+	{ "x10", -1, LOG_USABLE, 0, NULL },
+	{ "x11", -1, LOG_USABLE, 0, NULL },
+	{ "x12", -1, LOG_USABLE, 0, NULL },
 	{ "mimic", -1, LOG_USABLE, 0,
 	    "9EGV1vAOLbVUNcrdV3iS5T4VrUFwWPh44U/2uRh0FYk=" },
 };
 #define LOG_COUNT (sizeof(LOG_SPECS) / sizeof(LOG_SPECS[0]))
 #define LOG_INTERVAL (365 * DAY)	/* temporal interval: now +- this */
 
-enum sct_how { SCT_OK, SCT_BAD_SIG, SCT_FUTURE };
+/* SCT_BACKDATED: timestamped a day before r1's retirement (now-31d). */
+enum sct_how { SCT_OK, SCT_BAD_SIG, SCT_FUTURE, SCT_BACKDATED };
 
 struct sct_spec {
 	const char *log;	/* NULL ends the list */
@@ -203,6 +215,26 @@ static const struct variant VARIANTS[] = {
 	    SCTS_GOOD, "accept", "issued-by-inter2-refused-if-pinned-to-inter" },
 };
 #define VARIANT_COUNT (sizeof(VARIANTS) / sizeof(VARIANTS[0]))
+
+/*
+ * Leaves for single tests, listed in extra.txt (same format) rather than
+ * expected.txt, so the every-variant loops of 30-ct and 40-check skip them.
+ */
+static const struct variant EXTRAS[] = {
+	{ "many-unknown", CA_INTER, PLACE_EMBED, 0, SAN_DEFAULT, 1, 90,
+	    { { "x1", SCT_OK }, { "x2", SCT_OK }, { "x3", SCT_OK },
+	    { "x4", SCT_OK }, { "x5", SCT_OK }, { "x6", SCT_OK },
+	    { "x7", SCT_OK }, { "x8", SCT_OK }, { "x9", SCT_OK },
+	    { "x10", SCT_OK }, { "x11", SCT_OK }, { "x12", SCT_OK } },
+	    "refuse", "12-scts-from-unknown-logs-reason-over-300-characters" },
+	{ "tlsext-retired", CA_INTER, PLACE_TLSEXT, 0, SAN_DEFAULT, 40, 90,
+	    { { "a1", SCT_OK }, { "r1", SCT_OK } },
+	    "refuse", "r1-tls-extension-sct-from-a-retired-log" },
+	{ "retired-backdated", CA_INTER, PLACE_EMBED, 0, SAN_DEFAULT, 1, 90,
+	    { { "a1", SCT_OK }, { "r1", SCT_BACKDATED } },
+	    "refuse", "r1-sct-backdated-a1-sct-after-r1-retirement" },
+};
+#define EXTRA_COUNT (sizeof(EXTRAS) / sizeof(EXTRAS[0]))
 
 /* ---- run-time state ------------------------------------------------- */
 
@@ -803,11 +835,15 @@ static time_t leaf_not_before(const struct pki *p, const struct variant *v)
 	return p->now - v->start_days * DAY;
 }
 
-/* Logged an hour after notBefore; "future" SCTs a day from now. */
+/*
+ * Logged an hour after notBefore; "future" SCTs a day from now;
+ * "backdated" ones a day before r1's retirement.
+ */
 static uint64_t sct_time_ms(const struct pki *p, const struct variant *v,
     enum sct_how how)
 {
 	time_t t = how == SCT_FUTURE ? p->now + DAY
+	    : how == SCT_BACKDATED ? p->now - 31 * DAY
 	    : leaf_not_before(p, v) + HOUR;
 
 	return (uint64_t)t * 1000;
@@ -1012,6 +1048,11 @@ static int make_leaves(struct pki *p)
 		return 0;
 	for (size_t i = 0; ok && i < VARIANT_COUNT; i++)
 		ok = make_leaf(p, &VARIANTS[i]);
+	ok = close_out(p->expected, ok);
+	if (!ok || (p->expected = open_out(p, "extra", ".txt")) == NULL)
+		return 0;
+	for (size_t i = 0; ok && i < EXTRA_COUNT; i++)
+		ok = make_leaf(p, &EXTRAS[i]);
 	ok = close_out(p->expected, ok);
 	p->expected = NULL;
 	return ok;

@@ -300,10 +300,14 @@ test_log_states(const struct fixture *f, const struct ct_policy *pol)
 	CHECK("notAfter at the interval's end: not counted", edited_reason(f,
 	    pol, nimbus, NULL, NULL, "2025-01-01T00:00:00Z",
 	    "2026-02-05T23:59:59Z", 0, want));
-	CHECK("only retired logs: no current log", edited_reason(f, pol, all,
-	    "retired", "2025-03-01T00:00:00Z", NULL, NULL, 0, "CT: 3 valid "
-	    "SCTs from 3 operators (need 3 logs, 2 operators); no counted log "
-	    "is currently usable"));
+	CHECK("only retired logs: none counts (no issuance date)",
+	    edited_reason(f, pol, all, "retired", "2025-03-01T00:00:00Z", NULL,
+	    NULL, 0, "CT: 0 valid SCTs from 0 operators (need 2 logs, 2 "
+	    "operators); Google 'Xenon2026h1' log: retired log, no SCT from a "
+	    "current log before the retirement; Let's Encrypt 'Oak2026h1': "
+	    "retired log, no SCT from a current log before the retirement; "
+	    "Cloudflare 'Nimbus2026': retired log, no SCT from a current log "
+	    "before the retirement"));
 }
 
 /* le-home's embedded SCTs, validated as a handshake would. */
@@ -407,6 +411,157 @@ test_callback_path(const struct fixture *f, const struct ct_policy *pol)
 	ct_result_free(&res);
 	CT_POLICY_EVAL_CTX_free(ctx);
 	SCT_LIST_free(scts);
+}
+
+/*
+ * leaf's embedded SCTs validated as a handshake would at, then marked as
+ * delivered by source (still signed over the precertificate, so OpenSSL's
+ * status stays VALID: only the source differs).
+ */
+static STACK_OF(SCT) *
+scts_from(const struct loglist *list, X509 *leaf, X509 *issuer, time_t at,
+    sct_source_t source)
+{
+	STACK_OF(SCT) *scts;
+	CT_POLICY_EVAL_CTX *ctx = CT_POLICY_EVAL_CTX_new();
+	int i;
+
+	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
+	CT_POLICY_EVAL_CTX_set1_cert(ctx, leaf);
+	CT_POLICY_EVAL_CTX_set1_issuer(ctx, issuer);
+	CT_POLICY_EVAL_CTX_set_shared_CTLOG_STORE(ctx, list->store);
+	CT_POLICY_EVAL_CTX_set_time(ctx, (uint64_t)at * 1000);
+	for (i = 0; scts != NULL && i < sk_SCT_num(scts); i++) {
+		SCT *sct = sk_SCT_value(scts, i);
+
+		SCT_set_source(sct, source);
+		SCT_set_log_entry_type(sct, CT_LOG_ENTRY_TYPE_PRECERT);
+		if (SCT_validate(sct, ctx) != 1)
+			printf("# SCT %d does not validate\n", i);
+	}
+	CT_POLICY_EVAL_CTX_free(ctx);
+	return scts;
+}
+
+/*
+ * ct_evaluate on github's SCTs from source, Xenon and Oak retired when;
+ * *list (the result points into it) is the caller's to free after res.
+ */
+static int
+github_sourced(const struct fixture *f, const struct ct_policy *pol,
+    sct_source_t source, const char *when, struct ct_result *res,
+    struct loglist **list)
+{
+	const char *two[] = { "Google 'Xenon2026h1' log",
+	    "Let's Encrypt 'Oak2026h1'", NULL };
+	time_t at = utc(2025, 6, 1, 0, 0, 0);
+	STACK_OF(SCT) *scts;
+	char err[256];
+	int rc = -2;
+
+	memset(res, 0, sizeof(*res));
+	if ((*list = load_edited(two, "retired", when, NULL, NULL)) == NULL)
+		return rc;
+	scts = scts_from(*list, f->gh, f->gh_ca, at, source);
+	if (scts != NULL)
+		rc = ct_evaluate(pol, *list, f->gh, scts, (uint64_t)at * 1000,
+		    res, err, sizeof(err));
+	SCT_LIST_free(scts);
+	return rc;
+}
+
+/* Frees a result, then the list it points into. */
+static void
+done(struct ct_result *res, struct loglist *list)
+{
+	ct_result_free(res);
+	loglist_free(list);
+}
+
+static void
+test_retired_sources(const struct fixture *f, const struct ct_policy *pol)
+{
+	struct loglist *list;
+	struct ct_result res;
+	int rc;
+
+	rc = github_sourced(f, pol, SCT_SOURCE_TLS_EXTENSION,
+	    "2025-03-01T00:00:00Z", &res, &list);
+	CHECK("TLS-extension SCTs from retired logs do not count", rc == 0 &&
+	    res.nlogs == 1 && res.nscts == 3 &&
+	    res.scts[0].verdict == CT_SCT_RETIRED_NOT_EMBEDDED &&
+	    res.scts[1].verdict == CT_SCT_RETIRED_NOT_EMBEDDED &&
+	    res.scts[2].verdict == CT_SCT_COUNTED);
+	CHECK("TLS-extension retired: reason", strstr(res.reason,
+	    "Google 'Xenon2026h1' log: retired log, SCT not embedded") != NULL);
+	done(&res, list);
+	rc = github_sourced(f, pol, SCT_SOURCE_OCSP_STAPLED_RESPONSE,
+	    "2025-03-01T00:00:00Z", &res, &list);
+	CHECK("OCSP SCTs from retired logs do not count", rc == 0 &&
+	    res.nlogs == 1 &&
+	    res.scts[0].verdict == CT_SCT_RETIRED_NOT_EMBEDDED);
+	done(&res, list);
+	rc = github_sourced(f, pol, SCT_SOURCE_TLS_EXTENSION,
+	    "2025-09-01T00:00:00Z", &res, &list);
+	CHECK("TLS-extension SCTs from logs retired later than now count",
+	    rc == 1 && res.nlogs == 3);
+	done(&res, list);
+	rc = github_sourced(f, pol, SCT_SOURCE_X509V3_EXTENSION,
+	    "2025-03-01T00:00:00Z", &res, &list);
+	CHECK("the same SCTs embedded count", rc == 1 && res.nlogs == 3);
+	done(&res, list);
+}
+
+/*
+ * A back-dated SCT: github's Xenon SCT (2025-02-05) beside le-home's
+ * (2026-01-09), Xenon retired between them. Its timestamp is before the
+ * retirement, but the certificate's earliest SCT from a log not retired
+ * is not: it must not count. Retired after both, it counts.
+ */
+static int
+backdated(const struct fixture *f, const struct ct_policy *pol,
+    const char *when, struct ct_result *res, struct loglist **list)
+{
+	const char *xenon[] = { "Google 'Xenon2026h1' log", NULL };
+	time_t at = utc(2026, 2, 1, 0, 0, 0);
+	STACK_OF(SCT) *scts = NULL, *gh = NULL;
+	char err[256];
+	int rc = -2;
+
+	memset(res, 0, sizeof(*res));
+	if ((*list = load_edited(xenon, "retired", when, NULL, NULL)) == NULL)
+		return rc;
+	scts = scts_from(*list, f->le, f->le_ca, at,
+	    SCT_SOURCE_X509V3_EXTENSION);
+	gh = scts_from(*list, f->gh, f->gh_ca, at,
+	    SCT_SOURCE_X509V3_EXTENSION);
+	if (scts != NULL && gh != NULL) {
+		sk_SCT_push(scts, sk_SCT_shift(gh));	/* Xenon's */
+		rc = ct_evaluate(pol, *list, f->le, scts, (uint64_t)at * 1000,
+		    res, err, sizeof(err));
+	}
+	SCT_LIST_free(scts);
+	SCT_LIST_free(gh);
+	return rc;
+}
+
+static void
+test_retired_backdated(const struct fixture *f, const struct ct_policy *pol)
+{
+	struct loglist *list;
+	struct ct_result res;
+	int rc;
+
+	rc = backdated(f, pol, "2025-06-01T00:00:00Z", &res, &list);
+	CHECK("back-dated SCT of a retired log does not count", rc >= 0 &&
+	    res.nscts == 3 && res.nlogs == 2 &&
+	    res.scts[2].verdict == CT_SCT_RETIRED_LATE_ISSUANCE);
+	done(&res, list);
+	rc = backdated(f, pol, "2026-01-20T00:00:00Z", &res, &list);
+	CHECK("retired after the earliest current SCT: counts", rc == 1 &&
+	    res.nscts == 3 && res.nlogs == 3 &&
+	    res.scts[2].verdict == CT_SCT_COUNTED);
+	done(&res, list);
 }
 
 static void
@@ -514,6 +669,8 @@ main(void)
 	test_log_states(&f, &pol);
 	test_mimic_and_sources(&f, &pol);
 	test_callback_path(&f, &pol);
+	test_retired_sources(&f, &pol);
+	test_retired_backdated(&f, &pol);
 	test_limits(&f, &pol);
 	test_print(&f, &pol);
 	fixture_free(&f);
