@@ -24,11 +24,22 @@
 #define UDP_SLOT		1500	/* largest query read, answer batched */
 #define UDP_BUFFER_BYTES	(4 << 20)	/* absorbs bursts of ~1,000+ queries */
 #define ACCEPT_PAUSE_MS		1000
+/*
+ * A TCP client's queued answers: above HIGH its queries are no longer
+ * read, below LOW they are again. With TCP_MAX_PENDING queries in flight
+ * (answers of up to 64 KiB each) this bounds what one client can make us
+ * hold.
+ */
+#define TCP_QUEUED_HIGH		(64 << 10)
+#define TCP_QUEUED_LOW		(16 << 10)
+#define TCP_MAX_PENDING		64
 
 struct tcp_client {
 	struct listen_set *set;
 	struct bufferevent *bev;
 	struct query_list queries;	/* outstanding, not owned */
+	unsigned npending;		/* in queries */
+	int paused;			/* not reading: see client_throttle */
 	int closing;			/* client finished; flush and go */
 	TAILQ_ENTRY(tcp_client) link;
 };
@@ -235,22 +246,75 @@ client_free(struct tcp_client *c)
 	free(c);
 }
 
-static void
-client_drained_cb(struct bufferevent *bev, void *arg)
+static size_t
+client_queued(const struct tcp_client *c)
 {
-	client_free(arg);
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/*
+ * The idle timeout (reading) and the write timeout (answers not taken)
+ * start again from now.
+ */
+static void
+client_arm_timeouts(struct tcp_client *c)
+{
+	unsigned ms = c->set->srv->conf->tcp_idle_ms;
+	struct timeval idle = { ms / 1000, (ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+}
+
+/*
+ * Stops reading queries while its answers pile up unread or too many of
+ * its queries are in flight: a client that never reads cannot make us
+ * queue without bound.
+ */
+static void
+client_throttle(struct tcp_client *c)
+{
+	if (c->paused || (client_queued(c) <= TCP_QUEUED_HIGH &&
+	    c->npending < TCP_MAX_PENDING))
+		return;
+	c->paused = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/*
+ * Reads again once the answers are down to the low-water mark and a query
+ * slot is free. Queries already buffered are handled from the event loop
+ * (deferred), never from inside a caller that is itself handling one.
+ */
+static void
+client_resume(struct tcp_client *c)
+{
+	if (!c->paused || client_queued(c) > TCP_QUEUED_LOW ||
+	    c->npending >= TCP_MAX_PENDING)
+		return;
+	c->paused = 0;
+	if (c->closing)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_trigger(c->bev, EV_READ,
+	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* Frees a finished client once its last answer has left. */
 static void
 client_maybe_free(struct tcp_client *c)
 {
-	if (!c->closing || !TAILQ_EMPTY(&c->queries))
-		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (c->closing && c->npending == 0 && client_queued(c) == 0)
 		client_free(c);
-	else
-		bufferevent_setcb(c->bev, NULL, client_drained_cb, NULL, c);
+	/* else client_write_cb calls again; errors and timeouts still close */
+}
+
+/* No more queries from c: answer what is in flight, then close. */
+static void
+client_finish(struct tcp_client *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	client_maybe_free(c);
 }
 
 static void
@@ -262,11 +326,12 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	uint8_t hdr[2];
 	size_t len;
 
-	while (!c->closing && evbuffer_copyout(in, hdr, 2) == 2) {
+	while (!c->closing && !c->paused &&
+	    evbuffer_copyout(in, hdr, 2) == 2) {
 		len = dnsmsg_get16(hdr);
 		if (len == 0) {
-			c->closing = 1;
-			break;
+			client_finish(c);
+			return;
 		}
 		if (evbuffer_get_length(in) < 2 + len)
 			return;
@@ -275,10 +340,18 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		    &origin);
 		evbuffer_drain(in, len);
 	}
-	if (c->closing) {
-		bufferevent_disable(bev, EV_READ);
+}
+
+/* Output at or below the low-water mark (TCP_QUEUED_LOW). */
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct tcp_client *c = arg;
+
+	if (c->closing)
 		client_maybe_free(c);
-	}
+	else
+		client_resume(c);
 }
 
 static void
@@ -286,18 +359,18 @@ client_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct tcp_client *c = arg;
 
-	/* the idle timeout counts only while nothing is outstanding */
-	if ((events & BEV_EVENT_TIMEOUT) && !TAILQ_EMPTY(&c->queries)) {
-		bufferevent_enable(bev, EV_READ);
-		return;
-	}
-	if (events & BEV_EVENT_ERROR) {
+	/* a reset, or answers not taken within the write timeout */
+	if (events & (BEV_EVENT_ERROR | BEV_EVENT_WRITING)) {
 		client_free(c);
 		return;
 	}
-	c->closing = 1;
-	bufferevent_disable(bev, EV_READ);
-	client_maybe_free(c);
+	/* RFC 7766 6.2.3: not idle while answers are still owed */
+	if ((events & BEV_EVENT_TIMEOUT) && c->npending > 0) {
+		if (!c->paused)
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	client_finish(c);	/* end of file or idle */
 }
 
 static void
@@ -334,8 +407,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct listen_socket *s = arg;
 	struct listen_set *set = s->set;
 	const struct conf *conf = set->srv->conf;
-	struct timeval idle = { conf->tcp_idle_ms / 1000,
-	    (conf->tcp_idle_ms % 1000) * 1000 };
 	struct tcp_client *c;
 	int one = 1;
 
@@ -356,8 +427,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	TAILQ_INIT(&c->queries);
 	TAILQ_INSERT_TAIL(&set->clients, c, link);
 	set->nclients++;
-	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_QUEUED_LOW, 0);
+	client_arm_timeouts(c);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -439,13 +512,19 @@ listen_send(const struct query_origin *origin, const uint8_t *msg,
 	dnsmsg_put16(hdr, (uint16_t)len);
 	bufferevent_write(origin->tcp->bev, hdr, 2);
 	bufferevent_write(origin->tcp->bev, msg, len);
+	client_throttle(origin->tcp);
 }
 
 void
 listen_track(struct query *q)
 {
-	if (q->origin.tcp != NULL)
-		TAILQ_INSERT_TAIL(&q->origin.tcp->queries, q, client_link);
+	struct tcp_client *c = q->origin.tcp;
+
+	if (c == NULL)
+		return;
+	TAILQ_INSERT_TAIL(&c->queries, q, client_link);
+	c->npending++;
+	client_throttle(c);
 }
 
 void
@@ -456,6 +535,14 @@ listen_untrack(struct query *q)
 	if (c == NULL)
 		return;
 	TAILQ_REMOVE(&c->queries, q, client_link);
+	c->npending--;
 	q->origin.tcp = NULL;
-	client_maybe_free(c);
+	if (c->closing) {
+		client_maybe_free(c);
+		return;
+	}
+	client_resume(c);
+	/* the idle time counts from the last answer (RFC 7766 6.2.3) */
+	if (c->npending == 0 && !c->paused)
+		bufferevent_enable(c->bev, EV_READ);
 }
