@@ -8,7 +8,8 @@
 # MiB of the start, every descriptor came back, a new TCP client is
 # answered at once. Also: max-tcp-clients is enforced, and a client whose
 # query stalls upstream still gets its SERVFAIL and is closed after the
-# idle timeout, giving its slot back.
+# idle timeout, giving its slot back; clients that stop reading but stay
+# connected are closed by the write timeout.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
@@ -58,6 +59,22 @@ echo "# flood: RSS $(rss_kib "$CT") KiB after, $(fd_count "$CT") descriptors"
 check "flood: a new TCP client is answered at once" "no NOERROR in 2 s" \
     tcp_answer "$P"
 check "flood: ctstub still running" "it exited" alive "$CT"
+
+# --- the write timeout: clients that stop reading and stay connected --------
+add_ctstub slow "$GOOD" "tcp-idle-timeout 1000"
+P=${CT_PORTS[slow]}
+CT=${CTSTUB_PIDS[slow]}
+same_as_direct "slow: name cached first" 127.0.0.1 "$P" www.example.test A
+FD0=$(fd_count "$CT")
+# they send for 2 s, then hold the connections for 20 s before resetting
+start_bg "$TMP/slow.out" "$PY" "$ROOT/tests/tools/tcpflood.py" --port "$P" \
+    --clients 2 --queries 150000 --send-time 2 --wait 20
+FLOOD_PID=$PID
+check "slow: both clients closed by the write timeout while they wait" \
+    "$(fd_count "$CT") descriptors, $FD0 before" wait_fds "$CT" "$FD0" 12
+check "slow: ... before they reset" "tcpflood.py had finished" \
+    alive "$FLOOD_PID"
+stop_proc "$FLOOD_PID"
 
 # --- max-tcp-clients and the idle timeout with a query outstanding ----------
 next_port
@@ -121,4 +138,5 @@ done < <("$PY" "$TMP/held.py" "$P" 2>&1)
 
 stop_ctstub flood
 stop_ctstub limit
+stop_ctstub slow
 done_testing
