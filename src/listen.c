@@ -44,17 +44,25 @@ struct tcp_client {
 	TAILQ_ENTRY(tcp_client) link;
 };
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+union udp_control {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
 /* Buffers for one recvmmsg or sendmmsg call. */
 struct udp_batch {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage peers[UDP_BATCH];
+	union udp_control ctl[UDP_BATCH];
 	uint8_t bufs[UDP_BATCH][UDP_SLOT];
 };
 
 struct listen_socket {
 	int fd;
 	int is_tcp;
+	int pktinfo;			/* wildcard UDP: answer from the address asked */
 	char label[80];
 	struct udp_batch *in;		/* UDP only */
 	struct udp_batch *out;		/* answers made while reading in */
@@ -89,6 +97,33 @@ grow_udp_buffers(int fd)
 }
 
 static int
+is_wildcard(const struct conf_address *a)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+
+	if (a->sa.ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/*
+ * A UDP socket on a wildcard address learns each datagram's destination,
+ * so that the answer leaves from it (a client drops an answer from another
+ * address than it asked).
+ */
+static int
+want_pktinfo(int fd, const struct conf_address *a)
+{
+	int one = 1;
+
+	if (a->sa.ss_family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one));
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+static int
 bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 {
 	char label[80];
@@ -105,6 +140,8 @@ bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 	if (bind(fd, (const struct sockaddr *)&a->sa, a->salen) == -1)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+		goto fail;
+	if (type == SOCK_DGRAM && is_wildcard(a) && want_pktinfo(fd, a) == -1)
 		goto fail;
 	if (type == SOCK_DGRAM)
 		grow_udp_buffers(fd);
@@ -134,6 +171,7 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 		struct listen_socket *s = &set->sockets[i];
 
 		s->is_tcp = i % 2;
+		s->pktinfo = !s->is_tcp && is_wildcard(&conf->listens[i / 2]);
 		s->set = set;
 		conf_address_str(&conf->listens[i / 2], s->label,
 		    sizeof(s->label));
@@ -155,16 +193,88 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 	return set;
 }
 
+/* Slot i for a datagram of len bytes, with room for a control message. */
 static void
-batch_prepare(struct udp_batch *b, unsigned i, size_t len)
+batch_prepare(struct udp_batch *b, unsigned i, size_t len, int control)
 {
+	struct msghdr *h = &b->msgs[i].msg_hdr;
+
 	b->iov[i].iov_base = b->bufs[i];
 	b->iov[i].iov_len = len;
-	memset(&b->msgs[i].msg_hdr, 0, sizeof(b->msgs[i].msg_hdr));
-	b->msgs[i].msg_hdr.msg_name = &b->peers[i];
-	b->msgs[i].msg_hdr.msg_namelen = sizeof(b->peers[i]);
-	b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
-	b->msgs[i].msg_hdr.msg_iovlen = 1;
+	memset(h, 0, sizeof(*h));
+	h->msg_name = &b->peers[i];
+	h->msg_namelen = sizeof(b->peers[i]);
+	h->msg_iov = &b->iov[i];
+	h->msg_iovlen = 1;
+	if (control) {
+		h->msg_control = b->ctl[i].buf;
+		h->msg_controllen = sizeof(b->ctl[i].buf);
+	}
+}
+
+/* The address a datagram was sent to, from its IP(V6)_PKTINFO. */
+static void
+origin_set_local(struct query_origin *o, struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	o->local_family = 0;
+	for (cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			/* ipi_spec_dst: the local address to answer from */
+			memcpy(&o->local.v4, CMSG_DATA(cm), sizeof(o->local.v4));
+			o->local.v4.ipi_ifindex = 0;	/* the route decides */
+			o->local_family = AF_INET;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO) {
+			/* the interface too: link-local addresses need it */
+			memcpy(&o->local.v6, CMSG_DATA(cm), sizeof(o->local.v6));
+			o->local_family = AF_INET6;
+		}
+	}
+}
+
+/* Makes h send from o's local address, when it has one, using ctl. */
+static void
+msg_set_local(struct msghdr *h, union udp_control *ctl,
+    const struct query_origin *o)
+{
+	int v6 = o->local_family == AF_INET6;
+	size_t len = v6 ? sizeof(o->local.v6) : sizeof(o->local.v4);
+	struct cmsghdr *cm;
+
+	h->msg_control = NULL;
+	h->msg_controllen = 0;
+	if (o->local_family == 0)
+		return;
+	memset(ctl, 0, sizeof(*ctl));
+	h->msg_control = ctl->buf;
+	h->msg_controllen = CMSG_SPACE(len);
+	cm = CMSG_FIRSTHDR(h);
+	cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	cm->cmsg_type = v6 ? IPV6_PKTINFO : IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), &o->local, len);
+}
+
+/* One answer now, outside a batch. */
+static void
+udp_send_one(struct listen_socket *s, const struct query_origin *o,
+    const uint8_t *msg, size_t len)
+{
+	struct sockaddr_storage peer = o->peer;
+	struct iovec iov = { (void *)(uintptr_t)msg, len };
+	union udp_control ctl;
+	struct msghdr h = {
+		.msg_name = &peer,
+		.msg_namelen = o->peerlen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+
+	msg_set_local(&h, &ctl, o);
+	sendmsg(s->fd, &h, 0);	/* lost like a datagram: the client retries */
 }
 
 /* Queues an answer for the sendmmsg after this read; 0 if it cannot. */
@@ -177,10 +287,11 @@ batch_answer(struct listen_socket *s, const struct query_origin *origin,
 
 	if (!s->batching || len > UDP_SLOT || i == UDP_BATCH)
 		return 0;
-	batch_prepare(b, i, len);
+	batch_prepare(b, i, len, 0);
 	memcpy(b->bufs[i], msg, len);
 	memcpy(&b->peers[i], &origin->peer, origin->peerlen);
 	b->msgs[i].msg_hdr.msg_namelen = origin->peerlen;
+	msg_set_local(&b->msgs[i].msg_hdr, &b->ctl[i], origin);
 	s->nout++;
 	return 1;
 }
@@ -209,7 +320,8 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 
 	for (round = 0; round < UDP_BATCHES_PER_EVENT; round++) {
 		for (i = 0; i < UDP_BATCH; i++)
-			batch_prepare(s->in, (unsigned)i, UDP_SLOT);
+			batch_prepare(s->in, (unsigned)i, UDP_SLOT,
+			    s->pktinfo);
 		n = recvmmsg(fd, s->in->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
@@ -221,6 +333,7 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 				continue;	/* over UDP_SLOT: not a query */
 			memcpy(&origin.peer, h->msg_name, h->msg_namelen);
 			origin.peerlen = h->msg_namelen;
+			origin_set_local(&origin, h);
 			query_start(s->set->srv, s->in->bufs[i],
 			    s->in->msgs[i].msg_len, &origin);
 		}
@@ -502,9 +615,7 @@ listen_send(const struct query_origin *origin, const uint8_t *msg,
 
 	if (origin->udp != NULL) {
 		if (!batch_answer(origin->udp, origin, msg, len))
-			sendto(origin->udp->fd, msg, len, 0,
-			    (const struct sockaddr *)&origin->peer,
-			    origin->peerlen);
+			udp_send_one(origin->udp, origin, msg, len);
 		return;
 	}
 	if (origin->tcp == NULL)
