@@ -313,8 +313,8 @@ parse_scoped_address(struct conf_parser *p, const char *name,
 	linklocal = a->sa.ss_family == AF_INET6 &&
 	    IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr);
 	if (linklocal && pct == NULL) {
-		conf_error(p, "%s: link-local address '%s' needs its interface: "
-		    "%s%%IFNAME", name, text, text);
+		conf_error(p, "%s: link-local address '%s' needs its "
+		    "interface: %s%%IFNAME", name, text, text);
 		return -1;
 	}
 	if (!linklocal && pct != NULL) {
@@ -324,7 +324,8 @@ parse_scoped_address(struct conf_parser *p, const char *name,
 	}
 	if (pct != NULL &&
 	    (sin6->sin6_scope_id = if_nametoindex(pct + 1)) == 0) {
-		conf_error(p, "%s: '%s': no interface '%s'", name, text, pct + 1);
+		conf_error(p, "%s: '%s': no interface '%s'", name, text,
+		    pct + 1);
 		return -1;
 	}
 	return 0;

@@ -62,7 +62,7 @@ struct udp_batch {
 struct listen_socket {
 	int fd;
 	int is_tcp;
-	int pktinfo;			/* wildcard UDP: answer from the address asked */
+	int pktinfo;			/* wildcard UDP: learn the address asked */
 	char label[80];
 	struct udp_batch *in;		/* UDP only */
 	struct udp_batch *out;		/* answers made while reading in */
@@ -223,13 +223,15 @@ origin_set_local(struct query_origin *o, struct msghdr *h)
 		if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_PKTINFO) {
 			/* ipi_spec_dst: the local address to answer from */
-			memcpy(&o->local.v4, CMSG_DATA(cm), sizeof(o->local.v4));
+			memcpy(&o->local.v4, CMSG_DATA(cm),
+			    sizeof(o->local.v4));
 			o->local.v4.ipi_ifindex = 0;	/* the route decides */
 			o->local_family = AF_INET;
 		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
 		    cm->cmsg_type == IPV6_PKTINFO) {
 			/* the interface too: link-local addresses need it */
-			memcpy(&o->local.v6, CMSG_DATA(cm), sizeof(o->local.v6));
+			memcpy(&o->local.v6, CMSG_DATA(cm),
+			    sizeof(o->local.v6));
 			o->local_family = AF_INET6;
 		}
 	}
