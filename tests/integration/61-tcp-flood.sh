@@ -27,6 +27,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
 # wait_fds PID WANT SECONDS: until PID has at most WANT descriptors.
+# shellcheck disable=SC2317 # run by check
 wait_fds() {
 	local end=$(($(date +%s) + $3))
 	while [ "$(fd_count "$1")" -gt "$2" ]; do
@@ -36,6 +37,7 @@ wait_fds() {
 }
 
 # tcp_answer PORT: one TCP query (dig, 2 s, one try) answered NOERROR.
+# shellcheck disable=SC2317 # run by check
 tcp_answer() {
 	[ "$(status_of "$(dig @127.0.0.1 -p "$1" +tcp +tries=1 +time=2 \
 	    +noall +comments www.example.test A)")" = NOERROR ]
