@@ -26,11 +26,18 @@ fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
-# wait_fds PID WANT SECONDS: until PID has at most WANT descriptors.
+# wait_fds PID WANT SECONDS [-ge]: until PID has at most (with -ge: at
+# least) WANT descriptors.
 # shellcheck disable=SC2317 # run by check
 wait_fds() {
-	local end=$(($(date +%s) + $3))
-	while [ "$(fd_count "$1")" -gt "$2" ]; do
+	local end=$(($(date +%s) + $3)) n
+	while :; do
+		n=$(fd_count "$1")
+		if [ "${4:-}" = -ge ]; then
+			[ "$n" -ge "$2" ] && return 0
+		else
+			[ "$n" -le "$2" ] && return 0
+		fi
 		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 0.2
 	done
@@ -76,6 +83,8 @@ FD0=$(fd_count "$CT")
 start_bg "$TMP/slow.out" "$PY" "$ROOT/tests/tools/tcpflood.py" --port "$P" \
     --clients 2 --queries 150000 --send-time 2 --wait 20
 FLOOD_PID=$PID
+check "slow: both clients connected" "$(fd_count "$CT") descriptors" \
+    wait_fds "$CT" $((FD0 + 2)) 10 -ge
 check "slow: both clients closed by the write timeout while they wait" \
     "$(fd_count "$CT") descriptors, $FD0 before" wait_fds "$CT" "$FD0" 12
 check "slow: ... before they reset" "tcpflood.py had finished" \
