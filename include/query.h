@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -27,6 +28,12 @@ struct query_origin {
 	struct listen_socket *udp;	/* NULL for TCP */
 	struct sockaddr_storage peer;	/* UDP peer */
 	socklen_t peerlen;
+	/* UDP on a wildcard listener: the address asked, to answer from */
+	int local_family;		/* 0 (none), AF_INET or AF_INET6 */
+	union {
+		struct in_pktinfo v4;
+		struct in6_pktinfo v6;
+	} local;
 	struct tcp_client *tcp;		/* NULL for UDP or once it left */
 };
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,15 +104,23 @@ conf_parse_address(const char *ip, uint16_t port, struct conf_address *a)
 	return -1;
 }
 
-/* The bare IP of a; returns its port. */
+/* Room for an IPv6 address with its scope, "fe80::1%IFNAME". */
+#define ADDRESS_IP_LEN (INET6_ADDRSTRLEN + IF_NAMESIZE + 1)
+
+/* The bare IP of a (with "%IFNAME" when scoped); returns its port. */
 static uint16_t
 address_ip(const struct conf_address *a, char *ip, size_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->sa;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+	char ifname[IF_NAMESIZE];
 
 	if (a->sa.ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, (socklen_t)len);
+		if (sin6->sin6_scope_id != 0 && strlen(ip) < len)
+			snprintf(ip + strlen(ip), len - strlen(ip), "%%%s",
+			    if_indextoname(sin6->sin6_scope_id, ifname) ?
+			    ifname : "?");
 		return ntohs(sin6->sin6_port);
 	}
 	inet_ntop(AF_INET, &sin->sin_addr, ip, (socklen_t)len);
@@ -121,7 +130,7 @@ address_ip(const struct conf_address *a, char *ip, size_t len)
 void
 conf_address_str(const struct conf_address *a, char *buf, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char ip[ADDRESS_IP_LEN] = "?";
 	uint16_t port = address_ip(a, ip, sizeof(ip));
 
 	snprintf(buf, len, a->sa.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
@@ -314,6 +323,49 @@ replace_string(char **slot, const char *value)
 
 typedef int (*directive_fn)(struct conf_parser *, struct conf *, char **, int);
 
+/*
+ * "IP", or "IP%IFNAME" for an IPv6 link-local address, which needs the
+ * interface (its scope) to mean anything.
+ */
+static int
+parse_scoped_address(struct conf_parser *p, const char *name,
+    const char *text, uint16_t port, struct conf_address *a)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->sa;
+	const char *pct = strchr(text, '%');
+	char ip[INET6_ADDRSTRLEN];
+	size_t iplen = pct != NULL ? (size_t)(pct - text) : strlen(text);
+	int linklocal;
+
+	if (iplen < sizeof(ip)) {
+		memcpy(ip, text, iplen);
+		ip[iplen] = '\0';
+	}
+	if (iplen >= sizeof(ip) || conf_parse_address(ip, port, a) == -1) {
+		conf_error(p, "%s: '%s' is not an IP address", name, text);
+		return -1;
+	}
+	linklocal = a->sa.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr);
+	if (linklocal && pct == NULL) {
+		conf_error(p, "%s: link-local address '%s' needs its "
+		    "interface: %s%%IFNAME", name, text, text);
+		return -1;
+	}
+	if (!linklocal && pct != NULL) {
+		conf_error(p, "%s: '%s': an interface (%%IFNAME) is only for "
+		    "IPv6 link-local addresses", name, text);
+		return -1;
+	}
+	if (pct != NULL &&
+	    (sin6->sin6_scope_id = if_nametoindex(pct + 1)) == 0) {
+		conf_error(p, "%s: '%s': no interface '%s'", name, text,
+		    pct + 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* "NAME ADDR [PORT]" (port 53 by default) appended to a list. */
 static int
 address_directive(struct conf_parser *p, const char *name, char **argv,
@@ -327,10 +379,8 @@ address_directive(struct conf_parser *p, const char *name, char **argv,
 		    argv[1]);
 		return -1;
 	}
-	if (conf_parse_address(argv[0], port, &a) == -1) {
-		conf_error(p, "%s: '%s' is not an IP address", name, argv[0]);
+	if (parse_scoped_address(p, name, argv[0], port, &a) == -1)
 		return -1;
-	}
 	grown = conf_realloc(*list, (*count + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return -1;
@@ -960,7 +1010,7 @@ yes_no(int v)
 static void
 print_address(FILE *out, const char *directive, const struct conf_address *a)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char ip[ADDRESS_IP_LEN] = "?";
 	uint16_t port = address_ip(a, ip, sizeof(ip));
 
 	fprintf(out, "%s %s %u\n", directive, ip, port);

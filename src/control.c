@@ -23,12 +23,18 @@
 #include "server.h"
 #include "status.h"
 
-#define CLIENT_TIMEOUT_S 5
+/*
+ * A client has this long from its connection to send its request, and as
+ * long again from the reply to take it: a total deadline, so that slow
+ * clients (one byte at a time) cannot hold the slots.
+ */
+#define CLIENT_DEADLINE_S 5
 #define MAX_CLIENTS 16		/* at once on each; more are closed at accept */
 
 struct control_client {
 	struct control *ctl;
 	struct bufferevent *bev;
+	struct event *deadline;		/* closes it; see CLIENT_DEADLINE_S */
 	int http;
 	int replied;
 	LIST_ENTRY(control_client) link;
@@ -184,7 +190,27 @@ client_free(struct control_client *c)
 	c->ctl->nclients[c->http]--;
 	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
+	event_free(c->deadline);
 	free(c);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control_client *c = arg;
+
+	log_debug("%s: a client took over %d s; closed", c->http ? "metrics" :
+	    "control", CLIENT_DEADLINE_S);
+	client_free(c);
+}
+
+/* (Re)starts c's deadline from now. */
+static void
+arm_deadline(struct control_client *c)
+{
+	struct timeval tv = { CLIENT_DEADLINE_S, 0 };
+
+	evtimer_add(c->deadline, &tv);
 }
 
 /* Sends status (HTTP only; NULL on the control socket) and body. */
@@ -202,6 +228,7 @@ reply(struct control_client *c, const char *status, char *body)
 		evbuffer_add(out, body, strlen(body));
 	free(body);
 	c->replied = 1;
+	arm_deadline(c);
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(out) == 0)	/* out of memory: nothing to say */
 		client_free(c);
@@ -297,7 +324,6 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	struct control *ctl = arg;
 	int http = listener == ctl->http_listener;
 	struct control_client *c = NULL;
-	struct timeval tv = { CLIENT_TIMEOUT_S, 0 };
 
 	/* metrics clients (any local user) never crowd out the control socket */
 	if (ctl->nclients[http] >= MAX_CLIENTS) {
@@ -307,19 +333,29 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->bev = bufferevent_socket_new(ctl->srv->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(c);
-		close(fd);
-		return;
-	}
+	if (c == NULL)
+		goto fail;
+	c->deadline = evtimer_new(ctl->srv->base, deadline_cb, c);
+	c->bev = bufferevent_socket_new(ctl->srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->deadline == NULL || c->bev == NULL)
+		goto fail;
 	c->ctl = ctl;
 	c->http = http;
 	ctl->nclients[http]++;
 	LIST_INSERT_HEAD(&ctl->clients, c, link);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	arm_deadline(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return;
+fail:
+	if (c != NULL && c->deadline != NULL)
+		event_free(c->deadline);
+	if (c != NULL && c->bev != NULL)
+		bufferevent_free(c->bev);	/* closes fd */
+	else
+		close(fd);
+	free(c);
 }
 
 static struct evconnlistener *
