@@ -107,6 +107,16 @@ check "out of ids: every reply a SERVFAIL with one of the two reasons" \
 check "out of ids: a first and a second connection, each closed by ctstub" \
     "see $TMP/dot-drop.log" test "$(grep -cE \
     "conn [12]: closed by the client" "$TMP/dot-drop.log")" -eq 2
+# what the server read: never more than the 65,536 ids on one connection,
+# and no id sent again while it was unanswered
+wait_count "$TMP/dot-drop.log" "queries dropped in all" 2
+MOST=$(sed -n 's/.*conn [0-9]*: \([0-9]*\) queries dropped in all$/\1/p' \
+    "$TMP/dot-drop.log" | sort -n | tail -n 1)
+check "out of ids: no connection carried more than 65,536 queries" \
+    "the server read ${MOST:-no} queries on one" \
+    test "${MOST:-0}" -ge 1 -a "${MOST:-99999}" -le 65536
+expect_eq "out of ids: no id sent again while unanswered" 0 \
+    "$(grep -c VIOLATION "$TMP/dot-drop.log")"
 check "out of ids: ctstub still running" "see $TMP/ids.log" \
     alive "${CTSTUB_PIDS[ids]}"
 stop_ctstub ids
