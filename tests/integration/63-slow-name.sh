@@ -101,4 +101,54 @@ check "two upstreams: the second answered the slow name (8 times)" \
 check "two upstreams: the first not failed" "see $TMP/two.log" \
     eval "! grep -q 'upstream .* failed' '$TMP/two.log'"
 stop_ctstub two
+
+# --- DoH: a connection detached on GOAWAY with a query never answered -------
+# (issue 11 item 8) It must close once its last query is gone, and never
+# outlive its upstream: neither a reload (the old upstreams are freed one
+# timeout later) nor the shutdown may leave it behind (ASan: use after
+# free when the server finally closes, leaks at exit).
+H2=$((NAMED_PORT0 + 32))
+start_fault_server h2 h2server.py hold "$H2" good goaway-hold 1
+h2_pid=$PID
+add_ctstub -v doh "upstream https://127.0.0.1:$H2/dns-query" \
+    "cache-size 0" "timeout $TIMEOUT_MS"
+out=$(q 127.0.0.1 "${CT_PORTS[doh]}" www.example.test A)
+expect_eq "GOAWAY held: SERVFAIL at the timeout" SERVFAIL "$(status_of "$out")"
+check "GOAWAY held: ctstub saw the GOAWAY" "see $TMP/doh.log" \
+    wait_log "$TMP/doh.log" "GOAWAY, last stream 1"
+check "GOAWAY held: the idle detached connection is closed" \
+    "see $TMP/h2-hold.log" wait_log "$TMP/h2-hold.log" "conn 1: closed by the client"
+kill -HUP "${CTSTUB_PIDS[doh]}"
+check "GOAWAY held: reloaded" "see $TMP/doh.log" \
+    wait_log "$TMP/doh.log" "reload"
+sleep $((TIMEOUT_MS / 1000 + 2))	# the old upstreams are freed by then
+stop_proc "$h2_pid"			# the server closes whatever is left
+q 127.0.0.1 "${CT_PORTS[doh]}" www.example.test A >/dev/null
+check "GOAWAY held: ctstub alive after the server's close" \
+    "see $TMP/doh.log" alive "${CTSTUB_PIDS[doh]}"
+mv "$TMP/h2-hold.log" "$TMP/h2-hold.run1.log"
+start_fault_server h2 h2server.py hold "$H2" good goaway-hold 1
+check "GOAWAY held: the upstream is back (probe)" "see $TMP/doh.log" \
+    wait_log "$TMP/doh.log" "upstream 127.0.0.1:$H2 is up again"
+q 127.0.0.1 "${CT_PORTS[doh]}" +time=8 mail.example.test A >/dev/null &
+pending=$!
+check "GOAWAY held: a query waits on a detached connection" \
+    "see $TMP/h2-hold.log" wait_log "$TMP/h2-hold.log" "GOAWAY at request 1"
+stop_ctstub doh				# no leak, no use after free
+wait "$pending"
+
+# A query on a detached connection reaches half its timeout: the stall
+# closes that connection (before: up->conn, a newer connection or none)
+# and the query moves on to the second upstream.
+add_ctstub -v doh2 "upstream https://127.0.0.1:$H2/dns-query" \
+    "upstream dot://127.0.0.1:$(dot_port good)" "upstream-strategy ordered" \
+    "cache-size 0" "timeout $TIMEOUT_MS"
+start=$(now_ms)
+out=$(q 127.0.0.1 "${CT_PORTS[doh2]}" txt.example.test TXT)
+ms=$(elapsed_ms "$start")
+expect_eq "GOAWAY held, two upstreams: answered by the second" NOERROR \
+    "$(status_of "$out")"
+check "GOAWAY held, two upstreams: at half the timeout, not the full one" \
+    "took $ms ms" test "$ms" -lt "$TIMEOUT_MS"
+stop_ctstub doh2
 done_testing
