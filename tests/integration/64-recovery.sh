@@ -28,8 +28,7 @@ backoff_ms() {
 
 # wait_backoff MIN SECONDS: until the back-off is at least MIN ms.
 wait_backoff() {
-	local i
-	for i in $(seq $(($2 * 10))); do
+	for _ in $(seq $(($2 * 10))); do
 		[ "$(backoff_ms)" -ge "$1" ] 2>/dev/null && return 0
 		sleep 0.1
 	done
