@@ -8,8 +8,12 @@
 #ifndef CTSTUB_TRANSPORT_H
 #define CTSTUB_TRANSPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "query.h"
 
+struct evbuffer;
 struct upstream;
 
 struct transport {
@@ -26,6 +30,15 @@ struct transport {
 	 */
 	void (*close)(void *conn, const char *reason, enum query_retry retry);
 };
+
+/*
+ * DoT framing (RFC 7858: a 2-byte length, then the message), from dot.c,
+ * also for tests and fuzzing: frame_cb gets each complete message of in,
+ * which is drained of it; a partial frame stays for the next read. -1 on
+ * a frame shorter than a DNS header (the connection must close), else 0.
+ */
+int dot_read_frames(struct evbuffer *in,
+    void (*frame_cb)(void *arg, const uint8_t *msg, size_t len), void *arg);
 
 extern const struct transport transport_dot;
 extern const struct transport transport_doh;

@@ -43,7 +43,7 @@ struct upstream {
 	int stalled;			/* a stall was its last failure ... */
 	uint64_t stall_failures;	/* ... if stats.failures is still this */
 	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
-	struct event *probe;		/* reconnects when the back-off ends */
+	struct event *probe;		/* reconnects during a back-off */
 	char last_error[600];		/* "upstream X rejected: why" */
 	const char *last_anomaly;	/* kind of the last bad answer logged */
 	struct stats_upstream stats;

@@ -62,7 +62,7 @@ read_changes(int fd)
 	int changed = 0;
 
 	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
-		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		size_t len = (size_t)n;
 
 		if (n < 0)
