@@ -19,7 +19,7 @@ NAMED_EXTRA_CONF="zone \"bulk.test.\" { type primary;
 start_named good
 
 SLOW=slow.bulk.test
-TIMEOUT_MS=2000
+TIMEOUT_MS=4000	# half: 2 s, room for a slow dig start
 for i in $(seq 1000); do echo "b$i.bulk.test TXT"; done >"$TMP/bulk.queries"
 
 # ask_slow NAME COUNT: COUNT queries for names under the slow one (each
@@ -59,8 +59,8 @@ start_dotserver one $((NAMED_PORT0 + 30)) good never "$SLOW"
 add_ctstub -v one "upstream dot://127.0.0.1:$((NAMED_PORT0 + 30))" \
     "cache-size 0" "timeout $TIMEOUT_MS"
 load one
-check "one upstream: dnsperf sent at least 3,000 queries" "sent $DP_SENT" \
-    test "${DP_SENT:-0}" -ge 3000
+check "one upstream: dnsperf sent at least 2,000 queries" "sent $DP_SENT" \
+    test "${DP_SENT:-0}" -ge 2000
 expect_eq "one upstream: other names: no SERVFAIL" 0 "$DP_SERVFAIL"
 expect_eq "one upstream: other names: none lost" 0 "$DP_LOST"
 expect_eq "one upstream: other names: all NOERROR" "$DP_DONE" "$DP_NOERROR"
