@@ -40,6 +40,15 @@ struct transport {
 int dot_read_frames(struct evbuffer *in,
     void (*frame_cb)(void *arg, const uint8_t *msg, size_t len), void *arg);
 
+/*
+ * For fuzzing the DoH callbacks: a DoH connection for up with no TLS
+ * under it (what nghttp2 writes is dropped), verified at once; up->conn is
+ * left to the caller. doh_feed() hands it bytes as if the server sent
+ * them. Close it with transport_doh.close.
+ */
+void *doh_open_plain(struct upstream *up);
+void doh_feed(void *conn, struct evbuffer *in);
+
 extern const struct transport transport_dot;
 extern const struct transport transport_doh;
 

@@ -124,6 +124,8 @@ send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
 {
 	struct doh_conn *conn = arg;
 
+	if (conn->tls == NULL)		/* doh_open_plain: nowhere to write */
+		return (ssize_t)len;
 	if (tlsconn_write(conn->tls, data, len) == -1)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return (ssize_t)len;
@@ -438,8 +440,8 @@ set_authority(struct doh_conn *conn)
 		*colon = '\0';
 }
 
-static void *
-doh_open(struct upstream *up)
+static struct doh_conn *
+conn_new(struct upstream *up)
 {
 	struct doh_conn *conn = calloc(1, sizeof(*conn));
 
@@ -453,6 +455,16 @@ doh_open(struct upstream *up)
 	TAILQ_INIT(&conn->refused);
 	TAILQ_INIT(&conn->streams);
 	set_authority(conn);
+	return conn;
+}
+
+static void *
+doh_open(struct upstream *up)
+{
+	struct doh_conn *conn = conn_new(up);
+
+	if (conn == NULL)
+		return NULL;
 	conn->tls = tlsconn_open(up, up->set->tls_doh, "h2", &doh_handler,
 	    conn);
 	if (conn->tls == NULL) {
@@ -461,6 +473,22 @@ doh_open(struct upstream *up)
 		return NULL;
 	}
 	return conn;
+}
+
+void *
+doh_open_plain(struct upstream *up)
+{
+	struct doh_conn *conn = conn_new(up);
+
+	if (conn != NULL)
+		ready_cb(conn);
+	return conn;
+}
+
+void
+doh_feed(void *conn, struct evbuffer *in)
+{
+	readable_cb(conn, in);
 }
 
 static void
