@@ -138,6 +138,8 @@ static struct verify_policy policy;
 static void
 setup(int nupstreams, const char *strategy)
 {
+	/* never reached: the tests fire the timers by hand */
+	static const struct timeval half = { 3600, 0 };
 	char text[600], err[600];
 	int i, n;
 
@@ -162,8 +164,6 @@ setup(int nupstreams, const char *strategy)
 	}
 	for (i = 0; i < nupstreams; i++)
 		srv.upstreams->list[i].transport = &fake_transport;
-	/* never reached: the tests fire the timers by hand */
-	static const struct timeval half = { 3600, 0 };
 	srv.attempt_timeout = &half;
 }
 
