@@ -21,6 +21,7 @@ struct cache;
 struct query;
 struct generation;
 struct control;
+struct netwatch;
 
 #define SERVER_INFLIGHT_BUCKETS 1024	/* in-flight table, by cache key */
 
@@ -43,11 +44,20 @@ struct server {
 	unsigned inflight;	/* queries waiting on an upstream */
 	int stopping;		/* shutting down: no new upstream work */
 	struct control *control;	/* control socket and metrics */
+	struct netwatch *netwatch;	/* route and address changes */
+	/*
+	 * The monotonic clock in microseconds behind back-offs and answer
+	 * times; NULL: the system's. Unit tests set their own to move time.
+	 */
+	uint64_t (*clock_us)(void);
 	struct stats_server stats;
 };
 
 /* Makes gen the configuration in force (shortcuts, timeouts). */
 void server_use(struct server *srv, struct generation *gen);
+/* srv's monotonic clock (srv->clock_us, else CLOCK_MONOTONIC). */
+uint64_t server_now_us(const struct server *srv);
+uint64_t server_now_ms(const struct server *srv);
 /* An answer cache sized by conf. */
 struct cache *server_cache_new(const struct conf *conf);
 

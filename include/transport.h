@@ -8,8 +8,12 @@
 #ifndef CTSTUB_TRANSPORT_H
 #define CTSTUB_TRANSPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "query.h"
 
+struct evbuffer;
 struct upstream;
 
 struct transport {
@@ -26,6 +30,24 @@ struct transport {
 	 */
 	void (*close)(void *conn, const char *reason, enum query_retry retry);
 };
+
+/*
+ * DoT framing (RFC 7858: a 2-byte length, then the message), from dot.c,
+ * also for tests and fuzzing: frame_cb gets each complete message of in,
+ * which is drained of it; a partial frame stays for the next read. -1 on
+ * a frame shorter than a DNS header (the connection must close), else 0.
+ */
+int dot_read_frames(struct evbuffer *in,
+    void (*frame_cb)(void *arg, const uint8_t *msg, size_t len), void *arg);
+
+/*
+ * For fuzzing the DoH callbacks: a DoH connection for up with no TLS
+ * under it (what nghttp2 writes is dropped), verified at once; up->conn is
+ * left to the caller. doh_feed() hands it bytes as if the server sent
+ * them. Close it with transport_doh.close.
+ */
+void *doh_open_plain(struct upstream *up);
+void doh_feed(void *conn, struct evbuffer *in);
 
 extern const struct transport transport_dot;
 extern const struct transport transport_doh;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The upstream set: order, health (backoff after failures, refusals
- * remembered), failover, and the hand-off to a transport (dot.c, doh.c).
- * upstream.c owns the upstreams and their connections.
+ * The upstream set: the choice of an upstream for a query (the strategy,
+ * what the query already tried), health (back-off after failures, probes
+ * that end it, refusals remembered), and the hand-off to a transport
+ * (dot.c, doh.c). upstream.c owns the upstreams and their connections;
+ * the try loop (attempts, failover, failure) belongs to query.c.
  */
 #ifndef CTSTUB_UPSTREAM_H
 #define CTSTUB_UPSTREAM_H
@@ -31,11 +33,17 @@ struct upstream {
 	void *conn;			/* NULL when not connected */
 	int ready;			/* conn passed the checks */
 	SSL_SESSION *session;		/* from a connection that passed */
-	uint64_t retry_at_ms;		/* monotonic; 0: usable now */
+	void *detached;			/* (transport) connections going away
+					 * but finishing their queries;
+					 * transport->close unlinks each */
+	uint64_t retry_at_ms;		/* server_now_ms; 0: usable now */
 	unsigned backoff_ms;
 	enum verify_refusal refused;	/* the last failure was a refusal */
+	uint64_t heard_us;		/* server_now_us of the last answer */
+	int stalled;			/* a stall was its last failure ... */
+	uint64_t stall_failures;	/* ... if stats.failures is still this */
 	uint32_t srtt_us;		/* smoothed answer time; 0 unmeasured */
-	struct event *probe;		/* reconnects when the back-off ends */
+	struct event *probe;		/* reconnects during a back-off */
 	char last_error[600];		/* "upstream X rejected: why" */
 	const char *last_anomaly;	/* kind of the last bad answer logged */
 	struct stats_upstream stats;
@@ -63,22 +71,42 @@ struct upstream_set *upstream_set_new(struct server *srv,
  */
 void upstream_set_carry_stats(struct upstream_set *to,
     const struct upstream_set *from);
-/* Closes every connection (their queries are failed) and frees. */
+/*
+ * Closes every connection, detached ones included (their queries are
+ * failed), and frees.
+ */
 void upstream_set_free(struct upstream_set *set);
 
+/* Where a new query's tries start: the configured strategy's choice. */
+size_t upstream_first(struct upstream_set *set);
 /*
- * Sends q to the next usable upstream it has not tried (in the order of
- * the configured strategy), or fails it with the last reason seen
- * (previous: why the last attempt failed).
+ * The next usable upstream of set (see upstream_usable), walking from
+ * first + *tried in the configured order; *tried counts the upstreams
+ * passed, the one returned included. NULL when none is left, *reason then
+ * being the last error seen (unchanged when there was none).
  */
-void upstream_dispatch(struct query *q, const char *previous);
-/* Has q upstreams left that it has not tried? */
-int upstream_can_fail_over(const struct query *q);
+struct upstream *upstream_pick(struct upstream_set *set, size_t first,
+    size_t *tried, const char **reason);
 /*
- * A query waited too long on up: up is failed (back-off) and its
- * connection closed, so its queries move on to other upstreams.
+ * May up take a query now? Not in back-off, and a connection is open or
+ * opening (one is started when needed).
  */
-void upstream_stalled(struct upstream *up, const char *reason);
+int upstream_usable(struct upstream *up);
+/*
+ * Hands q to up's connection (upstream_usable() said yes). Sets q->up and
+ * q->sent_us; counts a failover when q comes from another upstream.
+ */
+void upstream_send(struct upstream *up, struct query *q);
+/* Has up sent no answer at all since since_us (server_now_us)? */
+int upstream_silent_since(const struct upstream *up, uint64_t since_us);
+/*
+ * up answered nothing while a query waited on conn: up is failed
+ * (back-off) and conn, the connection that query waits on (not
+ * necessarily up->conn), is closed; its queries move on.
+ */
+void upstream_stalled(struct upstream *up, void *conn, const char *reason);
+/* Something arrived from up (an answer, good or bad): it is not silent. */
+void upstream_heard(struct upstream *up);
 /*
  * q was answered by q->up: the upstream works (back-off reset), and the
  * answer time feeds the "fastest" choice.
@@ -86,6 +114,12 @@ void upstream_stalled(struct upstream *up, const char *reason);
 void upstream_answered(const struct query *q);
 /* Takes q away from whatever connection holds it. */
 void upstream_cancel(struct query *q);
+/*
+ * The kernel reported a route or address change (netwatch.c): every
+ * back-off of set ends and the upstreams without a connection are probed
+ * at once.
+ */
+void upstream_set_network_changed(struct upstream_set *set);
 
 const char *upstream_label(const struct upstream *up);
 

@@ -11,12 +11,14 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
 #include "conf.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "query.h"
+#include "server.h"
 #include "tlsconn.h"
 #include "transport.h"
 #include "upstream.h"
@@ -52,9 +54,17 @@ struct doh_conn {
 	struct query_list waiting;
 	struct query_list refused;	/* never processed: to resend */
 	TAILQ_HEAD(, doh_stream) streams;
+	/*
+	 * After GOAWAY the connection leaves up->conn but stays on the
+	 * upstream's detached list until closed, so that it never outlives
+	 * its upstream (upstream_set_free closes it).
+	 */
+	struct doh_conn *detached_next, **detached_prev;
+	struct event *reap;		/* after GOAWAY: close once idle */
 };
 
 static void doh_close(void *, const char *, enum query_retry);
+static void pump(struct doh_conn *, const char *);
 
 static void
 stream_free(struct doh_stream *s)
@@ -114,6 +124,8 @@ send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
 {
 	struct doh_conn *conn = arg;
 
+	if (conn->tls == NULL)		/* doh_open_plain: nowhere to write */
+		return (ssize_t)len;
 	if (tlsconn_write(conn->tls, data, len) == -1)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return (ssize_t)len;
@@ -183,6 +195,40 @@ stream_close_cb(nghttp2_session *session, int32_t stream_id,
 	return 0;
 }
 
+static void
+reap_cb(evutil_socket_t fd, short events, void *arg)
+{
+	pump(arg, NULL);
+}
+
+/* New queries go to a new connection; this one finishes its streams. */
+static void
+detach(struct doh_conn *conn)
+{
+	struct upstream *up = conn->up;
+
+	if (up->conn != conn)
+		return;
+	upstream_disconnected(up);
+	conn->detached_next = up->detached;
+	if (conn->detached_next != NULL)
+		conn->detached_next->detached_prev = &conn->detached_next;
+	conn->detached_prev = (struct doh_conn **)&up->detached;
+	up->detached = conn;
+	conn->reap = evtimer_new(up->set->srv->base, reap_cb, conn);
+}
+
+static void
+undetach(struct doh_conn *conn)
+{
+	if (conn->detached_prev == NULL)
+		return;
+	if (conn->detached_next != NULL)
+		conn->detached_next->detached_prev = conn->detached_prev;
+	*conn->detached_prev = conn->detached_next;
+	conn->detached_prev = NULL;
+}
+
 static int
 frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame,
     void *arg)
@@ -195,8 +241,7 @@ frame_recv_cb(nghttp2_session *session, const nghttp2_frame *frame,
 	log_debug("upstream %s: GOAWAY, last stream %d", conn->up->label,
 	    frame->goaway.last_stream_id);
 	conn->goaway = 1;
-	if (conn->up->conn == conn)
-		upstream_disconnected(conn->up);	/* new queries: a new connection */
+	detach(conn);
 	return 0;
 }
 
@@ -395,8 +440,8 @@ set_authority(struct doh_conn *conn)
 		*colon = '\0';
 }
 
-static void *
-doh_open(struct upstream *up)
+static struct doh_conn *
+conn_new(struct upstream *up)
 {
 	struct doh_conn *conn = calloc(1, sizeof(*conn));
 
@@ -410,6 +455,16 @@ doh_open(struct upstream *up)
 	TAILQ_INIT(&conn->refused);
 	TAILQ_INIT(&conn->streams);
 	set_authority(conn);
+	return conn;
+}
+
+static void *
+doh_open(struct upstream *up)
+{
+	struct doh_conn *conn = conn_new(up);
+
+	if (conn == NULL)
+		return NULL;
 	conn->tls = tlsconn_open(up, up->set->tls_doh, "h2", &doh_handler,
 	    conn);
 	if (conn->tls == NULL) {
@@ -418,6 +473,22 @@ doh_open(struct upstream *up)
 		return NULL;
 	}
 	return conn;
+}
+
+void *
+doh_open_plain(struct upstream *up)
+{
+	struct doh_conn *conn = conn_new(up);
+
+	if (conn != NULL)
+		ready_cb(conn);
+	return conn;
+}
+
+void
+doh_feed(void *conn, struct evbuffer *in)
+{
+	readable_cb(conn, in);
 }
 
 static void
@@ -453,6 +524,12 @@ doh_cancel(void *arg, struct query *q)
 	    NGHTTP2_CANCEL);
 	if (!conn->in_nghttp2)
 		nghttp2_session_send(conn->session);
+	/*
+	 * Going away and maybe idle now: close it soon (not here, the caller
+	 * may still use the connection), else it would wait for the server.
+	 */
+	if (conn->reap != NULL)
+		event_active(conn->reap, EV_TIMEOUT, 1);
 }
 
 static void
@@ -468,6 +545,9 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 	snprintf(why, sizeof(why), "%s", reason);
 	if (conn->up->conn == conn)
 		upstream_disconnected(conn->up);
+	undetach(conn);
+	if (conn->reap != NULL)
+		event_free(conn->reap);
 	conn->closing = 1;
 	TAILQ_CONCAT(&queries, &conn->waiting, conn_link);
 	TAILQ_CONCAT(&refused, &conn->refused, conn_link);

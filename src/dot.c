@@ -160,26 +160,40 @@ ready_cb(void *arg)
 	}
 }
 
-static void
-readable_cb(void *arg, struct evbuffer *in)
+int
+dot_read_frames(struct evbuffer *in,
+    void (*frame_cb)(void *arg, const uint8_t *msg, size_t len), void *arg)
 {
-	struct dot_conn *conn = arg;
 	uint8_t hdr[2];
 	size_t len;
 
 	while (evbuffer_copyout(in, hdr, 2) == 2) {
 		len = dnsmsg_get16(hdr);
-		if (len < DNS_HEADER_LEN) {
-			upstream_failed(conn->up, "sent a malformed DNS frame",
-			    0);
-			dot_close(conn, conn->up->last_error, QUERY_NO_RETRY);
-			return;
-		}
+		if (len < DNS_HEADER_LEN)
+			return -1;
 		if (evbuffer_get_length(in) < 2 + len)
-			return;
+			return 0;
 		evbuffer_drain(in, 2);
-		handle_answer(conn, evbuffer_pullup(in, (ssize_t)len), len);
+		frame_cb(arg, evbuffer_pullup(in, (ssize_t)len), len);
 		evbuffer_drain(in, len);
+	}
+	return 0;
+}
+
+static void
+answer_cb(void *arg, const uint8_t *msg, size_t len)
+{
+	handle_answer(arg, msg, len);
+}
+
+static void
+readable_cb(void *arg, struct evbuffer *in)
+{
+	struct dot_conn *conn = arg;
+
+	if (dot_read_frames(in, answer_cb, conn) == -1) {
+		upstream_failed(conn->up, "sent a malformed DNS frame", 0);
+		dot_close(conn, conn->up->last_error, QUERY_NO_RETRY);
 	}
 }
 

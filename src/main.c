@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loglist.h"
+#include "netwatch.h"
 #include "notify.h"
 #include "sandbox.h"
 #include "server.h"
@@ -314,6 +315,7 @@ static void
 shutdown_server(struct server *srv)
 {
 	srv->stopping = 1;
+	netwatch_free(srv->netwatch);
 	control_free(srv->control);
 	generation_free_retiring(srv);
 	generation_free(srv->gen);
@@ -386,6 +388,7 @@ serve(const struct options *o, struct generation *gen)
 	if (listen_start(srv.listeners, &srv) == -1 ||
 	    control_start(srv.control, &srv) == -1)
 		fatal("cannot start the event loop");
+	srv.netwatch = netwatch_start(&srv);
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
 	run(&loop, events);
 	shutdown_server(&srv);

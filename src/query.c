@@ -164,34 +164,98 @@ query_fail(struct query *q, const char *reason)
 }
 
 /*
- * The query's timer fires when its upstream has had half the timeout
- * without answering. If another upstream is left to try, this one is
- * failed (back-off, connection closed, its queries moved on) and the query
- * gets the other half elsewhere. The second firing ends it with SERVFAIL
- * and fails the upstream that kept it waiting.
+ * The try loop. q goes to the next upstream it may use (the strategy's
+ * order, those in back-off skipped), or is answered SERVFAIL with the last
+ * reason seen.
+ */
+static void
+query_try_next(struct query *q, const char *previous)
+{
+	struct server *srv = q->srv;
+	const char *reason = previous ? previous : "no upstream configured";
+	struct upstream *up;
+
+	if (srv->stopping) {
+		query_fail(q, "ctstub is shutting down");
+		return;
+	}
+	if (q->attempts == 0 && q->up == NULL)
+		q->first_upstream = upstream_first(srv->upstreams);
+	up = upstream_pick(srv->upstreams, q->first_upstream, &q->attempts,
+	    &reason);
+	if (up == NULL) {
+		query_fail(q, reason);
+		return;
+	}
+	upstream_send(up, q);
+}
+
+static int
+query_can_fail_over(const struct query *q)
+{
+	return q->attempts < q->srv->upstreams->count;
+}
+
+/*
+ * Half the timeout passed without an answer. Only when the upstream sent
+ * nothing at all since q went to it is it stalled: then the connection q
+ * waits on is closed and its queries move on. Otherwise this one name is
+ * slow (its authoritative servers may be dead) and only q moves on. With
+ * no upstream left to try, q waits for the rest of its time.
+ */
+static void
+query_half_timeout(struct query *q, const char *reason)
+{
+	struct upstream *up = q->up;
+
+	if (up == NULL || !query_can_fail_over(q))
+		return;
+	if (upstream_silent_since(up, q->sent_us)) {
+		upstream_stalled(up, q->conn, reason);
+		return;
+	}
+	log_debug("query %llu: %s; trying the next upstream",
+	    (unsigned long long)q->serial, reason);
+	upstream_cancel(q);
+	query_try_next(q, reason);
+}
+
+/* The whole timeout passed: SERVFAIL, and a silent upstream is stalled. */
+static void
+query_full_timeout(struct query *q, const char *reason)
+{
+	struct upstream *up = q->up;
+	void *conn = q->conn;
+
+	if (up != NULL && upstream_silent_since(up, q->sent_us)) {
+		upstream_cancel(q);
+		upstream_stalled(up, conn, reason);
+	}
+	query_fail(q, reason);
+}
+
+/*
+ * The query's timer fires when its upstream has had half the timeout, and
+ * again when the whole timeout is over.
  */
 static void
 query_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct query *q = arg;
-	struct upstream *up = q->up;
 	unsigned ms = q->srv->conf->timeout_ms;
 	struct timeval rest = { (ms - ms / 2) / 1000,
 	    ((ms - ms / 2) % 1000) * 1000 };
 	char reason[128];
 
 	snprintf(reason, sizeof(reason), "no answer from upstream %s within "
-	    "%u ms", upstream_label(up), q->timed_out ? ms : ms / 2);
-	if (!q->timed_out && up != NULL) {
-		q->timed_out = 1;
-		evtimer_add(q->timer, &rest);	/* before q may move or end */
-		if (upstream_can_fail_over(q))
-			upstream_stalled(up, reason);
+	    "%u ms", upstream_label(q->up), q->timed_out ? ms : ms / 2);
+	if (q->timed_out) {
+		query_full_timeout(q, reason);
 		return;
 	}
-	query_fail(q, reason);
-	if (up != NULL)
-		upstream_stalled(up, reason);
+	q->timed_out = 1;
+	evtimer_add(q->timer, &rest);	/* before q may move or end */
+	query_half_timeout(q, reason);
 }
 
 /* A leader gets a timer; a follower is answered with its leader. */
@@ -307,7 +371,7 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		return;
 	}
 	log_query(q, "sent upstream");
-	upstream_dispatch(q, NULL);
+	query_try_next(q, NULL);
 }
 
 /*
@@ -335,13 +399,14 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	const char *why = NULL;
 	char reason[200];
 
+	upstream_heard(q->up);
 	if (dnsmsg_check_response(resp, len, q->msg, q->len, &why) == -1 ||
 	    reply_answer(&q->origin, q->msg, &q->info, resp, len) == -1) {
 		snprintf(reason, sizeof(reason), "upstream %s sent a bad "
 		    "answer: %s", upstream_label(q->up),
 		    why ? why : "malformed message");
 		upstream_anomaly(q->up, "bad answer", reason);
-		upstream_dispatch(q, reason);
+		query_try_next(q, reason);
 		return;
 	}
 	log_debug("query %llu: answered by %s (%zu bytes)",
@@ -369,11 +434,17 @@ void
 query_upstream_failed(struct query *q, const char *reason,
     enum query_retry retry)
 {
+	struct upstream *up = q->up;
+
 	log_debug("query %llu: upstream %s failed: %s",
-	    (unsigned long long)q->serial, upstream_label(q->up), reason);
-	if (may_resend(q, retry))
-		q->attempts--;	/* the same upstream once more */
-	upstream_dispatch(q, reason);
+	    (unsigned long long)q->serial, upstream_label(up), reason);
+	/* the same upstream once more, unless a reload replaced it */
+	if (up != NULL && up->set == q->srv->upstreams && may_resend(q, retry) &&
+	    upstream_usable(up)) {
+		upstream_send(up, q);
+		return;
+	}
+	query_try_next(q, reason);
 }
 
 void

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* The configuration in force and what is derived from it. */
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "cache.h"
@@ -27,6 +29,23 @@ server_use(struct server *srv, struct generation *gen)
 	else
 		log_warn("cannot set up the query timeout of %u ms; keeping "
 		    "the previous one", gen->conf.timeout_ms);
+}
+
+uint64_t
+server_now_us(const struct server *srv)
+{
+	struct timespec ts;
+
+	if (srv->clock_us != NULL)
+		return srv->clock_us();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+server_now_ms(const struct server *srv)
+{
+	return server_now_us(srv) / 1000;
 }
 
 struct cache *

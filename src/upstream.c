@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
-/* Upstream selection, health with exponential backoff, failover. */
+/*
+ * Upstream choice, health with exponential back-off, reconnect probes,
+ * and the hand-off of a query to a transport.
+ */
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
-#include <string.h>
-#include <time.h>
 
 #include "conf.h"
 #include "log.h"
@@ -18,21 +20,12 @@
 
 #define BACKOFF_FIRST_MS	1000
 #define BACKOFF_MAX_MS		(5 * 60 * 1000)
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-now_ms(void)
-{
-	return now_us() / 1000;
-}
+/*
+ * While an upstream is in back-off after network failures it is probed at
+ * least this often: a verified handshake ends the back-off, so DNS comes
+ * back within seconds of the network, not minutes.
+ */
+#define PROBE_MAX_MS		5000
 
 /* A client TLS context with its own copy of the CT log store. */
 static SSL_CTX *
@@ -141,6 +134,9 @@ upstream_set_free(struct upstream_set *set)
 		if (up->conn != NULL)
 			up->transport->close(up->conn, "ctstub is shutting down",
 			    QUERY_NO_RETRY);
+		while (up->detached != NULL)
+			up->transport->close(up->detached,
+			    "ctstub is shutting down", QUERY_NO_RETRY);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
 		if (up->probe != NULL)
@@ -158,13 +154,13 @@ upstream_label(const struct upstream *up)
 	return up ? up->label : "(none)";
 }
 
-/* Only an answer proves an upstream works: a handshake alone does not. */
 static void
-upstream_works(struct upstream *up)
+upstream_works(struct upstream *up, const char *how)
 {
+	up->stalled = 0;
 	if (up->backoff_ms == 0)
 		return;
-	log_info("upstream %s is up again", up->label);
+	log_info("upstream %s is up again (%s)", up->label, how);
 	up->backoff_ms = 0;
 	up->retry_at_ms = 0;
 	up->refused = 0;
@@ -181,11 +177,22 @@ probe_cb(evutil_socket_t fd, short events, void *arg)
 		up->conn = up->transport->open(up);
 }
 
-static void
-schedule_probe(struct upstream *up)
+/*
+ * A refusal is a policy decision the network does not change: its probe
+ * waits out the back-off. Other failures are probed sooner.
+ */
+static unsigned
+probe_delay_ms(const struct upstream *up)
 {
-	struct timeval tv = { up->backoff_ms / 1000,
-	    (up->backoff_ms % 1000) * 1000 };
+	if (up->refused || up->backoff_ms < PROBE_MAX_MS)
+		return up->backoff_ms;
+	return PROBE_MAX_MS;
+}
+
+static void
+schedule_probe(struct upstream *up, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (up->probe == NULL)
 		up->probe = evtimer_new(up->set->srv->base, probe_cb, up);
@@ -216,14 +223,15 @@ upstream_failed(struct upstream *up, const char *reason,
 	    up->backoff_ms * 2;
 	if (up->backoff_ms > BACKOFF_MAX_MS)
 		up->backoff_ms = BACKOFF_MAX_MS;
-	up->retry_at_ms = now_ms() + up->backoff_ms;
-	schedule_probe(up);
+	up->retry_at_ms = server_now_ms(up->set->srv) + up->backoff_ms;
+	schedule_probe(up, probe_delay_ms(up));
 }
 
-static int
-upstream_usable(struct upstream *up, uint64_t now)
+int
+upstream_usable(struct upstream *up)
 {
-	if (up->retry_at_ms > now || up->conf->addr.salen == 0)
+	if (up->retry_at_ms > server_now_ms(up->set->srv) ||
+	    up->conf->addr.salen == 0)
 		return 0;
 	if (up->conn == NULL)
 		up->conn = up->transport->open(up);
@@ -231,26 +239,35 @@ upstream_usable(struct upstream *up, uint64_t now)
 }
 
 int
-upstream_can_fail_over(const struct query *q)
+upstream_silent_since(const struct upstream *up, uint64_t since_us)
 {
-	return q->attempts < q->srv->upstreams->count;
+	return up->heard_us < since_us;
 }
 
 void
-upstream_stalled(struct upstream *up, const char *reason)
+upstream_stalled(struct upstream *up, void *conn, const char *reason)
 {
 	upstream_failed(up, reason, 0);
-	if (up->conn != NULL)
-		up->transport->close(up->conn, up->last_error, QUERY_NO_RETRY);
+	/* a handshake alone will not prove this one works again */
+	up->stalled = 1;
+	up->stall_failures = up->stats.failures;
+	if (conn != NULL)
+		up->transport->close(conn, up->last_error, QUERY_NO_RETRY);
+}
+
+void
+upstream_heard(struct upstream *up)
+{
+	up->heard_us = server_now_us(up->set->srv);
 }
 
 void
 upstream_answered(const struct query *q)
 {
 	struct upstream *up = q->up;
-	uint64_t rtt = now_us() - q->sent_us;
+	uint64_t rtt = server_now_us(up->set->srv) - q->sent_us;
 
-	upstream_works(up);
+	upstream_works(up, "answered");
 	up->stats.answers++;
 	stats_latency_add(&up->stats.latency, rtt);
 	if (rtt > UINT32_MAX)
@@ -259,12 +276,14 @@ upstream_answered(const struct query *q)
 	    (uint32_t)((up->srtt_us * 7ULL + rtt) / 8);
 }
 
-/* Where a new query starts: the strategy's choice. */
-static size_t
-first_upstream(struct upstream_set *set, uint64_t now)
+size_t
+upstream_first(struct upstream_set *set)
 {
+	uint64_t now = server_now_ms(set->srv);
 	size_t i, best = 0;
 
+	if (set->count == 0)
+		return 0;
 	if (set->strategy == CONF_ROUND_ROBIN)
 		return set->next_first++ % set->count;
 	if (set->strategy == CONF_ORDERED)
@@ -281,37 +300,31 @@ first_upstream(struct upstream_set *set, uint64_t now)
 	return best;
 }
 
-void
-upstream_dispatch(struct query *q, const char *previous)
+struct upstream *
+upstream_pick(struct upstream_set *set, size_t first, size_t *tried,
+    const char **reason)
 {
-	struct upstream_set *set = q->srv->upstreams;
-	struct upstream *previous_up = q->up;
-	const char *reason = previous ? previous : "no upstream configured";
-	uint64_t now = now_ms();
+	while (*tried < set->count) {
+		struct upstream *up = &set->list[(first + *tried) % set->count];
 
-	if (q->attempts == 0 && q->up == NULL)
-		q->first_upstream = first_upstream(set, now);
-	for (; q->attempts < set->count && !q->srv->stopping; q->attempts++) {
-		struct upstream *up = &set->list[(q->first_upstream +
-		    q->attempts) % set->count];
-
-		if (!upstream_usable(up, now)) {
-			if (up->last_error[0])
-				reason = up->last_error;
-			continue;
-		}
-		q->attempts++;
-		q->up = up;
-		q->sent_us = now_us();
-		up->stats.queries++;
-		if (previous_up != NULL && previous_up != up)
-			previous_up->stats.failovers++;
-		up->transport->send(up->conn, q);
-		return;
+		++*tried;
+		if (upstream_usable(up))
+			return up;
+		if (up->last_error[0])
+			*reason = up->last_error;
 	}
-	if (q->srv->stopping)
-		reason = "ctstub is shutting down";
-	query_fail(q, reason);
+	return NULL;
+}
+
+void
+upstream_send(struct upstream *up, struct query *q)
+{
+	if (q->up != NULL && q->up != up)
+		q->up->stats.failovers++;
+	q->up = up;
+	q->sent_us = server_now_us(up->set->srv);
+	up->stats.queries++;
+	up->transport->send(up->conn, q);
 }
 
 void
@@ -341,6 +354,13 @@ upstream_verified(struct upstream *up, SSL *ssl, const struct ct_result *ct,
 	up->last_anomaly = NULL;
 	if (!SSL_session_reused(ssl))
 		trust_record(&up->trust, ssl, ct, pins);
+	/*
+	 * A verified handshake ends a back-off (the network is back), unless
+	 * the last failure was a stall: that upstream did connect but did not
+	 * answer, and only an answer proves it works.
+	 */
+	if (!up->stalled || up->stats.failures != up->stall_failures)
+		upstream_works(up, "connected");
 }
 
 void
@@ -348,4 +368,24 @@ upstream_cancel(struct query *q)
 {
 	if (q->conn != NULL)
 		q->up->transport->cancel(q->conn, q);
+}
+
+void
+upstream_set_network_changed(struct upstream_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		struct upstream *up = &set->list[i];
+
+		if (up->backoff_ms == 0)
+			continue;
+		log_info("upstream %s: back-off of %u ms ended: the network "
+		    "changed", up->label, up->backoff_ms);
+		up->backoff_ms = 0;
+		up->retry_at_ms = 0;
+		up->stalled = 0;
+		if (up->conn == NULL)
+			schedule_probe(up, 0);
+	}
 }

@@ -24,6 +24,9 @@ connection are normal and MODE applies from the next one.
   reset-mid-frame    half of the answer frame, then a TCP RST (SO_LINGER 0)
   close-after N      close the connection (TLS close_notify) after N answers
   slow MS            delay every answer by MS milliseconds
+  never NAME         never answer queries for NAME or a name under it
+                     (any case), answer the others normally: a domain
+                     whose authoritative servers are dead
 
 --tls12 caps the server at TLS 1.2 (record types stay visible on the wire);
 --keylog writes the TLS secrets in NSS key log format (for tshark).
@@ -66,13 +69,17 @@ def parse_args():
     a = p.parse_args()
     modes = {"ok": 0, "stall": 0, "garbage": 0, "wrong-id": 0,
              "wrong-question": 0, "unasked": 0, "short-frame": 0,
-             "reset-mid-frame": 0, "close-after": 1, "slow": 1, "drop": 1}
+             "reset-mid-frame": 0, "close-after": 1, "slow": 1, "drop": 1,
+             "never": 1}
     name = a.mode[0]
     if name not in modes:
         p.error("unknown mode " + name)
     if len(a.mode) != 1 + modes[name]:
         p.error("mode %s takes %d argument(s)" % (name, modes[name]))
-    a.arg = int(a.mode[1]) if modes[name] else None
+    if name == "never":
+        a.arg = a.mode[1].rstrip(".").lower() + "."
+    else:
+        a.arg = int(a.mode[1]) if modes[name] else None
     a.mode = name
     host, _, port = a.upstream.rpartition(":")
     a.upstream = (host, int(port))
@@ -154,6 +161,9 @@ class Connection:
         self.log("query id %d %s" % (qid, qname_text(query)))
         if mode == "stall":
             return
+        if mode == "never" and ("." + qname_text(query).lower()).endswith(
+                "." + self.args.arg):
+            return
         faulty = self.answered >= self.args.after
         if mode == "wrong-question" and faulty:
             end = question_end(query)
@@ -172,7 +182,8 @@ class Connection:
         if self.closed or self.writer.is_closing():
             return
         self.answered += 1
-        if not faulty or mode in ("ok", "slow", "close-after", "drop"):
+        if not faulty or mode in ("ok", "slow", "close-after", "drop",
+                                  "never"):
             self.writer.write(frame(answer))
             self.log("id %d: answered" % qid)
         elif mode == "garbage":
@@ -235,7 +246,7 @@ async def main():
     server = await asyncio.start_server(client, "127.0.0.1", args.port,
                                         ssl=ctx)
     log("listening on 127.0.0.1:%d, mode %s%s%s" % (
-        args.port, args.mode, "" if args.arg is None else " %d" % args.arg,
+        args.port, args.mode, "" if args.arg is None else " %s" % args.arg,
         " after %d" % args.after if args.after else ""))
     async with server:
         await server.serve_forever()

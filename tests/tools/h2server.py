@@ -21,6 +21,9 @@ application/dns-message, except as MODE says:
                    streams, close 0.5 s later
   goaway-before N  the same, but GOAWAY (last_stream_id = the Nth request's
                    stream) goes out 0.1 s before the Nth answer
+  goaway-hold N    on a connection's Nth request, send GOAWAY (last_stream_id
+                   = that request's stream), never answer it, drop later
+                   streams, and keep the connection open
   idle-close S     close a connection that has been idle for S seconds
   max-streams N    announce SETTINGS_MAX_CONCURRENT_STREAMS N and answer
                    streams concurrently, each after a short delay
@@ -67,7 +70,7 @@ def parse_args():
     a = p.parse_args()
     modes = {"ok": 0, "noh2": 0, "status500": 0, "badtype": 0, "rst": 0,
              "rst-odd": 0, "goaway-after": 1,
-             "goaway-before": 1, "idle-close": 1,
+             "goaway-before": 1, "goaway-hold": 1, "idle-close": 1,
              "max-streams": 1}
     a.arg = None
     name = a.mode[0]
@@ -209,6 +212,14 @@ class Connection:
             self.h2.reset_stream(
                 sid, error_code=h2.errors.ErrorCodes.INTERNAL_ERROR)
             self.log("stream %d reset" % sid)
+            return
+        if mode == "goaway-hold" and self.answered + 1 == self.args.arg:
+            self.flush()
+            self.writer.write(hyperframe.frame.GoAwayFrame(
+                0, last_stream_id=sid).serialize())
+            self.gone = True
+            self.log("GOAWAY at request %d, last stream %d: never answered,"
+                     " connection held open" % (self.args.arg, sid))
             return
         if mode == "goaway-before" and self.answered + 1 == self.args.arg:
             # h2 sends nothing after its own GOAWAY: write the frame here
