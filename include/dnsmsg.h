@@ -113,6 +113,12 @@ size_t dnsmsg_error_response(const uint8_t *msg, size_t len,
  */
 int dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
     uint32_t *lifetime);
+/*
+ * cache-min-ttl / cache-max-ttl on an answer served straight from the
+ * upstream: the same TTL bounds as the copy the cache keeps, applied in
+ * place to answers the cache would keep (others are left as they are).
+ */
+void dnsmsg_clamp_ttls(uint8_t *msg, size_t len, uint32_t min, uint32_t max);
 /* Subtracts age seconds from every TTL (not OPT), stopping at 0. */
 void dnsmsg_age_ttls(uint8_t *msg, size_t len, uint32_t age);
 /* Sets every TTL (not OPT) to ttl: stale answers (RFC 8767). */

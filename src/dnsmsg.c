@@ -698,6 +698,14 @@ dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
 	return *lifetime == UINT32_MAX ? -1 : 0;
 }
 
+void
+dnsmsg_clamp_ttls(uint8_t *msg, size_t len, uint32_t min, uint32_t max)
+{
+	uint32_t lifetime;
+
+	(void)dnsmsg_cacheable(msg, len, min, max, &lifetime);
+}
+
 static void
 age_cb(const struct rr_view *rr, void *arg)
 {

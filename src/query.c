@@ -393,28 +393,45 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 		cache_store(q->srv->cache, &q->key, compact, n, now_seconds());
 }
 
+/* A bad answer: logged once per kind, and q goes on to its next try. */
+static void
+answer_refused(struct query *q, const char *why)
+{
+	char reason[200];
+
+	snprintf(reason, sizeof(reason), "upstream %s sent a bad answer: %s",
+	    upstream_label(q->up), why ? why : "malformed message");
+	upstream_anomaly(q->up, "bad answer", reason);
+	query_try_next(q, reason);
+}
+
 void
 query_answer(struct query *q, const uint8_t *resp, size_t len)
 {
+	const struct conf *conf = q->srv->conf;
 	const char *why = NULL;
-	char reason[200];
+	uint8_t answer[DNS_MAX_MSG];
 
 	upstream_heard(q->up);
-	if (dnsmsg_check_response(resp, len, q->msg, q->len, &why) == -1 ||
-	    reply_answer(&q->origin, q->msg, &q->info, resp, len) == -1) {
-		snprintf(reason, sizeof(reason), "upstream %s sent a bad "
-		    "answer: %s", upstream_label(q->up),
-		    why ? why : "malformed message");
-		upstream_anomaly(q->up, "bad answer", reason);
-		query_try_next(q, reason);
+	if (len > sizeof(answer) ||
+	    dnsmsg_check_response(resp, len, q->msg, q->len, &why) == -1) {
+		answer_refused(q, why);
+		return;
+	}
+	/* cache-min-ttl and cache-max-ttl: served as they are kept */
+	memcpy(answer, resp, len);
+	dnsmsg_clamp_ttls(answer, len, conf->cache_min_ttl,
+	    conf->cache_max_ttl);
+	if (reply_answer(&q->origin, q->msg, &q->info, answer, len) == -1) {
+		answer_refused(q, NULL);
 		return;
 	}
 	log_debug("query %llu: answered by %s (%zu bytes)",
 	    (unsigned long long)q->serial, upstream_label(q->up), len);
 	upstream_answered(q);
 	/* only answers from verified upstreams ever get here */
-	remember(q, resp, len);
-	answer_followers(q, resp, len);
+	remember(q, answer, len);
+	answer_followers(q, answer, len);
 	query_free(q);
 }
 
