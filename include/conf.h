@@ -95,6 +95,8 @@ void conf_upstream_free(struct conf_upstream *u);
 void *conf_realloc(void *ptr, size_t size);
 /* Writes the effective configuration, one directive per line. */
 void conf_print(const struct conf *c, FILE *out);
+/* conf_print's text in a string the caller frees; NULL without memory. */
+char *conf_print_text(const struct conf *c);
 
 /*
  * Replaces upstream i (a host name without address) by one upstream per

@@ -1076,3 +1076,20 @@ conf_print(const struct conf *c, FILE *out)
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);
 }
+
+char *
+conf_print_text(const struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (out == NULL)
+		return NULL;
+	conf_print(c, out);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

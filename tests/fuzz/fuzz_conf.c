@@ -9,33 +9,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
-/* conf_print's output, or NULL; the caller frees. */
-static char *
-printed(const struct conf *c)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	if (out == NULL)
-		return NULL;
-	conf_print(c, out);
-	fclose(out);
-	return text;
-}
-
 /* A good configuration prints as text that parses back to the same. */
 static void
 round_trip(const struct conf *c, FILE *errs)
 {
-	char *first = printed(c), *second = NULL;
+	char *first = conf_print_text(c), *second = NULL;
 	struct conf again;
 
 	if (first == NULL)
 		return;
 	if (conf_load_string("fuzz.conf", first, &again, errs) != 0)
 		abort();
-	second = printed(&again);
+	second = conf_print_text(&again);
 	if (second != NULL && strcmp(first, second) != 0)
 		abort();
 	conf_free(&again);

@@ -374,21 +374,6 @@ test_out_of_memory(void)
 	conf_free(&c);
 }
 
-/* conf_print's output of c, in a string the caller frees. */
-static char *
-printed(const struct conf *c)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	if (out == NULL)
-		return NULL;
-	conf_print(c, out);
-	fclose(out);
-	return text;
-}
-
 /* -n -v output parses back as it is, unset ca-file and user included. */
 static void
 test_print_parses_back(void)
@@ -410,7 +395,7 @@ test_print_parses_back(void)
 		errbuf[0] = '\0';
 		CHECK("print: the text parses", parse(texts[i], &c, errbuf,
 		    sizeof(errbuf)) == 0);
-		first = printed(&c);
+		first = conf_print_text(&c);
 		ca_set = c.ca_file != NULL;
 		user_set = c.user != NULL;
 		conf_free(&c);
@@ -419,7 +404,7 @@ test_print_parses_back(void)
 		    parse(first, &c, errbuf, sizeof(errbuf)) == 0);
 		CHECK("print: ca-file and user set again only if they were",
 		    (c.ca_file != NULL) == ca_set && (c.user != NULL) == user_set);
-		second = printed(&c);
+		second = conf_print_text(&c);
 		conf_free(&c);
 		CHECK("print: and prints the same again", first && second &&
 		    strcmp(first, second) == 0);
