@@ -45,6 +45,9 @@ check_conf missing "$TMP/no-such.conf"
 expect_eq "nonexistent config: exit status" 2 "$RC"
 expect_eq "nonexistent config: says it does not exist" \
     "$TMP/no-such.conf: No such file or directory" "$ERR"
+check_conf directory "$TMP"
+expect_eq "a directory as config: exit status" 2 "$RC"
+expect_eq "a directory as config: says so" "$TMP: Is a directory" "$ERR"
 
 # -n -v prints the effective configuration as directives ctstub reads back.
 "$CTSTUB" -n -v -f conf/ctstub.conf | grep -v 'configuration OK$' \
