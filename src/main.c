@@ -321,6 +321,12 @@ shutdown_server(struct server *srv)
 	generation_free(srv->gen);
 	listen_free(srv->listeners);
 	cache_free(srv->cache);
+	/*
+	 * A connection freed above may still have deferred callbacks queued
+	 * (a handshake that ended in the last loop pass): they hold its
+	 * bufferevent and SSL until they run, so let them run once.
+	 */
+	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	event_base_free(srv->base);
 }
 
