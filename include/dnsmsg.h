@@ -11,6 +11,14 @@
 #include <stdint.h>
 
 #define DNS_HEADER_LEN		12
+/* Header flag bits (the second 16-bit word). */
+#define DNS_FLAG_QR		0x8000
+#define DNS_FLAG_OPCODE		0x7800
+#define DNS_FLAG_TC		0x0200
+#define DNS_FLAG_RD		0x0100
+#define DNS_FLAG_RA		0x0080
+#define DNS_FLAG_AD		0x0020
+#define DNS_FLAG_CD		0x0010
 #define DNS_MAX_MSG		65535
 #define DNS_MIN_UDP		512
 #define DNS_OUR_UDP		1232	/* default max-udp-size (DNS flag day 2020) */

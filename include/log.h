@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Logging: stderr in the foreground (-d), syslog otherwise.
- * The only mutable global state in ctstub lives behind these functions.
+ * The logging settings are the one global that changes at run time; the
+ * rest is per-server state passed explicitly (tls.c's ex_data index is set
+ * once, dot.c's cancelled-slot marker is never written).
  */
 #ifndef CTSTUB_LOG_H
 #define CTSTUB_LOG_H

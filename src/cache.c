@@ -9,10 +9,6 @@
 
 #include "cache.h"
 
-#define FLAG_RD 0x0100
-#define FLAG_AD 0x0020
-#define FLAG_CD 0x0010
-
 struct cache_entry {
 	struct cache_entry *next;	/* hash chain */
 	TAILQ_ENTRY(cache_entry) lru;	/* most recently used first */
@@ -170,9 +166,9 @@ static uint8_t
 key_flags(const struct dnsmsg_query *q)
 {
 	return (uint8_t)((q->dnssec_ok ? 1 : 0) |
-	    ((q->flags & FLAG_CD) ? 2 : 0) |
-	    ((q->flags & FLAG_RD) ? 4 : 0) |
-	    ((q->dnssec_ok || (q->flags & FLAG_AD)) ? 8 : 0));
+	    ((q->flags & DNS_FLAG_CD) ? 2 : 0) |
+	    ((q->flags & DNS_FLAG_RD) ? 4 : 0) |
+	    ((q->dnssec_ok || (q->flags & DNS_FLAG_AD)) ? 8 : 0));
 }
 
 void

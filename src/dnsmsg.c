@@ -7,13 +7,6 @@
 
 #include "dnsmsg.h"
 
-#define FLAG_QR		0x8000
-#define FLAG_OPCODE	0x7800
-#define FLAG_TC		0x0200
-#define FLAG_RD		0x0100
-#define FLAG_RA		0x0080
-#define FLAG_AD		0x0020
-#define FLAG_CD		0x0010
 #define EDNS_DO		0x8000
 #define OPT_FIXED_LEN	11	/* root name, type, class, ttl, rdlength */
 #define EDE_FIXED_LEN	6	/* option code, length, info code */
@@ -133,9 +126,9 @@ dnsmsg_parse_query(const uint8_t *msg, size_t len, struct dnsmsg_query *q)
 	q->flags = dnsmsg_get16(msg + HDR_FLAGS);
 	q->client_udp = q->udp_size = DNS_MIN_UDP;
 	q->our_udp = DNS_OUR_UDP;
-	if (q->flags & FLAG_QR)
+	if (q->flags & DNS_FLAG_QR)
 		return DNSMSG_DROP;
-	if (q->flags & FLAG_OPCODE)
+	if (q->flags & DNS_FLAG_OPCODE)
 		return DNS_RCODE_NOTIMP;
 	if (dnsmsg_get16(msg + HDR_QD) != 1)
 		return DNS_RCODE_FORMERR;
@@ -196,7 +189,7 @@ dnsmsg_upstream_query(const uint8_t *msg, const struct dnsmsg_query *q,
 		return 0;
 	memset(out, 0, DNS_HEADER_LEN);
 	dnsmsg_put16(out + HDR_ID, id);
-	dnsmsg_put16(out + HDR_FLAGS, q->flags & (FLAG_RD | FLAG_AD | FLAG_CD));
+	dnsmsg_put16(out + HDR_FLAGS, q->flags & (DNS_FLAG_RD | DNS_FLAG_AD | DNS_FLAG_CD));
 	dnsmsg_put16(out + HDR_QD, 1);
 	dnsmsg_put16(out + HDR_AR, 1);
 	memcpy(out + DNS_HEADER_LEN, msg + DNS_HEADER_LEN, qlen);
@@ -233,9 +226,9 @@ dnsmsg_check_response(const uint8_t *resp, size_t len, const uint8_t *query,
 	*why = NULL;
 	if (len < DNS_HEADER_LEN)
 		*why = "response shorter than a DNS header";
-	else if (!(dnsmsg_get16(resp + HDR_FLAGS) & FLAG_QR))
+	else if (!(dnsmsg_get16(resp + HDR_FLAGS) & DNS_FLAG_QR))
 		*why = "message is not a response";
-	else if (dnsmsg_get16(resp + HDR_FLAGS) & FLAG_OPCODE)
+	else if (dnsmsg_get16(resp + HDR_FLAGS) & DNS_FLAG_OPCODE)
 		*why = "response has a wrong opcode";
 	else if (dnsmsg_get16(resp + HDR_QD) != 1 || len < qend ||
 	    !same_question(resp + DNS_HEADER_LEN, query + DNS_HEADER_LEN, n))
@@ -412,7 +405,7 @@ truncate_response(uint8_t *out, size_t cap, const struct dnsmsg_query *q,
 {
 	size_t n = q->question_end, optlen = 0;
 
-	dnsmsg_put16(out + HDR_FLAGS, dnsmsg_get16(out + HDR_FLAGS) | FLAG_TC);
+	dnsmsg_put16(out + HDR_FLAGS, dnsmsg_get16(out + HDR_FLAGS) | DNS_FLAG_TC);
 	dnsmsg_put16(out + HDR_AN, 0);
 	dnsmsg_put16(out + HDR_NS, 0);
 	dnsmsg_put16(out + HDR_AR, q->has_edns ? 1 : 0);
@@ -431,11 +424,11 @@ truncate_response(uint8_t *out, size_t cap, const struct dnsmsg_query *q,
 static uint16_t
 client_flags(uint16_t upstream, const struct dnsmsg_query *q)
 {
-	uint16_t flags = (uint16_t)((upstream & ~(FLAG_RD | FLAG_CD)) |
-	    (q->flags & (FLAG_RD | FLAG_CD)));
+	uint16_t flags = (uint16_t)((upstream & ~(DNS_FLAG_RD | DNS_FLAG_CD)) |
+	    (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
 
-	if (!(q->flags & FLAG_AD) && !q->dnssec_ok)
-		flags &= (uint16_t)~FLAG_AD;
+	if (!(q->flags & DNS_FLAG_AD) && !q->dnssec_ok)
+		flags &= (uint16_t)~DNS_FLAG_AD;
 	return flags;
 }
 
@@ -537,8 +530,8 @@ dnsmsg_error_response(const uint8_t *msg, size_t len,
 		return 0;
 	memset(out, 0, DNS_HEADER_LEN);
 	memcpy(out, msg, 2);
-	flags = (uint16_t)((flags & (FLAG_OPCODE | FLAG_RD | FLAG_CD)) |
-	    FLAG_QR | FLAG_RA | (rcode & 0xf));
+	flags = (uint16_t)((flags & (DNS_FLAG_OPCODE | DNS_FLAG_RD | DNS_FLAG_CD)) |
+	    DNS_FLAG_QR | DNS_FLAG_RA | (rcode & 0xf));
 	dnsmsg_put16(out + HDR_FLAGS, flags);
 	if (q == NULL)
 		return DNS_HEADER_LEN;
@@ -680,7 +673,7 @@ dnsmsg_cacheable(uint8_t *msg, size_t len, uint32_t min, uint32_t max,
 
 	if (rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN)
 		return -1;
-	if (dnsmsg_get16(msg + HDR_FLAGS) & FLAG_TC)
+	if (dnsmsg_get16(msg + HDR_FLAGS) & DNS_FLAG_TC)
 		return -1;
 	if (walk_rrs(msg, len, clamp_cb, &scan) == -1)
 		return -1;
