@@ -144,15 +144,16 @@ done
 stop_ctstub sess
 
 # --- a query waits for a resumed session's handshake ------------------------
-# Every handshake starts 1.5 s after the TCP accept; the server closes
+# Every handshake starts 2 s after the TCP accept (within the handshake
+# timeout, half of "timeout 8000"); the server closes
 # after two answers. Two queries open the first connection (full
 # handshake); the next query opens a second one, which resumes; a query
 # sent while that handshake is held must wait for it and be answered on
 # that connection, not fail.
 DOT_W=$((NAMED_PORT0 + 42))
-start_dotserver w "$DOT_W" good close-after 2 --handshake-delay 1500
+start_dotserver w "$DOT_W" good close-after 2 --handshake-delay 2000
 start_ctstub -v wait "upstream dot://127.0.0.1:$DOT_W" "cache-size 0" \
-    "timeout 6000"
+    "timeout 8000"
 ask "handshake wait" wait a31.example.test
 ask "handshake wait" wait a32.example.test
 check "handshake wait: first connection closed after two answers" \
