@@ -4,6 +4,7 @@
 
 dotserver.py --cert PEM --key KEY --port P --upstream HOST:PORT
              --mode MODE [ARG] [--after N] [--tls12] [--keylog FILE]
+             [--handshake-delay MS]
 
 Listens on 127.0.0.1:P with TLS (PEM: the leaf, then its issuers). Each
 query (RFC 7858 framing: 2-byte length, message) is forwarded to the DNS
@@ -30,6 +31,9 @@ connection are normal and MODE applies from the next one.
 
 --tls12 caps the server at TLS 1.2 (record types stay visible on the wire);
 --keylog writes the TLS secrets in NSS key log format (for tshark).
+--handshake-delay MS accepts each TCP connection, logs "conn N: accepted,
+handshake in MS ms", and starts the TLS handshake MS milliseconds later
+(queries sent meanwhile wait in the socket).
 One log line per event on stderr ("conn N: open, VERSION[, resumed]" for each
 connection, "resumed" when the client resumed a TLS session).
 """
@@ -66,6 +70,7 @@ def parse_args():
     p.add_argument("--after", type=int, default=0)
     p.add_argument("--tls12", action="store_true")
     p.add_argument("--keylog")
+    p.add_argument("--handshake-delay", type=int, default=0)
     a = p.parse_args()
     modes = {"ok": 0, "stall": 0, "garbage": 0, "wrong-id": 0,
              "wrong-question": 0, "unasked": 0, "short-frame": 0,
@@ -237,14 +242,21 @@ async def main():
     async def client(reader, writer):
         conn = Connection(args, reader, writer)
         try:
+            if args.handshake_delay:
+                # leave the ClientHello in the socket for start_tls
+                writer.transport.pause_reading()
+                conn.log("accepted, handshake in %d ms" % args.handshake_delay)
+                await asyncio.sleep(args.handshake_delay / 1000)
+                await writer.start_tls(ctx)
             await conn.run()
         except (OSError, ssl.SSLError) as e:
             conn.log("error: %r" % e)
         finally:
             writer.close()
 
-    server = await asyncio.start_server(client, "127.0.0.1", args.port,
-                                        ssl=ctx)
+    server = await asyncio.start_server(
+        client, "127.0.0.1", args.port,
+        ssl=None if args.handshake_delay else ctx)
     log("listening on 127.0.0.1:%d, mode %s%s%s" % (
         args.port, args.mode, "" if args.arg is None else " %s" % args.arg,
         " after %d" % args.after if args.after else ""))

@@ -27,6 +27,12 @@ application/dns-message, except as MODE says:
   idle-close S     close a connection that has been idle for S seconds
   max-streams N    announce SETTINGS_MAX_CONCURRENT_STREAMS N and answer
                    streams concurrently, each after a short delay
+  empty            answer 200 application/dns-message with an empty body
+  huge             answer 200 application/dns-message with the real answer
+                   followed by zero bytes, 70,000 bytes in all, sent as the
+                   client's flow-control windows allow
+  wrong-question   answer 200 application/dns-message with a real answer
+                   for another name than the one asked
 
 Requests are answered one at a time per connection, in arrival order,
 except in max-streams mode. One log line per event on stderr; a client
@@ -50,6 +56,9 @@ import h2.settings
 import hyperframe.frame
 
 DNS_TYPE = "application/dns-message"
+HUGE_BODY = 70000	# huge mode: more than a DNS message can hold
+OTHER_NAMES = (b"\x03www\x07example\x04test\x00",
+               b"\x04mail\x07example\x04test\x00")
 PATH = "/dns-query"
 STREAM_DELAY = 0.02		# max-streams mode: seconds per answer
 
@@ -71,7 +80,7 @@ def parse_args():
     modes = {"ok": 0, "noh2": 0, "status500": 0, "badtype": 0, "rst": 0,
              "rst-odd": 0, "goaway-after": 1,
              "goaway-before": 1, "goaway-hold": 1, "idle-close": 1,
-             "max-streams": 1}
+             "max-streams": 1, "empty": 0, "huge": 0, "wrong-question": 0}
     a.arg = None
     name = a.mode[0]
     if name not in modes:
@@ -103,7 +112,8 @@ class Connection:
         self.acked = False
         self.answered = 0
         self.gone = False	# GOAWAY sent
-        self.tasks = set()	# max-streams mode: answers in progress
+        self.tasks = set()	# max-streams, huge: answers in progress
+        self.window_open = asyncio.Event()	# huge: the client sent credit
         cfg = h2.config.H2Configuration(client_side=False,
                                         header_encoding="utf-8")
         self.h2 = h2.connection.H2Connection(config=cfg)
@@ -187,8 +197,12 @@ class Connection:
             if self.requests.pop(ev.stream_id, None) is not None:
                 self.open -= 1
             self.log("stream %d reset by the client" % ev.stream_id)
+            self.window_open.set()	# huge: wake send_huge to stop
         elif isinstance(ev, h2.events.SettingsAcknowledged):
             self.acked = True
+        elif isinstance(ev, (h2.events.WindowUpdated,
+                             h2.events.RemoteSettingsChanged)):
+            self.window_open.set()
 
     async def delayed(self, sid):
         await asyncio.sleep(STREAM_DELAY)
@@ -230,6 +244,8 @@ class Connection:
                      % (self.args.arg, sid))
             await asyncio.sleep(0.1)
         bad = self.check_request(headers, body)
+        if not bad and mode == "wrong-question":
+            body = other_question(body)
         if bad:
             self.log("VIOLATION: stream %d: %s" % (sid, bad))
             self.finish(sid)
@@ -251,7 +267,17 @@ class Connection:
             self.h2.reset_stream(
                 sid, error_code=h2.errors.ErrorCodes.FLOW_CONTROL_ERROR)
             return
-        if mode == "status500":
+        if mode == "empty":
+            self.reply(sid, 200, DNS_TYPE, b"")
+            self.log("stream %d: empty body" % sid)
+        elif mode == "huge":
+            task = asyncio.ensure_future(self.send_huge(sid, answer))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        elif mode == "wrong-question":
+            self.reply(sid, 200, DNS_TYPE, answer)
+            self.log("stream %d: answered for another name" % sid)
+        elif mode == "status500":
             self.reply(sid, 500, "text/plain", b"internal error")
         elif mode == "badtype":
             self.reply(sid, 200, "text/plain", answer)
@@ -266,6 +292,33 @@ class Connection:
                          % (self.answered, sid))
             self.gone = True
             asyncio.get_running_loop().call_later(0.5, self.writer.close)
+
+    async def send_huge(self, sid, answer):
+        """huge mode: HUGE_BODY bytes on stream sid, a chunk whenever the
+        client's windows allow; stops when the stream is reset."""
+        body = answer + bytes(HUGE_BODY - len(answer))
+        sent = 0
+        self.h2.send_headers(sid, [(":status", "200"),
+                                   ("content-type", DNS_TYPE),
+                                   ("content-length", str(HUGE_BODY))])
+        self.flush()
+        try:
+            while sent < len(body):
+                n = min(self.h2.local_flow_control_window(sid),
+                        self.h2.max_outbound_frame_size, len(body) - sent)
+                if n <= 0:
+                    self.window_open.clear()
+                    await self.window_open.wait()
+                    continue
+                self.h2.send_data(sid, body[sent:sent + n],
+                                  end_stream=sent + n == len(body))
+                sent += n
+                self.flush()
+        except h2.exceptions.StreamClosedError:
+            self.log("stream %d: reset by the client after %d of %d bytes"
+                     % (sid, sent, HUGE_BODY))
+            return
+        self.log("stream %d: sent %d bytes" % (sid, HUGE_BODY))
 
     def finish(self, sid):
         self.requests.pop(sid, None)
@@ -286,6 +339,18 @@ class Connection:
         if body[:2] != b"\0\0":
             return "DNS id %d, not 0" % struct.unpack("!H", body[:2])[0]
         return None
+
+
+def other_question(query):
+    """query, asking for www.example.test (mail.example.test if it asked
+    that) instead of its own name (the question must be uncompressed)."""
+    off = 12
+    while off < len(query) and query[off] != 0:
+        off += query[off] + 1
+    name = OTHER_NAMES[0]
+    if query[12:off + 1].lower() == name:
+        name = OTHER_NAMES[1]
+    return query[:12] + name + query[off + 1:]
 
 
 async def main():
