@@ -98,7 +98,11 @@ stream_finish(struct doh_stream *s, uint32_t error_code)
 		return;		/* q->conn stays: doh_cancel may still come */
 	}
 	q->conn = NULL;
-	if (error_code != NGHTTP2_NO_ERROR)
+	/* first: an oversized answer is reset by us (data_cb), not by them */
+	if (s->too_large)
+		snprintf(reason, sizeof(reason), "upstream %s sent an answer "
+		    "over 65535 bytes", label);
+	else if (error_code != NGHTTP2_NO_ERROR)
 		snprintf(reason, sizeof(reason), "upstream %s reset the HTTP/2 "
 		    "stream (%s)", label, nghttp2_http2_strerror(error_code));
 	else if (s->status != 200)
@@ -107,9 +111,6 @@ stream_finish(struct doh_stream *s, uint32_t error_code)
 	else if (!s->content_type_ok)
 		snprintf(reason, sizeof(reason), "upstream %s answered without "
 		    "content-type " DOH_CONTENT_TYPE, label);
-	else if (s->too_large)
-		snprintf(reason, sizeof(reason), "upstream %s sent an answer "
-		    "over 65535 bytes", label);
 	else {
 		query_answer(q, s->answer, s->answer_len);
 		return;

@@ -55,13 +55,8 @@ hostile empty "upstream $(label empty) sent a bad answer: response\
  shorter than a DNS header"
 check "empty: the server sent an empty body" "see $TMP/h2-empty.log" \
     wait_log "$TMP/h2-empty.log" ": empty body"
-# DAEMON BUG (reported to the lead): src/doh.c stream_finish() tests the
-# stream's error code before too_large, and data_cb() resets an oversized
-# stream itself (RST_STREAM CANCEL), so the stream always closes with
-# CANCEL: the reason given is "upstream ... reset the HTTP/2 stream
-# (CANCEL)", which blames the upstream for ctstub's own reset, and the
-# "over 65535 bytes" reason is never used. The two "has 'over 65535
-# bytes'" checks below fail until that is fixed.
+# ctstub resets an oversized stream itself (data_cb): the reason must
+# say the answer was too big, not that the upstream reset the stream.
 hostile huge "upstream $(label huge) sent an answer over 65535 bytes"
 check "huge: the server sent (or began) a 70,000-byte body" \
     "see $TMP/h2-huge.log" wait_for grep -qE \
