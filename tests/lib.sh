@@ -462,6 +462,21 @@ ede_of() {
 	sed -n 's/^; EDE: [0-9]* ([^)]*): (\(.*\))$/\1/p' <<<"$1" | head -n 1
 }
 
+# servfail_with LABEL PORT LOG TEXT: www.example.test asked of the ctstub
+# at PORT (with EDNS) gets SERVFAIL and TEXT in an EDE 22, and LOG has TEXT.
+# Sets OUT to dig's output.
+servfail_with() {
+	local label=$1 port=$2 log=$3 text=$4 ede
+	OUT=$(q 127.0.0.1 "$port" www.example.test A)
+	expect_eq "$label: status" SERVFAIL "$(status_of "$OUT")"
+	ede=$(grep '^; EDE: ' <<<"$OUT")
+	check "$label: EDE 22 (No Reachable Authority)" "EDE line: [$ede]" \
+	    grep -qF -- "; EDE: 22 (No Reachable Authority): (" <<<"$ede"
+	check "$label: EDE text has '$text'" "EDE line: [$ede]" \
+	    grep -qF -- "$text" <<<"$(ede_of "$OUT")"
+	check "$label: log has '$text'" "see $log" wait_log "$log" "$text"
+}
+
 # HAProxy, for SCTs in the TLS extension (HAProxy 2.6 sends a .sctl file
 # over TLS 1.2 only). hap_port LABEL: its port (after start_haproxy).
 declare -A HAP_PORTS
