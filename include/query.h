@@ -53,6 +53,7 @@ struct query {
 	struct query_origin origin;
 	TAILQ_ENTRY(query) client_link;	/* in its TCP client's list */
 	struct event *timer;
+	struct upstream_set *set;	/* its zone's upstreams (or all) */
 	size_t first_upstream;		/* where this query's tries start */
 	size_t attempts;		/* upstreams tried so far */
 	uint64_t sent_us;		/* when it went to its upstream */

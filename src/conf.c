@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "conf.h"
+#include "zone.h"
 
 #define CONF_MAX_ARGS 32
 #define DEFAULT_LOG_LIST "ct-logs.json"	/* next to the config file */
@@ -763,6 +764,114 @@ dir_ct_stale(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	    &c->ct_stale_fail_open);
 }
 
+
+/* --- local-zone and forward-zone ------------------------------------ */
+
+void
+conf_zone_free(struct conf_zone *z)
+{
+	size_t i;
+
+	if (z == NULL)
+		return;
+	for (i = 0; i < z->nupstreams; i++)
+		conf_upstream_free(&z->upstreams[i]);
+	free(z->upstreams);
+	free(z->name);
+	free(z->ca_file);
+	memset(z, 0, sizeof(*z));
+}
+
+int
+conf_zone_plaintext(const struct conf_zone *z)
+{
+	size_t i;
+
+	for (i = 0; i < z->nupstreams; i++)
+		if (z->upstreams[i].transport == CONF_PLAIN)
+			return 1;
+	return 0;
+}
+
+/* NAME in normal form (lower case, final dot) in out; -1 with an error. */
+static int
+zone_name(struct conf_parser *p, const char *directive, const char *text,
+    char *out, size_t len)
+{
+	uint8_t wire[ZONE_WIRE_MAX];
+	size_t n = zone_name_wire(text, wire, sizeof(wire));
+
+	if (n == 0) {
+		conf_error(p, "%s: '%s' is not a domain name%s", directive, text,
+		    strcmp(text, ".") == 0 ? " (the root is what 'upstream' "
+		    "lines are for)" : "");
+		return -1;
+	}
+	zone_name_text(wire, n, out, len);
+	return 0;
+}
+
+/*
+ * The slot for zone name: the one a line before used (a later line for
+ * the same name wins) or a new one at the end; NULL without memory.
+ */
+static struct conf_zone *
+zone_slot(struct conf *c, const char *name)
+{
+	struct conf_zone *grown;
+	size_t i;
+
+	for (i = 0; i < c->nzones; i++)
+		if (strcmp(c->zones[i].name, name) == 0)
+			return &c->zones[i];
+	grown = conf_realloc(c->zones, (c->nzones + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return NULL;
+	c->zones = grown;
+	memset(&c->zones[c->nzones], 0, sizeof(*grown));
+	return &c->zones[c->nzones++];
+}
+
+/* Puts z (taken over, also on failure) into c under its name. */
+static int
+zone_store(struct conf *c, struct conf_zone *z)
+{
+	struct conf_zone *slot = zone_slot(c, z->name);
+
+	if (slot == NULL) {
+		conf_zone_free(z);
+		return -1;
+	}
+	if (slot->name != NULL)
+		conf_zone_free(slot);
+	*slot = *z;
+	memset(z, 0, sizeof(*z));
+	return 0;
+}
+
+static int
+dir_local_zone(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	struct conf_zone z;
+	char name[ZONE_WIRE_MAX + 1];
+
+	memset(&z, 0, sizeof(z));
+	if (strcmp(argv[1], "nxdomain") == 0)
+		z.kind = CONF_ZONE_NXDOMAIN;
+	else if (strcmp(argv[1], "forward") == 0)
+		z.kind = CONF_ZONE_PUBLIC;
+	else {
+		conf_error(p, "local-zone: expected NAME nxdomain or NAME "
+		    "forward, got '%s'", argv[1]);
+		return -1;
+	}
+	if (zone_name(p, "local-zone", argv[0], name, sizeof(name)) == -1)
+		return -1;
+	if ((z.name = conf_strdup(name)) == NULL)
+		return -1;
+	return zone_store(c, &z);
+}
+
 static const struct directive {
 	const char *name;
 	int min_args, max_args;
@@ -794,6 +903,8 @@ static const struct directive {
 	{ "max-udp-size", 1, 1, dir_max_udp_size },
 	{ "control", 1, 1, dir_control },
 	{ "metrics", 2, 2, dir_metrics },
+	/* locally served names and per-domain forwarding */
+	{ "local-zone", 2, 2, dir_local_zone },
 };
 
 static int
@@ -984,6 +1095,9 @@ conf_free(struct conf *c)
 	free(c->ct_log_list);
 	free(c->control);
 	free(c->pins.hash);
+	for (i = 0; i < c->nzones; i++)
+		conf_zone_free(&c->zones[i]);
+	free(c->zones);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1016,27 +1130,56 @@ print_address(FILE *out, const char *directive, const struct conf_address *a)
 	fprintf(out, "%s %s %u\n", directive, ip, port);
 }
 
+/* One upstream as the parser reads it: URL and options. */
+static void
+print_upstream(FILE *out, const struct conf_upstream *u)
+{
+	char addr[ADDRESS_IP_LEN];
+
+	fprintf(out, "%s", u->url);
+	if (u->addr.salen != 0 && u->host != NULL) {
+		address_ip(&u->addr, addr, sizeof(addr));
+		fprintf(out, " address %s", addr);
+	}
+	if (u->name != NULL && u->host == NULL)
+		fprintf(out, " name %s", u->name);
+	print_pins(out, " ", "", &u->pins);
+}
+
+static void
+print_zone(FILE *out, const struct conf_zone *z)
+{
+	size_t i;
+
+	if (z->kind != CONF_ZONE_FORWARD) {
+		fprintf(out, "local-zone %s %s\n", z->name,
+		    z->kind == CONF_ZONE_NXDOMAIN ? "nxdomain" : "forward");
+		return;
+	}
+	fprintf(out, "forward-zone %s", z->name);
+	for (i = 0; i < z->nupstreams; i++) {
+		fputc(' ', out);
+		print_upstream(out, &z->upstreams[i]);
+	}
+	if (z->ca_file != NULL)
+		fprintf(out, " ca-file %s", z->ca_file);
+	if (z->ct_off)
+		fputs(" ct off", out);
+	fputc('\n', out);
+}
+
 void
 conf_print(const struct conf *c, FILE *out)
 {
 	static const char *const strategies[] = { "ordered", "round-robin",
 	    "fastest" };
-	char addr[80];
 	size_t i;
 
 	for (i = 0; i < c->nlistens; i++)
 		print_address(out, "listen", &c->listens[i]);
 	for (i = 0; i < c->nupstreams; i++) {
-		const struct conf_upstream *u = &c->upstreams[i];
-
-		fprintf(out, "upstream %s", u->url);
-		if (u->addr.salen != 0 && u->host != NULL) {
-			address_ip(&u->addr, addr, sizeof(addr));
-			fprintf(out, " address %s", addr);
-		}
-		if (u->name != NULL && u->host == NULL)
-			fprintf(out, " name %s", u->name);
-		print_pins(out, " ", "", &u->pins);
+		fputs("upstream ", out);
+		print_upstream(out, &c->upstreams[i]);
 		fputc('\n', out);
 	}
 	for (i = 0; i < c->nbootstraps; i++)
@@ -1075,6 +1218,8 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);
+	for (i = 0; i < c->nzones; i++)
+		print_zone(out, &c->zones[i]);
 }
 
 char *

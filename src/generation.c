@@ -15,6 +15,7 @@
 #include "loglist.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 #define RETIRE_GRACE_MS 1000	/* after the old query timeout */
 #define CONF_MAX_BYTES (1u << 20)	/* a configuration file is small */
@@ -232,7 +233,12 @@ generation_start(struct generation *gen, struct server *srv, char *err,
 {
 	gen->upstreams = upstream_set_new(srv, &gen->conf, &gen->policy, err,
 	    errlen);
-	return gen->upstreams == NULL ? -1 : 0;
+	if (gen->upstreams == NULL ||
+	    (gen->zones = zones_new(&gen->conf, err, errlen)) == NULL)
+		return -1;
+	/* zones without a ca-file share the CA store of the upstreams */
+	return zones_start(gen->zones, srv, &gen->policy,
+	    gen->upstreams->tls_dot, err, errlen);
 }
 
 /* A generation that is no longer in force resolves nothing more. */
@@ -255,6 +261,7 @@ generation_free(struct generation *gen)
 	if (gen->retire != NULL)
 		event_free(gen->retire);
 	upstream_set_free(gen->upstreams);
+	zones_free(gen->zones);
 	if (gen->loglist_refs == NULL || --*gen->loglist_refs == 0) {
 		loglist_free(gen->loglist);
 		free(gen->loglist_refs);
@@ -330,6 +337,7 @@ retire(struct server *srv, struct generation *old)
 
 	stop_lookups(old);
 	old->upstreams->retiring = 1;
+	zones_retire(old->zones);
 	old->retire = evtimer_new(srv->base, retire_cb, old);
 	if (old->retire == NULL) {
 		generation_free(old);
@@ -397,6 +405,7 @@ take_over(struct server *srv, struct generation *gen)
 	struct generation *old = srv->gen;
 
 	upstream_set_carry_stats(gen->upstreams, old->upstreams);
+	zones_carry_stats(gen->zones, old->zones);
 	server_use(srv, gen);
 	retire(srv, old);
 }
@@ -429,6 +438,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
 		    gen->loglist->note);
 	generation_warn_if_stale(gen);
+	zones_log_plaintext(gen->zones);
 	snprintf(msg, len, "reloaded %s: %zu upstream(s), CT log list %s",
 	    gen->conf.path, gen->conf.nupstreams, gen->loglist->version);
 	log_info("%s", msg);

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "sandbox.h"
 #include "server.h"
+#include "zones.h"
 
 struct options {
 	int foreground;
@@ -396,6 +397,7 @@ serve(const struct options *o, struct generation *gen)
 		fatal("cannot start the event loop");
 	srv.netwatch = netwatch_start(&srv);
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
+	zones_log_plaintext(gen->zones);
 	run(&loop, events);
 	shutdown_server(&srv);
 }

@@ -12,10 +12,12 @@
 #include "cache.h"
 #include "conf.h"
 #include "listen.h"
+#include "localzone.h"
 #include "log.h"
 #include "query.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 static uint64_t
 now_seconds(void)
@@ -65,13 +67,16 @@ table_slot(struct server *srv, const struct cache_key *key)
 	return &srv->inflight_table[key->hash % SERVER_INFLIGHT_BUCKETS];
 }
 
+/* A leader for key going to the same upstreams: never across zones. */
 static struct query *
-table_find(struct server *srv, const struct cache_key *key)
+table_find(struct server *srv, const struct cache_key *key,
+    const struct upstream_set *set)
 {
 	struct query *q = *table_slot(srv, key);
 
 	for (; q != NULL; q = q->table_next)
 		if (q->key.hash == key->hash && q->key.len == key->len &&
+		    q->set == set &&
 		    memcmp(q->key.bytes, key->bytes, key->len) == 0)
 			return q;
 	return NULL;
@@ -164,9 +169,26 @@ query_fail(struct query *q, const char *reason)
 }
 
 /*
+ * The upstreams for a name: its forward zone's, or else the configured
+ * ones (a locally served name never gets here, unless a reload made it
+ * one while its query was in flight).
+ */
+static struct upstream_set *
+upstreams_for(struct server *srv, const uint8_t *msg,
+    const struct dnsmsg_query *info)
+{
+	size_t off;
+	struct zone *z = zones_match(srv->zones, msg, info, &off);
+
+	return z != NULL && z->kind == ZONE_FORWARD ? z->upstreams :
+	    srv->upstreams;
+}
+
+/*
  * The try loop. q goes to the next upstream it may use (the strategy's
  * order, those in back-off skipped), or is answered SERVFAIL with the last
- * reason seen.
+ * reason seen. The upstreams are those of q's zone, taken again from the
+ * configuration in force after a reload.
  */
 static void
 query_try_next(struct query *q, const char *previous)
@@ -179,10 +201,11 @@ query_try_next(struct query *q, const char *previous)
 		query_fail(q, "ctstub is shutting down");
 		return;
 	}
+	if (q->set->retiring)
+		q->set = upstreams_for(srv, q->msg, &q->info);
 	if (q->attempts == 0 && q->up == NULL)
-		q->first_upstream = upstream_first(srv->upstreams);
-	up = upstream_pick(srv->upstreams, q->first_upstream, &q->attempts,
-	    &reason);
+		q->first_upstream = upstream_first(q->set);
+	up = upstream_pick(q->set, q->first_upstream, &q->attempts, &reason);
 	if (up == NULL) {
 		query_fail(q, reason);
 		return;
@@ -193,7 +216,7 @@ query_try_next(struct query *q, const char *previous)
 static int
 query_can_fail_over(const struct query *q)
 {
-	return q->attempts < q->srv->upstreams->count;
+	return q->attempts < q->set->count;
 }
 
 /*
@@ -262,7 +285,8 @@ query_timeout_cb(evutil_socket_t fd, short events, void *arg)
 static struct query *
 query_new(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin, const struct dnsmsg_query *info,
-    const struct cache_key *key, struct query *leader)
+    const struct cache_key *key, struct upstream_set *set,
+    struct query *leader)
 {
 	struct query *q = calloc(1, sizeof(*q) + len);
 
@@ -281,6 +305,7 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 	q->info = *info;
 	q->origin = *origin;
 	q->key = *key;
+	q->set = set;
 	q->leader = leader;
 	TAILQ_INIT(&q->followers);
 	if (leader != NULL)
@@ -324,12 +349,54 @@ answer_from_cache(struct server *srv, const struct query_origin *origin,
 	return n > 0 && reply_answer(origin, msg, info, cached, n) == 0;
 }
 
+/* A locally served name: answered here, without any upstream. */
+static void
+answer_locally(struct server *srv, struct zone *z, size_t zone_off,
+    const struct query_origin *origin, const uint8_t *msg, size_t len,
+    const struct dnsmsg_query *info)
+{
+	uint8_t resp[DNS_ERROR_MAX + 128];
+	size_t n = localzone_answer(z, msg, info, zone_off, resp,
+	    sizeof(resp));
+
+	srv->stats.local_answers++;
+	z->answers++;
+	if (n == 0 || reply_answer(origin, msg, info, resp, n) == -1)
+		reply_error(origin, msg, len, info, DNS_RCODE_SERVFAIL,
+		    DNS_EDE_OTHER, "cannot make the local answer");
+}
+
+/*
+ * The zone of the query: a local one answers it here (1); else *set gets
+ * the upstreams to ask, a forward zone's or the configured ones (0).
+ */
+static int
+route(struct server *srv, const struct query_origin *origin,
+    const uint8_t *msg, size_t len, const struct dnsmsg_query *info,
+    struct upstream_set **set)
+{
+	size_t off;
+	struct zone *z = zones_match(srv->zones, msg, info, &off);
+
+	*set = srv->upstreams;
+	if (z == NULL || z->kind == ZONE_PUBLIC)
+		return 0;
+	if (z->kind == ZONE_FORWARD) {
+		z->queries++;
+		*set = z->upstreams;
+		return 0;
+	}
+	answer_locally(srv, z, off, origin, msg, len, info);
+	return 1;
+}
+
 void
 query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin)
 {
 	struct dnsmsg_query info;
 	struct cache_key key;
+	struct upstream_set *set;
 	struct query *q, *leader;
 	int rc = dnsmsg_parse_query(msg, len, &info);
 
@@ -347,6 +414,8 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		return;
 	}
 	dnsmsg_limit_udp(&info, (uint16_t)srv->conf->max_udp_size);
+	if (route(srv, origin, msg, len, &info, &set))
+		return;
 	cache_key_of(srv->cache, msg, &info, &key);
 	if (answer_from_cache(srv, origin, msg, &info, &key)) {
 		srv->stats.cache_hits++;
@@ -358,8 +427,8 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		    DNS_EDE_OTHER, "too many queries in flight");
 		return;
 	}
-	leader = table_find(srv, &key);
-	q = query_new(srv, msg, len, origin, &info, &key, leader);
+	leader = table_find(srv, &key, set);
+	q = query_new(srv, msg, len, origin, &info, &key, set, leader);
 	if (q == NULL) {
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "out of memory");
@@ -456,7 +525,7 @@ query_upstream_failed(struct query *q, const char *reason,
 	log_debug("query %llu: upstream %s failed: %s",
 	    (unsigned long long)q->serial, upstream_label(up), reason);
 	/* the same upstream once more, unless a reload replaced it */
-	if (up != NULL && up->set == q->srv->upstreams && may_resend(q, retry) &&
+	if (up != NULL && !up->set->retiring && may_resend(q, retry) &&
 	    upstream_usable(up)) {
 		upstream_send(up, q);
 		return;

@@ -22,6 +22,7 @@ server_use(struct server *srv, struct generation *gen)
 	srv->conf = &gen->conf;
 	srv->loglist = gen->loglist;
 	srv->upstreams = gen->upstreams;
+	srv->zones = gen->zones;
 	/* one common timeout queue per distinct value: libevent keeps them */
 	common = event_base_init_common_timeout(srv->base, &tv);
 	if (common != NULL)
