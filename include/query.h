@@ -63,7 +63,8 @@ struct query {
 	struct upstream *up;		/* the upstream it waits on */
 	void *conn;			/* the transport connection it waits on */
 	uint16_t wire_id;		/* DoT: our id on that connection */
-	void *stream;			/* DoH: its HTTP/2 stream */
+	void *stream;			/* DoH: its HTTP/2 stream; plain
+					 * DNS: its exchange */
 	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
 	uint8_t bytes[];		/* msg points here */
 };

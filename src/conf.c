@@ -545,6 +545,12 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	char err[600];
 	int i;
 
+	if (strncmp(argv[0], "dns://", 6) == 0) {
+		conf_error(p, "upstream: plain DNS (dns://) is only for "
+		    "forward-zone lines; upstreams for every name are DoT or "
+		    "DoH");
+		return -1;
+	}
 	if (conf_parse_upstream_url(argv[0], &u, err, sizeof(err)) == -1) {
 		conf_error(p, "%s", err);
 		return -1;
@@ -872,6 +878,164 @@ dir_local_zone(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	return zone_store(c, &z);
 }
 
+
+/* "dns://IP[:PORT]": plain DNS, for forward zones only; 0 or -1 with err. */
+static int
+parse_plain_url(const char *url, struct conf_upstream *u, char *err,
+    size_t errlen)
+{
+	char buf[128], *host, *port;
+	uint16_t portnum = 53;
+
+	memset(u, 0, sizeof(*u));
+	if (strlen(url) >= sizeof(buf) || split_host_port(strcpy(buf,
+	    url + 6), &host, &port) == -1 ||
+	    (port != NULL && parse_port(port, &portnum) == -1) ||
+	    conf_parse_address(host, portnum, &u->addr) == -1) {
+		snprintf(err, errlen, "upstream '%s': expected dns://IP[:PORT]",
+		    url);
+		return -1;
+	}
+	u->transport = CONF_PLAIN;
+	u->port = portnum;
+	if ((u->url = conf_strdup(url)) == NULL) {
+		snprintf(err, errlen, "upstream '%s': out of memory", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more upstream for zone z from url. */
+static int
+zone_add_upstream(struct conf_parser *p, struct conf_zone *z,
+    const char *url)
+{
+	struct conf_upstream u, *grown;
+	char err[600];
+	int rc;
+
+	if (strncmp(url, "dns://", 6) == 0)
+		rc = parse_plain_url(url, &u, err, sizeof(err));
+	else
+		rc = conf_parse_upstream_url(url, &u, err, sizeof(err));
+	if (rc == -1) {
+		conf_error(p, "forward-zone %s: %s", z->name, err);
+		return -1;
+	}
+	grown = conf_realloc(z->upstreams, (z->nupstreams + 1) *
+	    sizeof(*grown));
+	if (grown == NULL) {
+		conf_upstream_free(&u);
+		return -1;
+	}
+	z->upstreams = grown;
+	z->upstreams[z->nupstreams++] = u;
+	return 0;
+}
+
+/* An option of the last upstream (address, name, pin) or of the zone. */
+static int
+zone_option(struct conf_parser *p, struct conf_zone *z, const char *key,
+    const char *value)
+{
+	struct conf_upstream *u = &z->upstreams[z->nupstreams - 1];
+
+	if (strcmp(key, "ca-file") == 0)
+		return replace_string(&z->ca_file, value);
+	if (strcmp(key, "ct") == 0) {
+		if (strcmp(value, "off") != 0 && strcmp(value, "on") != 0) {
+			conf_error(p, "forward-zone %s: ct: expected 'off' or "
+			    "'on', got '%s'", z->name, value);
+			return -1;
+		}
+		z->ct_off = strcmp(value, "off") == 0;
+		return 0;
+	}
+	if (u->transport == CONF_PLAIN) {
+		conf_error(p, "forward-zone %s: '%s' is for dot:// and https:// "
+		    "upstreams, not %s", z->name, key, u->url);
+		return -1;
+	}
+	if (strcmp(key, "address") == 0) {
+		if (u->host == NULL || u->addr.salen != 0 ||
+		    conf_parse_address(value, u->port, &u->addr) == -1) {
+			conf_error(p, "forward-zone %s: address '%s': one IP "
+			    "address, for an https:// URL with a host name",
+			    z->name, value);
+			return -1;
+		}
+		return 0;
+	}
+	return upstream_option(p, u, key, value);
+}
+
+/* What a zone must have once its line is read. */
+static int
+zone_check(struct conf_parser *p, const struct conf_zone *z)
+{
+	size_t i;
+	int tls = 0;
+
+	if (z->nupstreams == 0) {
+		conf_error(p, "forward-zone %s: no upstream (dot://, https:// "
+		    "or dns://)", z->name);
+		return -1;
+	}
+	for (i = 0; i < z->nupstreams; i++) {
+		const struct conf_upstream *u = &z->upstreams[i];
+
+		tls |= u->transport != CONF_PLAIN;
+		if (u->host != NULL && u->addr.salen == 0) {
+			conf_error(p, "forward-zone %s: upstream '%s' names a "
+			    "host: give it 'address IP'", z->name, u->url);
+			return -1;
+		}
+	}
+	if (!tls && (z->ca_file != NULL || z->ct_off)) {
+		conf_error(p, "forward-zone %s: ca-file and ct are for dot:// "
+		    "and https:// upstreams", z->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dir_forward_zone(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	struct conf_zone z;
+	char name[ZONE_WIRE_MAX + 1];
+	int i;
+
+	memset(&z, 0, sizeof(z));
+	z.kind = CONF_ZONE_FORWARD;
+	if (zone_name(p, "forward-zone", argv[0], name, sizeof(name)) == -1 ||
+	    (z.name = conf_strdup(name)) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		if (strstr(argv[i], "://") != NULL) {
+			if (zone_add_upstream(p, &z, argv[i]) == -1)
+				goto fail;
+			continue;
+		}
+		if (z.nupstreams == 0 || i + 1 >= argc) {
+			conf_error(p, "forward-zone %s: '%s' %s", z.name,
+			    argv[i], z.nupstreams == 0 ? "before any upstream "
+			    "URL" : "needs a value");
+			goto fail;
+		}
+		if (zone_option(p, &z, argv[i], argv[i + 1]) == -1)
+			goto fail;
+		i++;
+	}
+	if (zone_check(p, &z) == -1)
+		goto fail;
+	return zone_store(c, &z);
+fail:
+	conf_zone_free(&z);
+	return -1;
+}
+
 static const struct directive {
 	const char *name;
 	int min_args, max_args;
@@ -905,6 +1069,7 @@ static const struct directive {
 	{ "metrics", 2, 2, dir_metrics },
 	/* locally served names and per-domain forwarding */
 	{ "local-zone", 2, 2, dir_local_zone },
+	{ "forward-zone", 2, CONF_MAX_ARGS - 1, dir_forward_zone },
 };
 
 static int

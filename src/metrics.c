@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 static void
 family(FILE *out, const char *name, const char *type, const char *help)
@@ -132,6 +133,40 @@ upstream_latency(FILE *out, const struct upstream_set *set)
 	}
 }
 
+/* Each forward zone's queries and upstreams; the local answers. */
+static void
+zone_metrics(FILE *out, const struct server *srv)
+{
+	const struct zones *zs = srv->zones;
+	size_t i, j;
+
+	family(out, "local_answers_total", "counter",
+	    "Answers made for locally served names.");
+	fprintf(out, "ctstub_local_answers_total %llu\n",
+	    (unsigned long long)srv->stats.local_answers);
+	family(out, "zone_queries_total", "counter",
+	    "Client queries for each forward zone.");
+	for (i = 0; zs != NULL && i < zs->count; i++)
+		if (zs->list[i].kind == ZONE_FORWARD)
+			fprintf(out, "ctstub_zone_queries_total{zone=\"%s\","
+			    "plaintext=\"%s\",ct=\"%s\"} %llu\n",
+			    zs->list[i].name,
+			    conf_zone_plaintext(zs->list[i].conf) ? "yes" :
+			    "no", zs->list[i].conf->ct_off ? "off" : "on",
+			    (unsigned long long)zs->list[i].queries);
+	family(out, "zone_upstream_answers_total", "counter",
+	    "Answers from each forward zone's upstreams.");
+	for (i = 0; zs != NULL && i < zs->count; i++) {
+		const struct upstream_set *set = zs->list[i].upstreams;
+
+		for (j = 0; set != NULL && j < set->count; j++)
+			fprintf(out, "ctstub_zone_upstream_answers_total{zone="
+			    "\"%s\",upstream=\"%s\"} %llu\n",
+			    zs->list[i].name, set->list[j].label,
+			    (unsigned long long)set->list[j].stats.answers);
+	}
+}
+
 char *
 metrics_text(struct server *srv)
 {
@@ -148,6 +183,7 @@ metrics_text(struct server *srv)
 		per_upstream(out, set, &counters[i]);
 	upstream_refusals(out, set);
 	upstream_latency(out, set);
+	zone_metrics(out, srv);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

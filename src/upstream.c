@@ -61,6 +61,8 @@ transport_of(const struct conf_upstream *u)
 	switch (u->transport) {
 	case CONF_DOH:
 		return &transport_doh;
+	case CONF_PLAIN:
+		return &transport_plain;
 	default:
 		return &transport_dot;
 	}
