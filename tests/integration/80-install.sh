@@ -183,7 +183,7 @@ done
 mapfile -t LINES < <(awk '/^# \[profile / { skip = 1 } skip && !NF { skip = 0 }
     !skip && /^#[a-z]/' conf/ctstub.conf)
 expect_eq "shipped config: other commented directives" \
-    "listen pin control metrics" \
+    "listen pin control metrics local-zone forward-zone forward-zone forward-zone forward-zone" \
     "$(printf '%s\n' "${LINES[@]}" | awk '{ sub(/^#/, ""); print $1 }' |
 	tr '\n' ' ' | sed 's/ $//')"
 for line in "${LINES[@]}"; do
