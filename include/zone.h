@@ -42,9 +42,9 @@ void *zone_table_match(const struct zone_table *t, const uint8_t *name,
 size_t zone_table_count(const struct zone_table *t);
 
 /*
- * "Example.COM." or "example.com" (presentation form, no escapes) to a
- * lower-case wire-format name in out; its length, or 0 when the text is
- * not a valid name or is the root.
+ * "Example.COM." or "example.com" (presentation form: letters, digits,
+ * '-', '_' and '/', no escapes) to a lower-case wire-format name in out;
+ * its length, or 0 when the text is not such a name or is the root.
  */
 size_t zone_name_wire(const char *text, uint8_t *out, size_t cap);
 

@@ -63,6 +63,8 @@ int zones_start(struct zones *zs, struct server *srv,
 void zones_retire(struct zones *zs);
 /* After a reload: zones of the same name keep counting. */
 void zones_carry_stats(struct zones *to, const struct zones *from);
+/* The network changed: every forward zone's back-offs end (netwatch.c). */
+void zones_network_changed(struct zones *zs);
 /* Closes the zones' upstreams (their queries move on) and frees. */
 void zones_free(struct zones *zs);
 

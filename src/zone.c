@@ -3,6 +3,7 @@
  * The zone table: a trie of labels from the root down, its edges in one
  * open-addressing hash table keyed by (parent node, folded label).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,7 +250,8 @@ zone_name_wire(const char *text, uint8_t *out, size_t cap)
 		while (l-- > 0) {
 			uint8_t c = (uint8_t)*text++;
 
-			if (c <= ' ' || c >= 0x7f || c == '\\')
+			/* host names, _service labels, RFC 2317 "0/25" */
+			if (!isalnum(c) && c != '-' && c != '_' && c != '/')
 				return 0;
 			out[n++] = dnsmsg_fold(c);
 		}

@@ -171,6 +171,16 @@ zones_retire(struct zones *zs)
 }
 
 void
+zones_network_changed(struct zones *zs)
+{
+	size_t i;
+
+	for (i = 0; zs != NULL && i < zs->count; i++)
+		if (zs->list[i].upstreams != NULL)
+			upstream_set_network_changed(zs->list[i].upstreams);
+}
+
+void
 zones_carry_stats(struct zones *to, const struct zones *from)
 {
 	size_t i, j;

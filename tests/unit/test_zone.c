@@ -48,6 +48,10 @@ test_names(void)
 	    sizeof(wire)) == 0);
 	CHECK("wire: space refused", zone_name_wire("a b.", wire,
 	    sizeof(wire)) == 0);
+	CHECK("wire: quote refused (metrics labels)", zone_name_wire("a\"b.",
+	    wire, sizeof(wire)) == 0);
+	CHECK("wire: RFC 2317 label", zone_name_wire("0/25.2.0.192.in-addr."
+	    "arpa.", wire, sizeof(wire)) == 27);
 	zone_name_text((const uint8_t *)"\3lan\0", 5, text, sizeof(text));
 	CHECK("text: lan.", strcmp(text, "lan.") == 0);
 }
