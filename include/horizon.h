@@ -55,7 +55,11 @@ time_t	horizon_coverage_end(const struct loglist *list, time_t now,
 /* The renewal risk date for coverage horizon end (0 gives 0). */
 time_t	horizon_risk_date(time_t end);
 
-/* Age, horizon and risk date of list at now. */
+/*
+ * Age, horizon and risk date of list at now. When nothing is covered at
+ * now, the horizon is the one the list had from its log_list_timestamp
+ * (the date it was passed), if that is earlier.
+ */
 void	horizon_compute(struct horizon *h, const struct loglist *list,
 	    time_t now, int min_logs, int min_operators);
 

@@ -167,6 +167,15 @@ horizon_compute(struct horizon *h, const struct loglist *list, time_t now,
 	h->now = now;
 	h->age_s = list != NULL ? (long)(now - list->timestamp) : 0;
 	h->end = horizon_coverage_end(list, now, min_logs, min_operators);
+	/* nothing covered now: the horizon passed; say when, from the
+	 * list's own date, rather than "now" */
+	if (list != NULL && h->end == now && list->timestamp < now) {
+		time_t past = horizon_coverage_end(list, list->timestamp,
+		    min_logs, min_operators);
+
+		if (past != 0 && past < now)
+			h->end = past;
+	}
 	h->risk = horizon_risk_date(h->end);
 }
 

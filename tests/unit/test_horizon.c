@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "generation.h"
 #include "horizon.h"
 #include "loglist.h"
 #include "trust.h"
@@ -125,8 +126,11 @@ test_shipped(void)
 	CHECK("shipped: 10 days past it, -10",
 	    horizon_days_to_risk(&h) == -10);
 	horizon_compute(&h, list, utc(2028, 2, 1), 2, 2);
-	CHECK("shipped: past the horizon, it is now",
-	    same_day(h.end, utc(2028, 2, 1)));
+	CHECK("shipped: past the horizon, the day it passed",
+	    same_day(h.end, utc(2028, 1, 1)) && same_day(h.risk,
+	    utc(2027, 9, 23)));
+	CHECK("shipped: past the horizon, -131 days",
+	    horizon_days_to_risk(&h) == -131);
 	loglist_free(list);
 }
 
@@ -249,6 +253,33 @@ test_upstream(void)
 	loglist_free(list);
 }
 
+/* The daemon's warning: due from 30 days before, then once a day. */
+static void
+test_warning_pace(void)
+{
+	struct generation gen;
+	time_t last = 0, t = utc(2027, 8, 24) + 3600;
+
+	memset(&gen, 0, sizeof(gen));
+	gen.loglist = load(CHECK_SRCDIR "/conf/ct-logs.json");
+	gen.conf.ct_log_list = CHECK_SRCDIR "/conf/ct-logs.json";
+	gen.policy.ct.min_logs = gen.policy.ct.min_operators = 2;
+	if (gen.loglist == NULL)
+		return;
+	generation_warn_horizon(&gen, utc(2027, 8, 23), &last);
+	CHECK("31 days before: no warning", last == 0);
+	generation_warn_horizon(&gen, t, &last);
+	CHECK("30 days before: warned", last == t);
+	generation_warn_horizon(&gen, t + 23 * 3600, &last);
+	CHECK("23 hours later: not again", last == t);
+	generation_warn_horizon(&gen, t + 86400, &last);
+	CHECK("a day later: again", last == t + 86400);
+	last = 0;
+	generation_warn_horizon(&gen, utc(2028, 3, 1), &last);	/* logged */
+	CHECK("past the horizon: still warned", last == utc(2028, 3, 1));
+	loglist_free(gen.loglist);
+}
+
 static void
 test_reason(void)
 {
@@ -278,6 +309,7 @@ main(void)
 	test_fixture();
 	test_no_interval();
 	test_upstream();
+	test_warning_pace();
 	test_reason();
 	return CHECK_DONE();
 }
