@@ -30,15 +30,15 @@
 struct loglist;
 struct upstream_trust;
 
-#define HORIZON_WARN_DAYS 30		/* warn this long before the risk date */
+#define HORIZON_WARN_DAYS 30	/* warn this long before the risk date */
 #define HORIZON_WARN_INTERVAL_S 86400	/* at most one warning a day */
-#define HORIZON_REASON_MAX 200		/* a failed update's reason, kept */
+#define HORIZON_REASON_MAX 200	/* a failed update's reason, kept */
 
 struct horizon {
-	time_t	now;		/* the time it was computed for */
-	long	age_s;		/* now minus the list's log_list_timestamp */
-	time_t	end;		/* coverage horizon; 0: none */
-	time_t	risk;		/* renewal risk date; 0 when end is 0 */
+	time_t	now;	/* the time it was computed for */
+	long	age_s;	/* now minus the list's log_list_timestamp */
+	time_t	end;	/* coverage horizon; 0: none */
+	time_t	risk;	/* renewal risk date; 0 when end is 0 */
 };
 
 /*

@@ -146,7 +146,7 @@ horizon_coverage_end(const struct loglist *list, time_t now, int min_logs,
 	if (points == NULL || counted == NULL) {
 		free(points);
 		free(counted);
-		return now;	/* fail towards warning, never towards silence */
+		return now;	/* fail towards a warning, not silence */
 	}
 	n = change_points(list, now, points);
 	/* coverage is constant between two points: one test each */

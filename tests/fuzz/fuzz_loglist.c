@@ -19,7 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct horizon h;
 
 	if (list != NULL) {
-		horizon_compute(&h, list, 1796083200, 2, 2);	/* 2026-12-01 */
+		/* at 2026-12-01 */
+		horizon_compute(&h, list, 1796083200, 2, 2);
 		(void)horizon_days_to_risk(&h);
 		(void)horizon_renewal_at_risk(&h, h.end);
 	}

@@ -275,7 +275,8 @@ test_warning_pace(void)
 	generation_warn_horizon(&gen, t + 86400, &last);
 	CHECK("a day later: again", last == t + 86400);
 	last = 0;
-	generation_warn_horizon(&gen, utc(2028, 3, 1), &last);	/* logged */
+	/* logged: the horizon that passed, 2028-01-01 */
+	generation_warn_horizon(&gen, utc(2028, 3, 1), &last);
 	CHECK("past the horizon: still warned", last == utc(2028, 3, 1));
 	loglist_free(gen.loglist);
 }
