@@ -11,6 +11,7 @@
 #include "bootstrap.h"
 #include "cache.h"
 #include "generation.h"
+#include "horizon.h"
 #include "log.h"
 #include "loglist.h"
 #include "server.h"
