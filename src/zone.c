@@ -27,15 +27,13 @@ struct zone_table {
 	size_t nzones;
 };
 
-/* FNV-1a over the parent index and the folded label. */
+/* FNV-1a over the folded label, seeded with the parent index. */
 static uint32_t
 edge_hash(uint32_t parent, const uint8_t *label)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = (2166136261u ^ parent) * 16777619u;
 	size_t i;
 
-	for (i = 0; i < 4; i++)
-		h = (h ^ ((parent >> (8 * i)) & 0xff)) * 16777619u;
 	for (i = 0; i <= label[0]; i++)
 		h = (h ^ dnsmsg_fold(label[i])) * 16777619u;
 	return h;

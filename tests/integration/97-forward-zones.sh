@@ -211,6 +211,23 @@ check "status text: lan. in plaintext" "got: $TEXT" \
 check "status text: vpn.example. ct off" "got: $TEXT" \
     grep -qF "forward-zone vpn.example. (ct off):" <<<"$TEXT"
 
+# The metrics: each zone with plaintext and ct labels, its upstreams.
+OUT=$(q 127.0.0.1 $P hidden.onion A)
+expect_eq "beside forward zones, .onion is still local" NXDOMAIN \
+    "$(status_of "$OUT")"
+METRICS=$(control_cmd "$TMP/run/fz.sock" metrics)
+metric() { awk -v k="$1" '$1 == k { print $2 }' <<<"$METRICS"; }
+check "metrics: lan. queries, plaintext" "got: $(grep zone_queries <<<"$METRICS")" \
+    test "$(metric 'ctstub_zone_queries_total{zone="lan.",plaintext="yes",ct="on"}')" -ge 2
+check "metrics: vpn.example. ct off" "got: $(grep zone_queries <<<"$METRICS")" \
+    test "$(metric 'ctstub_zone_queries_total{zone="vpn.example.",plaintext="no",ct="off"}')" -ge 1
+check "metrics: lan.'s second upstream answered" "got: $(grep zone_upstream_answers <<<"$METRICS")" \
+    test "$(metric "ctstub_zone_upstream_answers_total{zone=\"lan.\",upstream=\"127.0.0.1:$P2\"}")" -ge 1
+check "metrics: lan.'s dead upstream failed" "got: $(grep zone_upstream_failures <<<"$METRICS")" \
+    test "$(metric "ctstub_zone_upstream_failures_total{zone=\"lan.\",upstream=\"127.0.0.1:$PORT_DEAD\"}")" -ge 1
+check "metrics: local answers counted" "got: $(grep local_answers <<<"$METRICS")" \
+    test "$(metric ctstub_local_answers_total)" -ge 1
+
 # -n -v prints the zones back in a form that parses to the same.
 "$CTSTUB" -n -v -f "$TMP/fz.conf" 2>/dev/null | grep -v 'configuration OK$' \
     >"$TMP/printed.conf"
