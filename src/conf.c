@@ -808,8 +808,8 @@ zone_name(struct conf_parser *p, const char *directive, const char *text,
 	size_t n = zone_name_wire(text, wire, sizeof(wire));
 
 	if (n == 0) {
-		conf_error(p, "%s: '%s' is not a domain name%s", directive, text,
-		    strcmp(text, ".") == 0 ? " (the root is what 'upstream' "
+		conf_error(p, "%s: '%s' is not a domain name%s", directive,
+		    text, strcmp(text, ".") == 0 ? " (the root is what 'upstream' "
 		    "lines are for)" : "");
 		return -1;
 	}
@@ -952,8 +952,8 @@ zone_option(struct conf_parser *p, struct conf_zone *z, const char *key,
 		return 0;
 	}
 	if (u->transport == CONF_PLAIN) {
-		conf_error(p, "forward-zone %s: '%s' is for dot:// and https:// "
-		    "upstreams, not %s", z->name, key, u->url);
+		conf_error(p, "forward-zone %s: '%s' is for dot:// and "
+		    "https:// upstreams, not %s", z->name, key, u->url);
 		return -1;
 	}
 	if (strcmp(key, "address") == 0) {

@@ -188,7 +188,8 @@ print_zones(const json_t *doc)
 	json_array_foreach(json_object_get(local, "zones"), i, z)
 		if (json_is_true(json_object_get(z, "configured")))
 			printf("  local-zone %s %s: %lld answers\n",
-			    str(z, "name"), str(z, "action"), num(z, "answers"));
+			    str(z, "name"), str(z, "action"),
+			    num(z, "answers"));
 }
 
 static int

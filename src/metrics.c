@@ -206,8 +206,8 @@ per_zone_upstream(FILE *out, const struct zones *zs, const struct counter *c)
 			memcpy(&value, (const char *)&set->list[j].stats +
 			    c->offset, sizeof(value));
 			fprintf(out, "ctstub_%s{zone=\"%s\",upstream=\"%s\"} "
-			    "%llu\n", name, zs->list[i].name, set->list[j].label,
-			    (unsigned long long)value);
+			    "%llu\n", name, zs->list[i].name,
+			    set->list[j].label, (unsigned long long)value);
 		}
 	}
 }

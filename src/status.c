@@ -181,7 +181,8 @@ upstreams_json(const struct upstream_set *set, const struct generation *gen,
 	size_t i;
 
 	for (i = 0; set != NULL && i < set->count; i++)
-		json_array_append_new(ups, upstream_json(&set->list[i], gen, h));
+		json_array_append_new(ups, upstream_json(&set->list[i], gen,
+		    h));
 	return ups;
 }
 
