@@ -113,6 +113,8 @@ void conf_free(struct conf *c);
 void conf_zone_free(struct conf_zone *z);
 /* Does z send queries in plain DNS (a dns:// upstream)? */
 int conf_zone_plaintext(const struct conf_zone *z);
+/* Do a and b have the same local-zone and forward-zone lines? */
+int conf_zones_equal(const struct conf *a, const struct conf *b);
 /* Frees what u holds (URL, names, path, pins) and zeroes it; NULL-safe. */
 void conf_upstream_free(struct conf_upstream *u);
 /*

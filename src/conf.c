@@ -799,6 +799,43 @@ conf_zone_plaintext(const struct conf_zone *z)
 	return 0;
 }
 
+static int
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+upstreams_equal(const struct conf_upstream *a, const struct conf_upstream *b)
+{
+	return strcmp(a->url, b->url) == 0 && a->addr.salen == b->addr.salen &&
+	    memcmp(&a->addr.sa, &b->addr.sa, a->addr.salen) == 0 &&
+	    same_text(a->name, b->name) && a->pins.count == b->pins.count &&
+	    (a->pins.count == 0 || memcmp(a->pins.hash, b->pins.hash,
+	    a->pins.count * CONF_PIN_LEN) == 0);
+}
+
+int
+conf_zones_equal(const struct conf *a, const struct conf *b)
+{
+	size_t i, j;
+
+	if (a->nzones != b->nzones)
+		return 0;
+	for (i = 0; i < a->nzones; i++) {
+		const struct conf_zone *x = &a->zones[i], *y = &b->zones[i];
+
+		if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
+		    x->nupstreams != y->nupstreams || x->ct_off != y->ct_off ||
+		    !same_text(x->ca_file, y->ca_file))
+			return 0;
+		for (j = 0; j < x->nupstreams; j++)
+			if (!upstreams_equal(&x->upstreams[j], &y->upstreams[j]))
+				return 0;
+	}
+	return 1;
+}
+
 /* NAME in normal form (lower case, final dot) in out; -1 with an error. */
 static int
 zone_name(struct conf_parser *p, const char *directive, const char *text,

@@ -385,9 +385,13 @@ retire(struct server *srv, struct generation *old)
 	evtimer_add(old->retire, &tv);
 }
 
-/* Cache settings changed: a new, empty cache (the old keys differ). */
+/*
+ * Cache settings changed (the old keys differ), or the zones did (its
+ * answers came from upstreams that may no longer serve their names, or
+ * for names now served locally): a new, empty cache.
+ */
 static int
-replace_cache(struct server *srv, const struct conf *conf)
+replace_cache(struct server *srv, const struct conf *conf, const char *why)
 {
 	struct cache *cache = server_cache_new(conf);
 
@@ -395,7 +399,20 @@ replace_cache(struct server *srv, const struct conf *conf)
 		return -1;
 	cache_free(srv->cache);
 	srv->cache = cache;
-	log_info("reload: cache settings changed; the cache starts empty");
+	log_info("reload: %s changed; the cache starts empty", why);
+	return 0;
+}
+
+/* A new cache when the reload needs one; 0 or -1 (out of memory). */
+static int
+renew_cache(struct server *srv, const struct conf *old,
+    const struct conf *new)
+{
+	if (!same_cache_settings(old, new))
+		return replace_cache(srv, new, "cache settings");
+	if (!conf_zones_equal(old, new))
+		return replace_cache(srv, new, "local-zone or forward-zone "
+		    "lines");
 	return 0;
 }
 
@@ -457,8 +474,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 	if (gen == NULL ||
 	    apply_addresses(&gen->conf, NULL, &srv->gen->conf) == -1 ||
 	    generation_start(gen, srv, err, sizeof(err)) == -1 ||
-	    (!same_cache_settings(&srv->gen->conf, &gen->conf) &&
-	    replace_cache(srv, &gen->conf) == -1)) {
+	    renew_cache(srv, &srv->gen->conf, &gen->conf) == -1) {
 		if (gen != NULL) {
 			snprintf(msg, len, "reload failed, the running "
 			    "configuration stays: %s", err);

@@ -224,7 +224,7 @@ zone_metrics(FILE *out, const struct server *srv)
 	fprintf(out, "ctstub_local_answers_total %llu\n",
 	    (unsigned long long)srv->stats.local_answers);
 	family(out, "zone_queries_total", "counter",
-	    "Client queries for each forward zone.");
+	    "Client queries for each forward zone the cache did not answer.");
 	for (i = 0; zs != NULL && i < zs->count; i++)
 		if (zs->list[i].kind == ZONE_FORWARD)
 			fprintf(out, "ctstub_zone_queries_total{zone=\"%s\","

@@ -169,26 +169,49 @@ query_fail(struct query *q, const char *reason)
 }
 
 /*
- * The upstreams for a name: its forward zone's, or else the configured
- * ones (a locally served name never gets here, unless a reload made it
- * one while its query was in flight).
+ * The upstreams serving a name now: its forward zone's, or else the
+ * configured ones; NULL for a locally served name.
  */
 static struct upstream_set *
-upstreams_for(struct server *srv, const uint8_t *msg,
+serving_set(struct server *srv, const uint8_t *msg,
     const struct dnsmsg_query *info)
 {
 	size_t off;
 	struct zone *z = zones_match(srv->zones, msg, info, &off);
 
-	return z != NULL && z->kind == ZONE_FORWARD ? z->upstreams :
-	    srv->upstreams;
+	if (z == NULL || z->kind == ZONE_PUBLIC)
+		return srv->upstreams;
+	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
+}
+
+static void answer_locally(struct server *srv, struct zone *z,
+    size_t zone_off, const struct query_origin *origin, const uint8_t *msg,
+    size_t len, const struct dnsmsg_query *info);
+
+/* A reload made q's name a locally served one: q and its followers. */
+static void
+answer_local_now(struct query *q)
+{
+	struct query *f;
+	size_t off;
+	struct zone *z = zones_match(q->srv->zones, q->msg, &q->info, &off);
+
+	while ((f = TAILQ_FIRST(&q->followers)) != NULL) {
+		TAILQ_REMOVE(&q->followers, f, follower_link);
+		answer_locally(f->srv, z, off, &f->origin, f->msg, f->len,
+		    &f->info);
+		query_free(f);
+	}
+	answer_locally(q->srv, z, off, &q->origin, q->msg, q->len, &q->info);
+	query_free(q);
 }
 
 /*
  * The try loop. q goes to the next upstream it may use (the strategy's
  * order, those in back-off skipped), or is answered SERVFAIL with the last
  * reason seen. The upstreams are those of q's zone, taken again from the
- * configuration in force after a reload.
+ * configuration in force after a reload (which may have made the name a
+ * locally served one).
  */
 static void
 query_try_next(struct query *q, const char *previous)
@@ -201,8 +224,11 @@ query_try_next(struct query *q, const char *previous)
 		query_fail(q, "ctstub is shutting down");
 		return;
 	}
-	if (q->set->retiring)
-		q->set = upstreams_for(srv, q->msg, &q->info);
+	if (q->set->retiring &&
+	    (q->set = serving_set(srv, q->msg, &q->info)) == NULL) {
+		answer_local_now(q);
+		return;
+	}
 	if (q->attempts == 0 && q->up == NULL)
 		q->first_upstream = upstream_first(q->set);
 	up = upstream_pick(q->set, q->first_upstream, &q->attempts, &reason);
@@ -414,13 +440,18 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		return;
 	}
 	dnsmsg_limit_udp(&info, (uint16_t)srv->conf->max_udp_size);
-	if (route(srv, origin, msg, len, &info, &set))
-		return;
+	/*
+	 * The cache first: it holds only answers from the upstreams that
+	 * serve the name now (remember(); a reload that changes the zones
+	 * starts an empty one), never one for a locally served name.
+	 */
 	cache_key_of(srv->cache, msg, &info, &key);
 	if (answer_from_cache(srv, origin, msg, &info, &key)) {
 		srv->stats.cache_hits++;
 		return;
 	}
+	if (route(srv, origin, msg, len, &info, &set))
+		return;
 	if (srv->stopping || srv->inflight >= srv->conf->max_inflight) {
 		srv->stats.dropped++;
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
@@ -446,7 +477,9 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 /*
  * Caches the answer without the upstream's padding (most of a padded
  * answer's bytes): rewritten as for an EDNS client, which serving undoes
- * for clients without EDNS.
+ * for clients without EDNS. Only when the upstreams it came from still
+ * serve the name: not after a reload moved it to another zone or made it
+ * a locally served one.
  */
 static void
 remember(struct query *q, const uint8_t *resp, size_t len)
@@ -455,6 +488,8 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 	struct dnsmsg_query as_edns = q->info;
 	size_t n;
 
+	if (serving_set(q->srv, q->msg, &q->info) != q->set)
+		return;
 	as_edns.has_edns = 1;
 	n = dnsmsg_client_response(resp, len, q->msg, &as_edns, DNS_MAX_MSG,
 	    compact, sizeof(compact));

@@ -307,20 +307,31 @@ else
 fi
 
 # A reload changes the zones: corp.example. goes, its names go to the
-# public upstream (named there is not authoritative: REFUSED). (Answers
-# cached before stay until their TTL: a name not asked before.)
+# public upstream (named there is not authoritative: REFUSED), and
+# dev.corp.example. becomes a locally served name (a later line wins), also
+# for names whose answers were cached: the cache starts empty when the
+# zones change.
 grep -v "forward-zone Corp.Example" "$TMP/fz.conf" >"$TMP/fz.new"
+echo "local-zone dev.corp.example. nxdomain" >>"$TMP/fz.new"
 cat "$TMP/fz.new" >"$TMP/fz.conf"
 kill -HUP "${CTSTUB_PIDS[fz]}"
 check "reload logged" "see $TMP/fz.log" wait_log "$TMP/fz.log" "reloaded "
-OUT=$(q 127.0.0.1 $P www.corp.example AAAA)
-expect_eq "after reload: www.corp.example AAAA REFUSED by the public named" \
+check "reload: the cache starts empty" "see $TMP/fz.log" grep -qF \
+    "reload: local-zone or forward-zone lines changed; the cache starts empty" \
+    "$TMP/fz.log"
+OUT=$(q 127.0.0.1 $P www.corp.example A)
+expect_eq "after reload: www.corp.example REFUSED by the public named" \
     REFUSED "$(status_of "$OUT")"
 check "after reload: the public named saw it" "see $NAMED_LOG" \
-    grep -qF "query: www.corp.example IN AAAA " "$NAMED_LOG"
-OUT=$(q 127.0.0.1 $P www.dev.corp.example A)
-expect_eq "after reload: dev.corp.example. still named3" \
-    "www.dev.corp.example. IN A 10.0.0.2" "$(ans "$OUT")"
+    grep -qF "query: www.corp.example IN A " "$NAMED_LOG"
+OUT=$(q 127.0.0.1 $P +authority www.dev.corp.example A)
+expect_eq "after reload: dev.corp.example. served locally" NXDOMAIN \
+    "$(status_of "$OUT")"
+check "after reload: dev.corp.example.'s SOA" "got: $OUT" grep -qE \
+    "^dev\.corp\.example\..*SOA" <<<"$OUT"
+OUT=$(q 127.0.0.1 $P printer.lan A)
+expect_eq "after reload: lan. still named2's" \
+    "printer.lan. IN A 192.168.1.50" "$(ans "$OUT")"
 
 for name in fz mixed zonect zoneca; do stop_ctstub "$name"; done
 done_testing
