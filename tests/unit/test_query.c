@@ -235,6 +235,25 @@ answer(struct query *q)
 	query_answer(q, resp, q->len);
 }
 
+/* q's upstream answers it with an A record (an answer the cache keeps). */
+static void
+answer_a(struct query *q)
+{
+	static const uint8_t rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+	    192, 0, 2, 1 };
+	struct fake_conn *c = q->conn;
+	uint8_t resp[300];
+
+	memcpy(resp, q->msg, q->len);
+	resp[2] |= 0x80;			/* QR */
+	resp[3] |= 0x80;			/* RA */
+	dnsmsg_put16(resp + 6, 1);		/* ANCOUNT */
+	memcpy(resp + q->len, rr, sizeof(rr));
+	TAILQ_REMOVE(&c->queries, q, conn_link);
+	q->conn = NULL;
+	query_answer(q, resp, q->len + sizeof(rr));
+}
+
 /* The server closed the connection q waits on (retry as a transport). */
 static void
 drop_conn(struct query *q, enum query_retry retry)
@@ -678,10 +697,14 @@ test_forward_zone(void)
 	CHECK("zone: the same question going elsewhere is not joined",
 	    q3 != NULL && q3->up == up_at(0) && srv.stats.coalesced == 1 &&
 	    fake.sends == 2);
-	answer(q1);
+	answer_a(q1);
+	CHECK("zone: an answer from upstreams that no longer serve the name "
+	    "is not cached", cache_entries(srv.cache) == 0);
 	if (q3 != NULL)
-		answer(q3);
+		answer_a(q3);
 	CHECK("zone: all answered", srv.inflight == 0);
+	CHECK("zone: one from those that serve it is cached",
+	    cache_entries(srv.cache) == 1);
 	srv.zones = zs;
 	fake_close(zone_set->list[0].conn, "closed by the server",
 	    QUERY_NO_RETRY);
