@@ -169,19 +169,25 @@ query_fail(struct query *q, const char *reason)
 }
 
 /*
- * The upstreams serving a name now: its forward zone's, or else the
- * configured ones; NULL for a locally served name.
+ * The upstreams serving the names of zone z (NULL: no zone): a forward
+ * zone's own, or else the configured ones; NULL when z is served locally.
  */
+static struct upstream_set *
+zone_upstreams(struct server *srv, const struct zone *z)
+{
+	if (z == NULL || z->kind == ZONE_PUBLIC)
+		return srv->upstreams;
+	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
+}
+
+/* The upstreams serving a name now; NULL for a locally served name. */
 static struct upstream_set *
 serving_set(struct server *srv, const uint8_t *msg,
     const struct dnsmsg_query *info)
 {
 	size_t off;
-	struct zone *z = zones_match(srv->zones, msg, info, &off);
 
-	if (z == NULL || z->kind == ZONE_PUBLIC)
-		return srv->upstreams;
-	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
+	return zone_upstreams(srv, zones_match(srv->zones, msg, info, &off));
 }
 
 static void answer_locally(struct server *srv, struct zone *z,
@@ -404,16 +410,13 @@ route(struct server *srv, const struct query_origin *origin,
 	size_t off;
 	struct zone *z = zones_match(srv->zones, msg, info, &off);
 
-	*set = srv->upstreams;
-	if (z == NULL || z->kind == ZONE_PUBLIC)
-		return 0;
-	if (z->kind == ZONE_FORWARD) {
-		z->queries++;
-		*set = z->upstreams;
-		return 0;
+	if ((*set = zone_upstreams(srv, z)) == NULL) {
+		answer_locally(srv, z, off, origin, msg, len, info);
+		return 1;
 	}
-	answer_locally(srv, z, off, origin, msg, len, info);
-	return 1;
+	if (z != NULL && z->kind == ZONE_FORWARD)
+		z->queries++;
+	return 0;
 }
 
 void
