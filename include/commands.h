@@ -2,7 +2,7 @@
 /*
  * Subcommands that talk to a running daemon or manage its files:
  * `ctstub status` and `ctstub reload` (control_cmd.c), `ctstub loglist`
- * (loglist_cmd.c).
+ * (loglist_cmd.c), `ctstub query`, `flush` and `reset` (everyday_cmd.c).
  * argv[0] is the subcommand. Exit status: 0 done, 1 refused or the
  * daemon unreachable, 2 usage or unreadable input.
  */
@@ -12,6 +12,10 @@
 int status_main(int argc, char **argv);
 int reload_main(int argc, char **argv);
 int loglist_main(int argc, char **argv);
+/* everyday_cmd.c; exit status 2 also when no daemon answers */
+int query_main(int argc, char **argv);
+int flush_main(int argc, char **argv);
+int reset_main(int argc, char **argv);
 
 /*
  * The control socket named by the configuration at conf_path (or the

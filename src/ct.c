@@ -80,6 +80,17 @@ ct_policy_default(struct ct_policy *policy)
 	policy->lifetime_rule = 1;
 }
 
+size_t
+ct_result_count(const struct ct_result *res, enum ct_verdict verdict)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < res->nscts; i++)
+		if (res->scts[i].verdict == verdict)
+			n++;
+	return n;
+}
+
 const char *
 ct_verdict_text(enum ct_verdict verdict)
 {
