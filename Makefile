@@ -136,6 +136,7 @@ soak: deps-check
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
+NMDIR   ?= $(SYSCONFDIR)/NetworkManager/dispatcher.d
 ETC_CT   = $(DESTDIR)$(SYSCONFDIR)/ctstub
 LIST_TS  = sed -n 's/.*"log_list_timestamp": *"\([^"]*\)".*/\1/p'
 
@@ -155,6 +156,10 @@ install: all
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  conf/ctstub.service >$(BUILD)/ctstub.service
 	install -m 644 $(BUILD)/ctstub.service $(DESTDIR)$(UNITDIR)/ctstub.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  conf/networkmanager/90-ctstub >$(BUILD)/90-ctstub
+	install -d $(DESTDIR)$(NMDIR)
+	install -m 755 $(BUILD)/90-ctstub $(DESTDIR)$(NMDIR)/90-ctstub
 	for page in ctstub.8 ctstub.conf.5; do \
 	  [ -f docs/$$page ] || continue; \
 	  dir=$(DESTDIR)$(MANDIR)/man$${page##*.}; \
@@ -164,7 +169,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ctstub $(ETC_CT)/ct-logs.json \
-	  $(DESTDIR)$(UNITDIR)/ctstub.service \
+	  $(DESTDIR)$(UNITDIR)/ctstub.service $(DESTDIR)$(NMDIR)/90-ctstub \
 	  $(DESTDIR)$(MANDIR)/man8/ctstub.8.gz \
 	  $(DESTDIR)$(MANDIR)/man5/ctstub.conf.5.gz
 	@[ ! -e $(ETC_CT)/ctstub.conf ] || \
