@@ -280,5 +280,31 @@ OUT=$("$CTSTUB" reset -s "$TMP/nothing.sock" 2>&1)
 expect_eq "reset without a daemon: exit 2" 2 $?
 stop_ctstub reset
 
+# --- a query whose asker leaves before the answer ---------------------------
+# A server that accepts and never says a word: the query waits its whole
+# timeout. The first asker closes at once; the daemon keeps going (under
+# SANITIZE=1 its log is checked for reports when it stops).
+SILENT_PORT=$((NAMED_PORT0 + 61))
+start_bg "$TMP/silent.log" "$PY" -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $SILENT_PORT)); s.listen(16); held = []
+while True: held.append(s.accept()[0])"
+wait_port tcp 127.0.0.1 "$SILENT_PORT" "$PID" ||
+    bail "$TEST_NAME: silent server" "see $TMP/silent.log"
+start_ctstub silent "upstream dot://127.0.0.1:$SILENT_PORT" "timeout 2000"
+"$PY" -c "
+import socket, sys
+c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
+c.sendall(b'query www.example.test 1\n'); c.close()" "$TMP/run/silent.sock"
+OUT=$("$CTSTUB" query -s "$TMP/run/silent.sock" www.example.test)
+expect_eq "silent upstream: query exit 1 after the timeout" 1 $?
+check "silent upstream: SERVFAIL with the reason" "got: $OUT" \
+    grep -qF ";; status: SERVFAIL," <<<"$OUT"
+status_text silent
+expect_eq "silent upstream: status still answers (failing: exit 1)" 1 \
+    "$STATUS_RC"
+stop_ctstub silent
+
 stop_ctstub main
 done_testing
