@@ -40,6 +40,7 @@ struct upstream {
 	unsigned backoff_ms;
 	enum verify_refusal refused;	/* the last failure was a refusal */
 	unsigned ct_unknown_logs;	/* CT refusal: SCTs of unknown logs */
+	char ct_unknown_first[16];	/* the first one ("log 11f95a6d") */
 	int unknown;			/* failing before a reload, not tried
 					 * since (a probe is on its way) */
 	uint64_t heard_us;		/* server_now_us of the last answer */

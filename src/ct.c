@@ -80,17 +80,6 @@ ct_policy_default(struct ct_policy *policy)
 	policy->lifetime_rule = 1;
 }
 
-size_t
-ct_result_count(const struct ct_result *res, enum ct_verdict verdict)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < res->nscts; i++)
-		if (res->scts[i].verdict == verdict)
-			n++;
-	return n;
-}
-
 const char *
 ct_verdict_text(enum ct_verdict verdict)
 {
@@ -543,4 +532,17 @@ ct_result_free(struct ct_result *res)
 		return;
 	free(res->scts);
 	memset(res, 0, sizeof(*res));
+}
+
+size_t
+ct_result_unknown_logs(const struct ct_result *res, char *first,
+    size_t len)
+{
+	size_t i, n = 0;
+
+	first[0] = '\0';
+	for (i = 0; i < res->nscts; i++)
+		if (res->scts[i].verdict == CT_SCT_UNKNOWN_LOG && n++ == 0)
+			sct_label(&res->scts[i], first, len);
+	return n;
 }

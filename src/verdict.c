@@ -30,10 +30,11 @@ ct_cause(const struct upstream *up, const struct server *srv, char *out,
 	long age = (long)((time(NULL) - srv->loglist->timestamp) / 86400);
 
 	if (up->ct_unknown_logs > 0)
-		snprintf(out, len, "CT: the log list does not know %u of the "
-		    "logs that signed the certificate (list %ld days old) — "
+		snprintf(out, len, "CT: the log list does not know %s%s, "
+		    "which signed the certificate (list %ld days old) — "
 		    "install a newer list: `ctstub loglist install FILE` "
-		    "(" DOC "stale-list)", up->ct_unknown_logs, age);
+		    "(" DOC "stale-list)", up->ct_unknown_first,
+		    up->ct_unknown_logs > 1 ? " and other logs" : "", age);
 	else
 		snprintf(out, len, "%s — the certificate has too few SCTs "
 		    "from distinct logs and operators for the policy "

@@ -91,6 +91,8 @@ both(const char *label, enum verify_refusal kind, const char *reason,
 static void
 test_kinds(void)
 {
+	size_t i;
+
 	both("no CT evaluation", VERIFY_REFUSED_NO_CT,
 	    "CT: no CT evaluation took place", "all upstreams refused: no CT "
 	    "evaluation took place — read the chain with `ctstub probe URL`");
@@ -102,12 +104,16 @@ test_kinds(void)
 	    "not yet valid or expired (certificate chain not trusted: "
 	    "certificate has expired) — check the clock "
 	    "(docs/troubleshooting.md#wrong-clock)");
-	srv.upstreams->list[0].ct_unknown_logs = 2;
-	srv.upstreams->list[1].ct_unknown_logs = 2;
+	for (i = 0; i < 2; i++) {
+		srv.upstreams->list[i].ct_unknown_logs = 2;
+		snprintf(srv.upstreams->list[i].ct_unknown_first,
+		    sizeof(srv.upstreams->list[i].ct_unknown_first),
+		    "log 11f95a6d");
+	}
 	both("CT, unknown logs", VERIFY_REFUSED_CT, "CT: ...",
-	    "all upstreams refused: CT: the log list does not know 2 of the "
-	    "logs that signed the certificate (list 3 days old) — install a "
-	    "newer list");
+	    "all upstreams refused: CT: the log list does not know log "
+	    "11f95a6d and other logs, which signed the certificate (list 3 "
+	    "days old) — install a newer list");
 }
 
 static void
