@@ -227,6 +227,37 @@ sed -i "s/'5453'/'5454'/" "$UCI"
 run_init sh reload_service
 expect_eq "reload, listen_port changed: restart" "config_load ctstub
 restart" "$CALLS"
+# every setting the daemon only takes at start (generation.c's
+# warn_restart_only): metrics added, changed, removed; control changed
+uci_file
+run_init sh reload_service	# listen_port back to 5453
+uci_file "option metrics_port '9153'"
+run_init sh reload_service
+expect_eq "reload, metrics_port added: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option metrics_port '9154'"
+run_init sh reload_service
+expect_eq "reload, metrics_port changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option metrics_port '9154'" \
+    "option metrics_addr '127.0.0.2'"
+run_init sh reload_service
+expect_eq "reload, metrics_addr changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file
+run_init sh reload_service
+expect_eq "reload, metrics removed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option control '$TMP/admin.sock'"
+run_init sh reload_service
+expect_eq "reload, control changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option control '$TMP/admin.sock'" \
+    "option timeout '2000'"
+run_init sh reload_service
+expect_eq "reload, then only timeout changed: SIGHUP again" \
+    "config_load ctstub
+procd_send_signal ctstub" "$CALLS"
 before=$(cat "$CONF")
 uci_file "option timeout 'soon'"
 run_init sh reload_service
@@ -253,6 +284,7 @@ expect_eq "recipe: installed files and modes" \
     "600 etc/config/ctstub
 644 etc/ctstub/ct-logs.json
 755 etc/init.d/ctstub
+644 lib/upgrade/keep.d/ctstub
 755 usr/libexec/ctstub-uci2conf
 755 usr/sbin/ctstub
 644 usr/share/ctstub/ct-logs.json" \
@@ -274,5 +306,18 @@ packaged_parses() {
 }
 check "recipe: the packaged ctstub parses the packaged config" \
     "see $TMP/pkg.err" packaged_parses
+# sysupgrade keeps the UCI file and the installed CT log list
+expect_eq "recipe: sysupgrade keep list" "/etc/config/ctstub
+/etc/ctstub/ct-logs.json" "$(grep -v '^#' "$PKGROOT/lib/upgrade/keep.d/ctstub")"
+# the release of the VERSION file, not a date or 0 (no git in the copy)
+expect_eq "recipe: ctstub -V prints the VERSION file" \
+    "ctstub $(cat VERSION)" "$("$PKGROOT/usr/sbin/ctstub" -V | head -n 1)"
+check "recipe: PKG_VERSION is the VERSION file" "$(ls "$TMP/sdk-build")" \
+    test -d "$TMP/sdk-build/ctstub-$(cat VERSION)"
+# without -f, commands read the file the init script writes
+"$PKGROOT/usr/sbin/ctstub" -n >"$TMP/pkg-default.out" 2>&1
+expect_eq "recipe: default configuration is /var/etc/ctstub.conf" \
+    "/var/etc/ctstub.conf" "$(sed -n 's/^\([^:]*\):.*/\1/p' \
+    "$TMP/pkg-default.out" | head -n 1)"
 
 done_testing
