@@ -1039,15 +1039,20 @@ conf_print(const struct conf *c, FILE *out)
 		print_pins(out, " ", "", &u->pins);
 		fputc('\n', out);
 	}
+	/* unset settings as comments: the output parses back as it is */
 	for (i = 0; i < c->nbootstraps; i++)
 		print_address(out, "bootstrap", &c->bootstraps[i]);
+	if (c->nbootstraps == 0)
+		fputs("# bootstrap not set: host names need 'address IP'\n",
+		    out);
 	fprintf(out, "upstream-strategy %s\n", strategies[c->strategy]);
-	/* unset settings as comments: the output parses back as it is */
 	if (c->ca_file != NULL)
 		fprintf(out, "ca-file %s\n", c->ca_file);
 	else
 		fputs("# ca-file not set: the system CA bundle\n", out);
 	print_pins(out, "", "\n", &c->pins);
+	if (c->pins.count == 0)
+		fputs("# pin not set: any issuer the CA bundle trusts\n", out);
 	fprintf(out, "ct %s\n", c->ct_mode == CONF_CT_REPORT ? "report" :
 	    "enforce");
 	fprintf(out, "ct-log-list %s\n", c->ct_log_list);
@@ -1075,6 +1080,8 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);
+	else
+		fputs("# metrics not set: no metrics endpoint\n", out);
 }
 
 char *

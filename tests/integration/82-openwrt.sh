@@ -31,11 +31,19 @@ translate() {
 	ERR=$(cat "$TMP/err")
 }
 
-# parse_ok NAME CONF: ctstub -n accepts CONF once its CT log list (the
-# router's /etc/ctstub/ct-logs.json) is the repository's.
+# for_this_host CONF: CONF with what only the router has replaced: the CT
+# log list (/etc/ctstub/ct-logs.json) by the repository's, the account
+# (the package's "ctstub") by nobody, which -n as root also wants when
+# CONF names none (as a start as root does).
+for_this_host() {
+	sed -e "s|^ct-log-list .*|ct-log-list $ROOT/conf/ct-logs.json|" \
+	    -e "s|^user .*|user nobody|" "$1"
+	[ "$(id -u)" -ne 0 ] || grep -q '^user ' "$1" || echo "user nobody"
+}
+
+# parse_ok NAME CONF: ctstub -n accepts CONF on this host (for_this_host).
 parse_ok() {
-	sed "s|^ct-log-list .*|ct-log-list $ROOT/conf/ct-logs.json|" "$2" \
-	    >"$TMP/$1.n.conf"
+	for_this_host "$2" >"$TMP/$1.n.conf"
 	"$CTSTUB" -n -f "$TMP/$1.n.conf" >"$TMP/$1.n.out" 2>&1
 	expect_eq "$1: ctstub -n accepts it" "0 $TMP/$1.n.conf: configuration OK" \
 	    "$? $(cat "$TMP/$1.n.out")"
@@ -299,7 +307,8 @@ check "recipe: linked with libevent_core, not all of libevent" \
 # The packaged translator and ctstub on the packaged UCI file.
 # shellcheck disable=SC2317 # run by check
 packaged_parses() {
-	"$PKGROOT/usr/libexec/ctstub-uci2conf" "$PKGROOT/etc/config/ctstub" |
+	"$PKGROOT/usr/libexec/ctstub-uci2conf" "$PKGROOT/etc/config/ctstub" \
+	    >"$TMP/pkg.uci.conf" && for_this_host "$TMP/pkg.uci.conf" |
 	    sed "s|^ct-log-list .*|ct-log-list $PKGROOT/etc/ctstub/ct-logs.json|" \
 	    >"$TMP/pkg.conf" &&
 	    "$PKGROOT/usr/sbin/ctstub" -n -f "$TMP/pkg.conf" >"$TMP/pkg.err" 2>&1
