@@ -22,7 +22,17 @@ struct conf_parser {
 	FILE *errs;
 	int nerrors;
 	int control_set;	/* a control directive was seen */
+	int cache_bytes_set;	/* a cache-max-bytes directive was seen */
 };
+
+/*
+ * Without cache-max-bytes, the byte bound follows cache-size: this many
+ * bytes an answer (about what a small answer with its entry takes), never
+ * under the default's 1 MiB nor over the directive's maximum.
+ */
+#define CACHE_BYTES_PER_ENTRY 512
+#define CACHE_DEFAULT_BYTES (1UL << 20)
+#define CACHE_MAX_BYTES (1UL << 30)
 
 /*
  * Every allocation of the parser goes through conf_realloc (weak: the unit
@@ -73,7 +83,7 @@ conf_defaults(struct conf *c)
 	c->ct_mode = CONF_CT_ENFORCE;
 	/* a home router's share: OpenWrt's dnsmasq keeps 1,000 by default */
 	c->cache_size = 2000;
-	c->cache_max_bytes = 1 << 20;
+	c->cache_max_bytes = CACHE_DEFAULT_BYTES;
 	c->cache_min_ttl = 0;
 	c->cache_max_ttl = 86400;
 	c->tcp_idle_ms = 10000;
@@ -625,12 +635,41 @@ UINT_DIRECTIVE(dir_ct_min_operators, ct_min_operators, 1, 10)
 UINT_DIRECTIVE(dir_ct_list_max_age, ct_list_max_age_days, 1, 3650)
 UINT_DIRECTIVE(dir_tcp_idle, tcp_idle_ms, 1000, 600000)
 UINT_DIRECTIVE(dir_cache_size, cache_size, 0, 10000000)
-UINT_DIRECTIVE(dir_cache_max_bytes, cache_max_bytes, 4096, 1UL << 30)
 UINT_DIRECTIVE(dir_cache_min_ttl, cache_min_ttl, 0, 86400)
 UINT_DIRECTIVE(dir_cache_max_ttl, cache_max_ttl, 0, 604800)
 UINT_DIRECTIVE(dir_max_tcp_clients, max_tcp_clients, 1, 65535)
 UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
 UINT_DIRECTIVE(dir_max_udp_size, max_udp_size, 512, 65535)
+
+static int
+dir_cache_max_bytes(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	unsigned long v;
+
+	if (dir_uint(p, "cache-max-bytes", argv[0], 4096, CACHE_MAX_BYTES,
+	    &v) == -1)
+		return -1;
+	c->cache_max_bytes = v;
+	p->cache_bytes_set = 1;
+	return 0;
+}
+
+/* The byte bound from cache-size, when cache-max-bytes is not set. */
+static void
+size_cache_bytes(const struct conf_parser *p, struct conf *c)
+{
+	unsigned long bytes = (unsigned long)c->cache_size *
+	    CACHE_BYTES_PER_ENTRY;
+
+	if (p->cache_bytes_set)
+		return;
+	if (bytes < CACHE_DEFAULT_BYTES)
+		bytes = CACHE_DEFAULT_BYTES;
+	if (bytes > CACHE_MAX_BYTES)
+		bytes = CACHE_MAX_BYTES;
+	c->cache_max_bytes = bytes;
+}
 
 static int
 dir_ca_file(struct conf_parser *p, struct conf *c, char **argv, int argc)
@@ -907,6 +946,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 		fprintf(p->errs, "%s: out of memory\n", p->file);
 		p->nerrors++;
 	}
+	size_cache_bytes(p, c);
 	if (c->cache_min_ttl > c->cache_max_ttl) {
 		fprintf(p->errs, "%s: cache-min-ttl %u is above cache-max-ttl "
 		    "%u\n", p->file, c->cache_min_ttl, c->cache_max_ttl);
@@ -917,7 +957,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 static int
 conf_parse_stream(const char *name, FILE *in, struct conf *c, FILE *errs)
 {
-	struct conf_parser p = { name, 0, errs, 0, 0 };
+	struct conf_parser p = { name, 0, errs, 0, 0, 0 };
 	char *line = NULL;
 	size_t cap = 0;
 
