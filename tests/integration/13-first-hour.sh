@@ -85,7 +85,7 @@ stop_proc "$PID"
 # --- sudo make run: the build tree goes back to SUDO_USER
 if [ "$(id -u)" -eq 0 ]; then
 	printf '%s\n' "upstream dot://127.0.0.1:$PORT_DEAD" \
-	    "ct-log-list $ROOT/conf/ct-logs.json" >"$TMP/ok.conf"
+	    "ct-log-list $ROOT/conf/ct-logs.json" "user nobody" >"$TMP/ok.conf"
 	make_run "$TMP/run-sudo.out" SUDO_USER=nobody RUN_FLAGS=-n \
 	    RUN_CONF="$TMP/ok.conf"
 	expect_eq "sudo make run: ran (ctstub -n)" "0 $TMP/ok.conf: configuration OK" \
@@ -102,4 +102,27 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "sudo make run" "not running as root"
 fi
+# --- where a user who is stuck is sent: the runbook and its anchors
+# (ctstub status's verdict links them), reached from the shipped
+# configuration, the README and install.md
+RUNBOOK=docs/troubleshooting.md
+# GitHub's anchor of each "## Heading": lower case, punctuation but '-'
+# dropped, blanks as '-'
+ANCHORS=$(sed -n 's/^## //p' "$RUNBOOK" | tr 'A-Z' 'a-z' |
+    sed 's/[^a-z0-9 -]//g; s/ /-/g')
+for anchor in captive-portal pin-mismatch stale-list wrong-clock back-off \
+    port-853-blocked get-dns-back; do
+	check "runbook: section #$anchor" "anchors: $(oneline "$ANCHORS")" \
+	    grep -qx -- "$anchor" <<<"$ANCHORS"
+done
+for layout in 5a 5b 5c 5d OpenWrt; do
+	check "runbook: DNS back in one command, layout $layout" \
+	    "no table row for it" grep -q "^| $layout " "$RUNBOOK"
+done
+check "shipped ctstub.conf points to the runbook" "see conf/ctstub.conf" \
+    grep -q "docs/troubleshooting.md" conf/ctstub.conf
+check "README quick start: the systemd-resolved case" "see README.md" \
+    grep -q "systemd-resolved: for a try" README.md
+check "install.md points to the runbook" "see docs/install.md" \
+    grep -q "troubleshooting.md" docs/install.md
 done_testing
