@@ -66,6 +66,9 @@ printf '%s\n' "upstream https://dns.test/q address 127.0.0.1" \
     "ca-file $ROOT/tests/data/realcerts/github-com-2025.root.pem" \
     "metrics 127.0.0.1 $PORT_DEAD" "control off" \
     "ct-log-list $ROOT/conf/ct-logs.json" "user nobody" >"$TMP/set.conf"
+mapfile -t PARSER < <(parser_directives)
+check "conf.c: directive table found" "${#PARSER[@]} names" \
+    test "${#PARSER[@]}" -ge 20
 for name in shipped bare set; do
 	conf=$TMP/$name.conf
 	[ "$name" = shipped ] && conf=conf/ctstub.conf
@@ -77,12 +80,7 @@ for name in shipped bare set; do
 	    "$(cat "$TMP/$name.printed")" "$(cat "$TMP/$name.reprinted")"
 	# every directive of the parser: set, or an unset one as a comment
 	missing=
-	for d in listen upstream bootstrap upstream-strategy ca-file pin ct \
-	    ct-log-list ct-min-logs ct-min-operators ct-lifetime-rule \
-	    ct-list-max-age ct-stale cache-size cache-max-bytes \
-	    cache-min-ttl cache-max-ttl serve-stale timeout \
-	    tcp-idle-timeout max-tcp-clients max-inflight max-udp-size user \
-	    control metrics; do
+	for d in "${PARSER[@]}"; do
 		grep -qE "^(# )?$d " "$TMP/$name.printed" || missing+=" $d"
 	done
 	expect_eq "-n -v $name: prints every directive" "" "$missing"

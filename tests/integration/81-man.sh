@@ -125,13 +125,8 @@ for h in NAME SYNOPSIS DESCRIPTION DIRECTIVES RELOADING EXAMPLES FILES \
 	has_line "ctstub.conf.5: section $h" "$OUT5" "^$h\$"
 done
 
-# The parser's directives: the names in src/conf.c's directives[] table,
-# rows written { "name", ... } or KIND_ROW("name", ...).
-mapfile -t PARSER < <(awk '/directives\[\] = \{/ { on = 1; next }
-    on && /^};/ { exit }
-    on { if (match($0, /^[ \t]*(\{ |[A-Z]+_ROW\()"[a-z-]+",/)) {
-	s = substr($0, RSTART, RLENGTH); sub(/^[^"]*"/, "", s)
-	sub(/",$/, "", s); print s } }' src/conf.c)
+# The parser's directives: the names in src/conf.c's directives[] table.
+mapfile -t PARSER < <(parser_directives)
 check "conf.c: directive table found" "${#PARSER[@]} names" \
     test "${#PARSER[@]}" -ge 20
 declare -A KNOWN
