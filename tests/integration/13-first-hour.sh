@@ -54,6 +54,20 @@ check "port held: the error names the holder ($comm, pid $PID)" \
     "$TMP/run-other.out"
 stop_proc "$PID"
 
+# --- the same on IPv6 (/proc/net/tcp6 and udp6)
+if have_ipv6; then
+	hold other6 "$PY" ::1 "$HELD"
+	sed "s/^listen .*/listen ::1 $HELD/" "$TMP/held.conf" >"$TMP/held6.conf"
+	"$CTSTUB" -d -f "$TMP/held6.conf" >"$TMP/run-other6.out" 2>&1
+	check "port held on ::1: the error names the holder" \
+	    "$(cat "$TMP/run-other6.out")" grep -qF \
+	    "[::1]:$HELD (UDP): Address already in use: held by $comm (pid $PID)" \
+	    "$TMP/run-other6.out"
+	stop_proc "$PID"
+else
+	skip "port held on ::1" "no IPv6 on lo"
+fi
+
 # --- systemd-resolved (a python named so): what to do, where it is written
 mkdir -p "$TMP/sd"
 cp "$(readlink -f "$PY")" "$TMP/sd/systemd-resolved"
