@@ -137,6 +137,18 @@ check "shipped ctstub.conf points to the runbook" "see conf/ctstub.conf" \
     grep -q "docs/troubleshooting.md" conf/ctstub.conf
 check "README quick start: the systemd-resolved case" "see README.md" \
     grep -q "systemd-resolved: for a try" README.md
+# the README's command for a try beside systemd-resolved, run in the copy
+# of the tree: a file that listens on 127.0.0.153 only and passes -n where
+# make run reads it (its CT log list next to it)
+cmd=$(sed -n 's/^    \(sed .*\) >conf\/local.conf$/\1/p' README.md)
+check "README: the sed command for 127.0.0.153 is there" "none found" \
+    test -n "$cmd"
+(cd "$TREE" && eval "$cmd") >"$TREE/conf/local.conf"
+expect_eq "README's conf/local.conf: listens on 127.0.0.153 only" \
+    "listen 127.0.0.153 53" "$(grep '^listen ' "$TREE/conf/local.conf")"
+(cd "$TREE" && "$CTSTUB" -n -f conf/local.conf) >"$TMP/local.out" 2>&1
+expect_eq "README's conf/local.conf: ctstub -n accepts it" \
+    "0 conf/local.conf: configuration OK" "$? $(cat "$TMP/local.out")"
 check "install.md points to the runbook" "see docs/install.md" \
     grep -q "troubleshooting.md" docs/install.md
 done_testing
