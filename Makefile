@@ -105,23 +105,28 @@ deps-build:
 deps-check:
 	@tools/deps.sh check
 
-# Runs the daemon in the foreground with the shipped configuration
-# (RUN_CONF; RUN_FLAGS). Under sudo the build tree is given back to the
-# user who ran sudo (SUDO_USER), so that a later `make` as that user works.
-RUN_CONF  ?= conf/ctstub.conf
-RUN_FLAGS ?= -d
-run: deps-build
-	$(MAKE) all
-	@if [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_USER:-}" ] && \
+# Under sudo (`sudo make run`, `sudo make check`) the build tree is given
+# back to the user who ran sudo (SUDO_USER), so that a later `make` as
+# that user works.
+GIVE_BACK_BUILD = if [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_USER:-}" ] && \
 	    [ "$$SUDO_USER" != root ]; then \
 	  echo "chown -R $$SUDO_USER: $(BUILD)"; \
 	  chown -R "$$SUDO_USER": $(BUILD) || exit 1; \
 	fi
+
+# Runs the daemon in the foreground with the shipped configuration
+# (RUN_CONF; RUN_FLAGS).
+RUN_CONF  ?= conf/ctstub.conf
+RUN_FLAGS ?= -d
+run: deps-build
+	$(MAKE) all
+	@$(GIVE_BACK_BUILD)
 	$(BUILD)/ctstub $(RUN_FLAGS) -f $(RUN_CONF)
 
 # SLOW=1: dig and kdig start 1 s late, as on a slow machine (tests/run.sh).
 check: deps-check
 	$(MAKE) tests
+	@$(GIVE_BACK_BUILD)
 	BUILD=$(BUILD) SLOW=$(SLOW) tests/run.sh
 
 # libFuzzer harnesses (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.
