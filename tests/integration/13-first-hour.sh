@@ -16,8 +16,10 @@ B=$(basename "$BUILD")
 SAN=
 [ "$B" = build-san ] && SAN=1
 mkdir -p "$TREE"
-cp -a Makefile VERSION src include conf tools "$TREE/" &&
-    cp -a "$BUILD" "$TREE/$B" || bail "$TEST_NAME: copy of the tree" "cp failed"
+if ! cp -a Makefile VERSION src include conf tools "$TREE/" ||
+    ! cp -a "$BUILD" "$TREE/$B"; then
+	bail "$TEST_NAME: copy of the tree" "cp failed"
+fi
 
 # make_run LOG [VAR=VALUE...]: `make run` in the copy, never as a sudo
 # user unless the arguments say so; sets RC.
@@ -122,7 +124,7 @@ fi
 RUNBOOK=docs/troubleshooting.md
 # GitHub's anchor of each "## Heading": lower case, punctuation but '-'
 # dropped, blanks as '-'
-ANCHORS=$(sed -n 's/^## //p' "$RUNBOOK" | tr 'A-Z' 'a-z' |
+ANCHORS=$(sed -n 's/^## //p' "$RUNBOOK" | tr '[:upper:]' '[:lower:]' |
     sed 's/[^a-z0-9 -]//g; s/ /-/g')
 for anchor in captive-portal pin-mismatch stale-list wrong-clock back-off \
     port-853-blocked get-dns-back; do
