@@ -213,6 +213,7 @@ stale_timer_cb(evutil_socket_t fd, short events, void *arg)
 	struct server *srv = arg;
 
 	generation_warn_if_stale(srv->gen);
+	generation_warn_horizon(srv->gen, time(NULL), &srv->horizon_warned);
 }
 
 static void
@@ -340,18 +341,19 @@ shutdown_server(struct server *srv)
 }
 
 static void
-warn_about_list(const struct generation *gen)
+warn_about_list(const struct generation *gen, time_t *horizon_warned)
 {
 	if (gen->loglist->note[0])
 		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
 		    gen->loglist->note);
 	generation_warn_if_stale(gen);
+	generation_warn_horizon(gen, time(NULL), horizon_warned);
 }
 
 /*
  * What start-up checks before it binds anything, and -n with it: the
- * account to run as, the CT log list (warnings), the upstreams' TLS
- * settings (ca-file). 0, or -1 with err.
+ * account to run as, the CT log list (warnings: stale, horizon), the
+ * upstreams' TLS settings (ca-file). 0, or -1 with err.
  */
 static int
 check_startup(struct generation *gen, struct server *srv, uid_t euid,
@@ -359,7 +361,7 @@ check_startup(struct generation *gen, struct server *srv, uid_t euid,
 {
 	if (target_user(gen->conf.user, euid, pw, err, errlen) == -1)
 		return -1;
-	warn_about_list(gen);
+	warn_about_list(gen, &srv->horizon_warned);
 	/* upstreams built while errors reach stderr */
 	return generation_start(gen, srv, err, errlen);
 }

@@ -178,7 +178,7 @@ expect_eq "control socket: metrics command" 1 \
     "$(metric ctstub_cache_hits_total "$M2")"
 R=$(control_cmd "$SOCK" frobnicate)
 expect_eq "control socket: unknown command refused" \
-    "False unknown command (status, metrics, reload)" \
+    "False unknown command (status, metrics, reload, loglist-update-failed REASON)" \
     "$("$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"], d["message"])' <<<"$R")"
 
 # 16 idle metrics clients at once: the 17th is closed at once, and the
