@@ -63,8 +63,11 @@ int zones_start(struct zones *zs, struct server *srv,
 void zones_retire(struct zones *zs);
 /* After a reload: zones of the same name keep counting. */
 void zones_carry_stats(struct zones *to, const struct zones *from);
-/* The network changed: every forward zone's back-offs end (netwatch.c). */
-void zones_network_changed(struct zones *zs);
+/*
+ * The network changed, or `ctstub reset`: every forward zone's back-offs
+ * end (upstream_set_end_backoffs); how many did.
+ */
+size_t zones_end_backoffs(struct zones *zs, const char *why);
 /* Closes the zones' upstreams (their queries move on) and frees. */
 void zones_free(struct zones *zs);
 

@@ -39,8 +39,9 @@ settle_cb(evutil_socket_t fd, short events, void *arg)
 	log_info("network changed (address, route or link): ending upstream "
 	    "back-offs");
 	if (nw->srv->upstreams != NULL && !nw->srv->stopping) {
-		upstream_set_network_changed(nw->srv->upstreams);
-		zones_network_changed(nw->srv->zones);
+		upstream_set_end_backoffs(nw->srv->upstreams,
+		    "the network changed");
+		zones_end_backoffs(nw->srv->zones, "the network changed");
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
+#include "verdict.h"
 #include "zones.h"
 
 static json_t *
@@ -122,14 +123,6 @@ latency_json(const struct stats_latency *l)
 }
 
 static const char *
-health(const struct upstream *up)
-{
-	if (up->backoff_ms == 0)
-		return "ok";
-	return up->refused ? "refused" : "failing";
-}
-
-static const char *
 transport_name(const struct conf_upstream *u)
 {
 	switch (u->transport) {
@@ -149,7 +142,7 @@ upstream_json(const struct upstream *up, const struct generation *gen,
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    transport_name(up->conf), "connected",
-	    up->ready, "health", health(up), "last_error",
+	    up->ready, "health", upstream_health(up), "last_error",
 	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
 	    "counters", counters_json(&up->stats), "latency_ms",
@@ -286,11 +279,13 @@ status_json(struct server *srv)
 {
 	json_t *ups;
 	struct horizon h;
+	char verdict[VERDICT_MAX];
+	enum verdict_state state = verdict_of(srv, verdict, sizeof(verdict));
 
 	generation_horizon(srv->gen, time(NULL), &h);
 	ups = upstreams_json(srv->upstreams, srv->gen, &h);
 	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:s, s:s, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -298,7 +293,8 @@ status_json(struct server *srv)
 	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
 	    "enforce",
 	    "ct_log_list", loglist_json(srv, &h), "counters",
-	    daemon_json(srv), "upstreams", ups, "forward_zones",
+	    daemon_json(srv), "upstreams", ups, "state",
+	    verdict_state_name(state), "verdict", verdict, "forward_zones",
 	    forward_zones_json(srv->zones, srv->gen, &h), "local_zones",
 	    local_zones_json(srv)));
 }

@@ -170,14 +170,16 @@ zones_retire(struct zones *zs)
 			zs->list[i].upstreams->retiring = 1;
 }
 
-void
-zones_network_changed(struct zones *zs)
+size_t
+zones_end_backoffs(struct zones *zs, const char *why)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; zs != NULL && i < zs->count; i++)
 		if (zs->list[i].upstreams != NULL)
-			upstream_set_network_changed(zs->list[i].upstreams);
+			n += upstream_set_end_backoffs(zs->list[i].upstreams,
+			    why);
+	return n;
 }
 
 void
