@@ -84,6 +84,12 @@ void trust_record(struct upstream_trust *t, SSL *ssl,
 /* "sha256/BASE64" of cert's public key into out (TRUST_PIN_TEXT). */
 void trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT]);
 
+/*
+ * A deep copy of src into dst (what dst held is freed); 0, or -1 without
+ * memory (dst then has src's copies without the raw evidence).
+ */
+int trust_copy(struct upstream_trust *dst, const struct upstream_trust *src);
+
 /* Frees what t owns and zeroes it; NULL-safe, idempotent. */
 void trust_clear(struct upstream_trust *t);
 void trust_evidence_clear(struct trust_evidence *ev);

@@ -67,7 +67,9 @@ struct upstream_set *upstream_set_new(struct server *srv,
     size_t errlen);
 /*
  * After a reload: each upstream of to that from also had (same URL and
- * address) keeps counting where it left off.
+ * address) keeps counting where it left off, and keeps the evidence of
+ * its last full verification until its next one (status, the pre-flight
+ * of `ctstub loglist update` right after a reload).
  */
 void upstream_set_carry_stats(struct upstream_set *to,
     const struct upstream_set *from);

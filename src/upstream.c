@@ -117,6 +117,9 @@ upstream_set_carry_stats(struct upstream_set *to,
 			    strcmp(to->list[i].conf->url,
 			    from->list[j].conf->url) == 0) {
 				to->list[i].stats = from->list[j].stats;
+				if (to->list[i].trust.verified_at == 0)
+					trust_copy(&to->list[i].trust,
+					    &from->list[j].trust);
 				break;
 			}
 }
