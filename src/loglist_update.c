@@ -44,6 +44,7 @@ struct update {
 	struct loglist *installed;	/* NULL: none readable */
 	struct event_base *base;
 	const struct conf_loglist_source *src;	/* being tried */
+	struct conf_loglist_source bare;	/* --source not configured */
 	size_t addr_index;		/* its address being tried */
 	char src_host[256];		/* its URL's host */
 	time_t now;
@@ -764,8 +765,9 @@ failed(const struct update *u, const char *reason)
 /* ---- the command ---- */
 
 static const struct conf_loglist_source *
-pick_override(const struct update *u, struct conf_loglist_source *bare)
+pick_override(struct update *u)
 {
+	struct conf_loglist_source *bare = &u->bare;
 	size_t i;
 
 	for (i = 0; i < u->conf.nloglist_sources; i++)
@@ -781,7 +783,6 @@ static int
 from_sources(struct update *u, char **body, size_t *len,
     struct loglist **next, char *err, size_t errlen)
 {
-	struct conf_loglist_source bare;
 	size_t i, n = u->o->source ? 1 : u->conf.nloglist_sources;
 
 	if (n == 0) {
@@ -790,7 +791,7 @@ from_sources(struct update *u, char **body, size_t *len,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		u->src = u->o->source ? pick_override(u, &bare) :
+		u->src = u->o->source ? pick_override(u) :
 		    &u->conf.loglist_sources[i];
 		if (try_source(u, body, len, next, err, errlen) == 0)
 			return 0;
