@@ -4,8 +4,8 @@
  * daemon's group only) and the optional metrics endpoint (`metrics IP
  * PORT`, loopback only). One request per connection: on the control socket
  * a line "status" (JSON), "metrics", "reload" or "evidence" (JSON: each
- * upstream's raw evidence, for `ctstub loglist update`); on the metrics endpoint an
- * HTTP GET of /metrics (Prometheus text format).
+ * upstream's raw evidence, for `ctstub loglist update`); on the metrics
+ * endpoint an HTTP GET of /metrics (Prometheus text format).
  */
 #ifndef CTSTUB_CONTROL_H
 #define CTSTUB_CONTROL_H

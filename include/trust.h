@@ -54,7 +54,7 @@ struct trust_raw_sct {
 struct trust_evidence {
 	unsigned char *leaf;		/* DER; NULL: none recorded */
 	size_t leaf_len;
-	unsigned char *issuer;		/* DER of the verified issuer, or NULL */
+	unsigned char *issuer;		/* the verified issuer's DER, or NULL */
 	size_t issuer_len;
 	struct trust_raw_sct *scts;
 	size_t nscts;

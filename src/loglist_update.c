@@ -126,8 +126,8 @@ lookup(const struct conf *c, const char *host, uint16_t port,
 	while (b != NULL && !done && event_base_loop(base, EVLOOP_ONCE) == 0)
 		;
 	if (b == NULL && q.nbootstraps == 0)
-		snprintf(err, errlen, "cannot look up %s: no listen address and "
-		    "no bootstrap server", host);
+		snprintf(err, errlen, "cannot look up %s: no listen address "
+		    "and no bootstrap server", host);
 	else if (b != NULL && (n = bootstrap_find(b, host)) != NULL) {
 		if (n->nips == 0)
 			snprintf(err, errlen, "cannot look up %s: %s", host,
@@ -152,7 +152,8 @@ resolve_cb(void *arg, const char *host, uint16_t port,
 	if (src->naddrs > 0 && strcmp(host, u->src_host) == 0) {
 		*out = src->addrs[u->addr_index];
 		if (out->sa.ss_family == AF_INET)
-			((struct sockaddr_in *)&out->sa)->sin_port = htons(port);
+			((struct sockaddr_in *)&out->sa)->sin_port =
+			    htons(port);
 		else
 			((struct sockaddr_in6 *)&out->sa)->sin6_port =
 			    htons(port);
@@ -210,7 +211,7 @@ source_hooks(struct source_tls *t, const struct update *u)
 	return &hooks;
 }
 
-/* The SSL_CTX for src: chain always; CT under the installed list if unsigned. */
+/* The SSL_CTX for src: chain always; CT (installed list) when unsigned. */
 static SSL_CTX *
 source_ctx(const struct update *u, char *err, size_t errlen)
 {
@@ -273,8 +274,8 @@ get(struct update *u, const char *url, SSL_CTX *ctx,
 	}
 	if (f.res.content_encoding[0] != '\0' &&
 	    strcasecmp(f.res.content_encoding, "identity") != 0) {
-		snprintf(err, errlen, "%.300s: content encoding \"%.60s\" is not "
-		    "supported", f.res.url, f.res.content_encoding);
+		snprintf(err, errlen, "%.300s: content encoding \"%.60s\" is "
+		    "not supported", f.res.url, f.res.content_encoding);
 		free(f.res.body);
 		return -1;
 	}

@@ -70,8 +70,9 @@ test_http1(void)
 	size_t step;
 
 	for (step = 1; step <= 64; step *= 4) {
-		CHECK("http1: content-length", parse_all(&r, "HTTP/1.1 200 OK\r\n"
-		    "Content-Length: 5\r\nContent-Type: application/json\r\n\r\n"
+		CHECK("http1: content-length", parse_all(&r,
+		    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		    "Content-Type: application/json\r\n\r\n"
 		    "hello", step, 0) == HTTP1_DONE && body_is(&r, "hello") &&
 		    strcmp(r.content_type, "application/json") == 0);
 		CHECK("http1: chunked with extension and trailer",
@@ -123,9 +124,9 @@ test_urls(void)
 	char host[256], path[256], err[300];
 	uint16_t port;
 
-	CHECK("url: name, default port", fetch_parse_url("https://a.test/x.json",
-	    host, sizeof(host), &port, path, sizeof(path), err,
-	    sizeof(err)) == 0 && strcmp(host, "a.test") == 0 && port == 443 &&
+	CHECK("url: name, default port", fetch_parse_url(
+	    "https://a.test/x.json", host, sizeof(host), &port, path,
+	    sizeof(path), err, sizeof(err)) == 0 && strcmp(host, "a.test") == 0 && port == 443 &&
 	    strcmp(path, "/x.json") == 0);
 	CHECK("url: IPv6 and port", fetch_parse_url("https://[::1]:8443",
 	    host, sizeof(host), &port, path, sizeof(path), err,
@@ -146,7 +147,7 @@ struct server {
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
 	uint16_t port;
-	const char *answer;	/* what it sends to every request; NULL: nothing */
+	const char *answer;	/* sent to every request; NULL: nothing */
 	int requests;
 	int close;		/* close after the answer */
 };
@@ -487,8 +488,8 @@ test_evidence(void)
 	/* the source decides what the signature covers */
 	make_evidence(&ev, leaf, issuer, CT_SOURCE_TLS);
 	CHECK("evidence: embedded SCTs claimed as TLS ones fail",
-	    trust_evidence_check(&ev, &pol, all, at, &a, err, sizeof(err)) == 0 &&
-	    strstr(a.reason, "bad signature") != NULL);
+	    trust_evidence_check(&ev, &pol, all, at, &a, err,
+	    sizeof(err)) == 0 && strstr(a.reason, "bad signature") != NULL);
 	ct_result_free(&a);
 	ev.scts[0].len--;
 	CHECK("evidence: a cut SCT is unreadable", trust_evidence_check(&ev,
