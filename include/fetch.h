@@ -71,6 +71,7 @@ struct fetch_request {
  */
 struct fetch_result {
 	int ok;
+	int reached;			/* a server did the TLS handshake */
 	int status;
 	char error[800];
 	char url[FETCH_MAX_URL];	/* the URL that answered (redirects) */

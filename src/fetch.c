@@ -209,6 +209,7 @@ handshake_done(struct fetch *f)
 	char reason[600];
 	long v = SSL_get_verify_result(f->ssl);
 
+	f->res.reached = 1;
 	if (v != X509_V_OK) {
 		verify_error_text(v, SSL_get0_param(f->ssl), reason,
 		    sizeof(reason));
@@ -253,8 +254,10 @@ handshake_failed(struct fetch *f, short events)
 		snprintf(reason, sizeof(reason), "%s", fallback);
 	if (err != 0 && sys && SSL_get_verify_result(f->ssl) == X509_V_OK)
 		fail(f, "connection to %s: %s", f->peer, reason);
-	else
+	else {
+		f->res.reached = 1;
 		fail(f, "TLS with %s: %s", f->peer, reason);
+	}
 }
 
 static void	response_complete(struct fetch *);

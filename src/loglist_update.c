@@ -36,6 +36,9 @@
 #define MIN_OPERATORS 3
 #define ED25519_SIG_LEN 64
 
+_Static_assert(BOOTSTRAP_MAX_ADDRS <= CONF_SOURCE_MAX_ADDRS,
+    "looked-up addresses fit where a source's own go");
+
 /* One run of the command. */
 struct update {
 	const struct loglist_options *o;
@@ -45,7 +48,10 @@ struct update {
 	struct event_base *base;
 	const struct conf_loglist_source *src;	/* being tried */
 	struct conf_loglist_source bare;	/* --source not configured */
-	size_t addr_index;		/* its address being tried */
+	struct conf_address addrs[CONF_SOURCE_MAX_ADDRS];	/* to try */
+	size_t naddrs;
+	size_t addr_index;		/* the one being tried */
+	int reached;			/* it answered: try no other */
 	char src_host[256];		/* its URL's host */
 	time_t now;
 };
@@ -93,73 +99,111 @@ daemon_address(const struct conf *c, struct conf_address *out)
 	return ip[0] ? conf_parse_address(ip, port, out) : 0;
 }
 
-/*
- * Looks host up through the daemon, then the bootstrap servers (c-ares
- * tries them in order), on an event loop of its own: fetch's resolver
- * hook is synchronous.
- */
-static int
-lookup(const struct conf *c, const char *host, uint16_t port,
-    struct conf_address *out, char *err, size_t errlen)
+/* Looks host up at the servers given, on an event loop of its own. */
+static size_t
+lookup_at(struct conf_address *servers, size_t nservers, const char *host,
+    struct conf_address out[BOOTSTRAP_MAX_ADDRS], char *err, size_t errlen)
 {
-	struct conf q = { 0 };
-	struct conf_upstream u = { 0 };
-	struct conf_address servers[16];
+	struct conf q = { .bootstraps = servers, .nbootstraps = nservers,
+	    .timeout_ms = 5000 };
+	struct conf_upstream u = { .host = (char *)(uintptr_t)host };
 	const struct bootstrap_name *n;
 	struct event_base *base = event_base_new();
 	struct bootstrap *b = NULL;
-	size_t i;
-	int done = 0, rc = -1;
+	size_t i, nout = 0;
+	int done = 0;
 
-	if (daemon_address(c, &servers[q.nbootstraps]) == 0)
-		q.nbootstraps++;
-	for (i = 0; i < c->nbootstraps && q.nbootstraps < 16; i++)
-		servers[q.nbootstraps++] = c->bootstraps[i];
-	u.host = (char *)(uintptr_t)host;
 	q.upstreams = &u;
 	q.nupstreams = 1;
-	q.bootstraps = servers;
-	q.timeout_ms = 5000;
-	if (base != NULL && q.nbootstraps > 0)
+	if (base != NULL)
 		b = bootstrap_start(base, &q, lookup_done_cb, &done, err,
 		    errlen);
 	while (b != NULL && !done && event_base_loop(base, EVLOOP_ONCE) == 0)
 		;
-	if (b == NULL && q.nbootstraps == 0)
-		snprintf(err, errlen, "cannot look up %s: no listen address "
-		    "and no bootstrap server", host);
-	else if (b != NULL && (n = bootstrap_find(b, host)) != NULL) {
+	if (b != NULL && (n = bootstrap_find(b, host)) != NULL) {
 		if (n->nips == 0)
 			snprintf(err, errlen, "cannot look up %s: %s", host,
 			    n->error[0] ? n->error : "no address");
-		else
-			rc = conf_parse_address(n->ips[0], port, out);
+		for (i = 0; i < n->nips; i++)
+			if (conf_parse_address(n->ips[i], 0, &out[nout]) == 0)
+				nout++;
 	}
 	bootstrap_free(b);
 	if (base != NULL)
 		event_base_free(base);
-	return rc;
+	return nout;
 }
 
-/* fetch's resolver: the source's address being tried, else a lookup. */
+/*
+ * Looks host up through the running daemon, then (one by one: c-ares
+ * loses answers after a server that refused) the bootstrap servers.
+ * Synchronous, as fetch's resolver hook is.
+ */
+static size_t
+lookup(const struct conf *c, const char *host,
+    struct conf_address out[BOOTSTRAP_MAX_ADDRS], char *err, size_t errlen)
+{
+	struct conf_address server;
+	size_t i, n = 0;
+
+	snprintf(err, errlen, "cannot look up %s: no listen address and no "
+	    "bootstrap server", host);
+	if (daemon_address(c, &server) == 0)
+		n = lookup_at(&server, 1, host, out, err, errlen);
+	for (i = 0; n == 0 && i < c->nbootstraps; i++) {
+		server = c->bootstraps[i];
+		n = lookup_at(&server, 1, host, out, err, errlen);
+	}
+	return n;
+}
+
+static void
+set_port(struct conf_address *a, uint16_t port)
+{
+	if (a->sa.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->sa)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&a->sa)->sin6_port = htons(port);
+}
+
+/*
+ * fetch's resolver: for the source's host the address being tried (its
+ * own, or those looked up), for another host (a redirect) the first one
+ * a lookup finds.
+ */
 static int
 resolve_cb(void *arg, const char *host, uint16_t port,
     struct conf_address *out, char *err, size_t errlen)
 {
 	struct update *u = arg;
-	const struct conf_loglist_source *src = u->src;
+	struct conf_address found[BOOTSTRAP_MAX_ADDRS];
 
-	if (src->naddrs > 0 && strcmp(host, u->src_host) == 0) {
-		*out = src->addrs[u->addr_index];
-		if (out->sa.ss_family == AF_INET)
-			((struct sockaddr_in *)&out->sa)->sin_port =
-			    htons(port);
-		else
-			((struct sockaddr_in6 *)&out->sa)->sin6_port =
-			    htons(port);
-		return 0;
+	if (strcmp(host, u->src_host) == 0)
+		*out = u->addrs[u->addr_index];
+	else if (lookup(&u->conf, host, found, err, errlen) > 0)
+		*out = found[0];
+	else
+		return -1;
+	set_port(out, port);
+	return 0;
+}
+
+/* The addresses to try for u->src: its own, or those looked up. */
+static int
+source_addresses(struct update *u, char *err, size_t errlen)
+{
+	const struct conf_loglist_source *src = u->src;
+	char lerr[300];
+
+	if (src->naddrs > 0) {
+		memcpy(u->addrs, src->addrs, src->naddrs * sizeof(u->addrs[0]));
+		u->naddrs = src->naddrs;
+	} else if ((u->naddrs = lookup(&u->conf, u->src_host, u->addrs, lerr,
+	    sizeof(lerr))) == 0) {
+		snprintf(err, errlen, "%s: %s", src->url, lerr);
+		return -1;
 	}
-	return lookup(&u->conf, host, port, out, err, errlen);
+	return 0;
 }
 
 /* ---- TLS checks of an unsigned source ---- */
@@ -266,6 +310,7 @@ get(struct update *u, const char *url, SSL_CTX *ctx,
 	    event_base_loop(u->base, EVLOOP_ONCE) == 0)
 		;
 	fetch_free(fx);
+	u->reached = f.res.reached;
 	if (!f.res.ok) {
 		snprintf(err, errlen, "%s", fx == NULL ? "out of memory" :
 		    f.res.error);
@@ -689,10 +734,13 @@ try_source(struct update *u, char **body, size_t *len, struct loglist **next,
 
 	if (fetch_parse_url(u->src->url, u->src_host, sizeof(u->src_host),
 	    &port, path, sizeof(path), err, errlen) == -1 ||
+	    source_addresses(u, err, errlen) == -1 ||
 	    (ctx = source_ctx(u, err, errlen)) == NULL)
 		return -1;
-	for (u->addr_index = 0; rc == -1 && (u->addr_index == 0 ||
-	    u->addr_index < u->src->naddrs); u->addr_index++)
+	/* the next address only when this one did not answer at all */
+	u->reached = 0;
+	for (u->addr_index = 0; rc == -1 && !u->reached &&
+	    u->addr_index < u->naddrs; u->addr_index++)
 		rc = fetch_source(u, ctx, body, len, err, errlen);
 	SSL_CTX_free(ctx);
 	if (rc == -1)

@@ -105,7 +105,8 @@ wait_port tcp 127.0.0.1 "$NPORT" "$PID" || bail "$TEST_NAME: listserver nosct" "
 load_pins
 
 URL=https://dns.example.test:$LPORT
-SIGNED="address 127.0.0.1 key $TMP/k1.pub key $TMP/k2.pub"
+# two addresses: nothing listens on the first, the second serves
+SIGNED="address 127.0.0.2 address 127.0.0.1 key $TMP/k1.pub key $TMP/k2.pub"
 start_ctstub u "upstream dot://127.0.0.1:$(dot_port good)" \
     "ct-log-list $INSTALLED" \
     "loglist-source $URL/newer.json $SIGNED"
@@ -201,6 +202,24 @@ check "Apple list: the file is ctstub's format" "see $INSTALLED" \
     grep -qF '"log_list_timestamp"' "$INSTALLED"
 refused "older Apple list (chunked)" "version 11 (" \
     --source "$URL/chunked/apple-11.json"
+
+# Names through the bootstrap servers when the daemon does not answer:
+# the same configuration with a listen address where nothing listens.
+next_port
+sed -e "s/^listen .*/listen 127.0.0.1 $PORT/" -e "s|^control .*|control $TMP/run/none.sock|" \
+    "$CONF" >"$TMP/boot.conf"
+echo "bootstrap 127.0.0.1 $PORT_PLAIN" >>"$TMP/boot.conf"
+OUT=$("$CTSTUB" loglist update -f "$TMP/boot.conf" --dry-run \
+    --source "$URL/apple-12.json" 2>&1)
+expect_eq "bootstrap lookup: exit 0" 0 $?
+check "bootstrap lookup: the list passes" "got: $OUT" \
+    grep -qF "dry run: version 12 from $URL/apple-12.json passes every check" <<<"$OUT"
+check "bootstrap lookup: no daemon, no pre-flight" "got: $OUT" \
+    grep -qF "pre-flight skipped" <<<"$OUT"
+OUT=$("$CTSTUB" loglist update -f "$TMP/boot.conf" --dry-run \
+    --source "https://nowhere.example.test:$LPORT/apple-12.json" 2>&1)
+check "bootstrap lookup: an unknown name said so" "got: $OUT" \
+    grep -qF "cannot look up nowhere.example.test" <<<"$OUT"
 
 # The pre-flight: a list without the upstream's logs a1 and b1.
 UP=127.0.0.1:$(dot_port good)
