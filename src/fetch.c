@@ -198,8 +198,9 @@ send_request(struct fetch *f)
 	if (f->port != 443)
 		evbuffer_add_printf(out, ":%u", f->port);
 	evbuffer_add_printf(out, "\r\nUser-Agent: ctstub\r\nAccept: %s\r\n"
-	    "Accept-Encoding: identity\r\nConnection: close\r\n\r\n",
-	    f->req.content_type ? f->req.content_type : "*/*");
+	    "Accept-Encoding: %s\r\nConnection: close\r\n\r\n",
+	    f->req.content_type ? f->req.content_type : "*/*",
+	    f->req.accept_encoding ? f->req.accept_encoding : "identity");
 }
 
 static void
@@ -474,10 +475,17 @@ fetch_start(struct event_base *base, const struct fetch_request *req,
 	f->req.url = NULL;
 	f->req.content_type = req->content_type ? strdup(req->content_type) :
 	    NULL;
+	f->req.accept_encoding = req->accept_encoding ?
+	    strdup(req->accept_encoding) : NULL;
 	f->deadline = evtimer_new(base, deadline_cb, f);
 	f->finish = event_new(base, -1, 0, finish_cb, f);
 	if (f->deadline == NULL || f->finish == NULL ||
-	    (req->content_type != NULL && f->req.content_type == NULL)) {
+	    (req->content_type != NULL && f->req.content_type == NULL) ||
+	    (req->accept_encoding != NULL && f->req.accept_encoding == NULL) ||
+	    strpbrk(req->accept_encoding ? req->accept_encoding : "",
+	    "\r\n") != NULL ||
+	    strpbrk(req->content_type ? req->content_type : "", "\r\n") !=
+	    NULL) {
 		fetch_free(f);
 		return NULL;
 	}
@@ -502,5 +510,6 @@ fetch_free(struct fetch *f)
 		event_free(f->finish);
 	free(f->res.body);
 	free((char *)(uintptr_t)f->req.content_type);
+	free((char *)(uintptr_t)f->req.accept_encoding);
 	free(f);
 }

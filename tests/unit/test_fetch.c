@@ -150,6 +150,7 @@ struct server {
 	const char *answer;	/* sent to every request; NULL: nothing */
 	int requests;
 	int close;		/* close after the answer */
+	char request[1024];	/* the last request's head */
 };
 
 static EVP_PKEY *
@@ -203,6 +204,8 @@ server_read_cb(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_search(in, "\r\n\r\n", 4, NULL).pos == -1)
 		return;
+	s->request[evbuffer_copyout(in, s->request,
+	    sizeof(s->request) - 1)] = '\0';
 	evbuffer_drain(in, evbuffer_get_length(in));
 	s->requests++;
 	if (s->answer != NULL) {
@@ -327,6 +330,12 @@ test_fetch(struct server *s, SSL_CTX *client, SSL_CTX *stranger)
 	o = run(s, client, url, "HTTP/1.1 200 OK\r\nContent-Type: "
 	    "application/json\r\nContent-Length: 4\r\n\r\n{ok}", NULL, 5000);
 	CHECK("fetch: a body by length", o.ok && strcmp(o.body, "{ok}") == 0);
+	snprintf(loop, sizeof(loop), "GET /l.json HTTP/1.1\r\nHost: "
+	    "list.example.test:%u\r\n", s->port);
+	CHECK("fetch: the request line and Host", strncmp(s->request, loop,
+	    strlen(loop)) == 0 && strstr(s->request, "\r\nAccept-Encoding: "
+	    "identity\r\n") != NULL && strstr(s->request, "\r\nConnection: "
+	    "close\r\n") != NULL);
 	o = run(s, client, url, "HTTP/1.1 200 OK\r\nContent-Type: "
 	    "application/json; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
 	    "\r\n2\r\n{o\r\n2\r\nk}\r\n0\r\n\r\n", "application/json", 5000);
