@@ -198,7 +198,9 @@ source_addresses(struct update *u, char *err, size_t errlen)
 	if (src->naddrs > 0) {
 		memcpy(u->addrs, src->addrs, src->naddrs * sizeof(u->addrs[0]));
 		u->naddrs = src->naddrs;
-	} else if ((u->naddrs = lookup(&u->conf, u->src_host, u->addrs, lerr,
+	} else if (conf_parse_address(u->src_host, 0, &u->addrs[0]) == 0)
+		u->naddrs = 1;		/* an IP literal */
+	else if ((u->naddrs = lookup(&u->conf, u->src_host, u->addrs, lerr,
 	    sizeof(lerr))) == 0) {
 		snprintf(err, errlen, "%s: %s", src->url, lerr);
 		return -1;

@@ -217,6 +217,10 @@ check "bootstrap lookup: the list passes" "got: $OUT" \
 check "bootstrap lookup: no daemon, no pre-flight" "got: $OUT" \
     grep -qF "pre-flight skipped" <<<"$OUT"
 OUT=$("$CTSTUB" loglist update -f "$TMP/boot.conf" --dry-run \
+    --source "https://127.0.0.1:$LPORT/apple-12.json" 2>&1)
+check "an IP literal is dialled as it is, checked as an IP" "got: $OUT" \
+    grep -qF "dry run: version 12 from https://127.0.0.1:$LPORT/apple-12.json passes" <<<"$OUT"
+OUT=$("$CTSTUB" loglist update -f "$TMP/boot.conf" --dry-run \
     --source "https://nowhere.example.test:$LPORT/apple-12.json" 2>&1)
 check "bootstrap lookup: an unknown name said so" "got: $OUT" \
     grep -qF "cannot look up nowhere.example.test" <<<"$OUT"
