@@ -183,8 +183,10 @@ default_prepare(SSL *ssl, const char *host)
 	if (is_ip(host))
 		return X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1 ? 0 :
 		    -1;
+	/* SNI from the param's own (non-const) copy of the name */
 	return X509_VERIFY_PARAM_set1_host(param, host, 0) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1 ? 0 : -1;
+	    SSL_set_tlsext_host_name(ssl,
+	    X509_VERIFY_PARAM_get0_host(param, 0)) == 1 ? 0 : -1;
 }
 
 static void

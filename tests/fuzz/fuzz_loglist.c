@@ -1,18 +1,39 @@
 /* SPDX-License-Identifier: ISC */
-/* libFuzzer: the CT log list parser on arbitrary bytes. */
+/*
+ * libFuzzer: the CT log list parser on arbitrary bytes, in ctstub's
+ * format and Apple's; an Apple list is also converted to ctstub's format
+ * (as `loglist update` installs it), and the conversion must load with
+ * the same logs.
+ */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "loglist.h"
+#include "loglist_apple.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	char err[512];
+	char err[512], *conv;
 	struct loglist *list = loglist_load_buf("fuzz.json",
-	    (const char *)data, len, err, sizeof(err));
+	    (const char *)data, len, err, sizeof(err)), *again;
+	size_t clen;
 
+	if (list != NULL && list->format == LOGLIST_APPLE_V5) {
+		conv = loglist_apple_convert((const char *)data, len,
+		    1700000000, &clen, err, sizeof(err));
+		if (conv == NULL)
+			abort();
+		again = loglist_load_buf("converted.json", conv, clen, err,
+		    sizeof(err));
+		if (again == NULL || again->nlogs != list->nlogs ||
+		    again->format != LOGLIST_CHROME_V3)
+			abort();
+		loglist_free(again);
+		free(conv);
+	}
 	loglist_free(list);
 	return 0;
 }
