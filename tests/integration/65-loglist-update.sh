@@ -182,6 +182,8 @@ refused "content encoding" "content encoding \"gzip\" is not supported" \
     --source "$URL/gzip/newer.json"
 refused "source down" "Connection refused" \
     --source "https://dns.example.test:$PORT_DEAD/newer.json"
+check "the daemon heard of the failure (loglist-update-failed)" "see u.log" \
+    wait_log "$TMP/u.log" "CT log list update failed: https://dns.example.test:$PORT_DEAD/newer.json: connection to"
 
 # Unsigned sources: every ctstub check on the source's certificate.
 sed -i "\$a loglist-source https://dns.example.test:$NPORT/apple-12.json address 127.0.0.1" "$CONF"
@@ -224,6 +226,11 @@ OUT=$("$CTSTUB" loglist update -f "$TMP/boot.conf" --dry-run \
     --source "https://nowhere.example.test:$LPORT/apple-12.json" 2>&1)
 check "bootstrap lookup: an unknown name said so" "got: $OUT" \
     grep -qF "cannot look up nowhere.example.test" <<<"$OUT"
+N_FAILED=$(log_count "$TMP/u.log" "CT log list update failed: ")
+update --dry-run --source "https://dns.example.test:$PORT_DEAD/newer.json"
+expect_eq "a failed dry run: exit 1" 1 "$RC"
+expect_eq "a failed dry run tells the daemon nothing" "$N_FAILED" \
+    "$(log_count "$TMP/u.log" "CT log list update failed: ")"
 
 # The pre-flight: a list without the upstream's logs a1 and b1.
 UP=127.0.0.1:$(dot_port good)
