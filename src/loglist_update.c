@@ -58,6 +58,7 @@ struct update {
 
 /* The TLS checks of an unsigned source: ctstub's own, as for upstreams. */
 struct source_tls {
+	struct fetch_tls_hooks hooks;	/* point here */
 	struct verify_policy policy;
 	struct verify_state st;
 	struct conf_pins no_pins;
@@ -243,18 +244,18 @@ tls_failed_cb(SSL *ssl, void *arg, const char *fallback, char *reason,
 static const struct fetch_tls_hooks *
 source_hooks(struct source_tls *t, const struct update *u)
 {
-	static struct fetch_tls_hooks hooks = { tls_prepare_cb,
-	    tls_established_cb, tls_failed_cb, NULL };
-
 	memset(t, 0, sizeof(*t));
+	t->hooks.prepare = tls_prepare_cb;
+	t->hooks.established = tls_established_cb;
+	t->hooks.failed = tls_failed_cb;
+	t->hooks.arg = t;
 	t->src = u->src;
 	t->policy.loglist = u->installed;
 	t->policy.ct.min_logs = u->conf.ct_min_logs;
 	t->policy.ct.min_operators = u->conf.ct_min_operators;
 	t->policy.ct.lifetime_rule = u->conf.ct_lifetime_rule;
 	t->policy.pins = &t->no_pins;	/* only the source's own pins */
-	hooks.arg = t;
-	return &hooks;
+	return &t->hooks;
 }
 
 /* The SSL_CTX for src: chain always; CT (installed list) when unsigned. */
@@ -677,11 +678,17 @@ preflight(const struct update *u, const struct loglist *next, char *err,
 
 	if (doc == NULL)
 		return 0;
+	/* the daemon's policy; the configuration's if it gave none */
 	p = json_object_get(doc, "policy");
-	pol.min_logs = (int)json_integer_value(json_object_get(p, "min_logs"));
-	pol.min_operators = (int)json_integer_value(json_object_get(p,
-	    "min_operators"));
-	pol.lifetime_rule = json_is_true(json_object_get(p, "lifetime_rule"));
+	pol.min_logs = json_is_integer(json_object_get(p, "min_logs")) ?
+	    (int)json_integer_value(json_object_get(p, "min_logs")) :
+	    u->conf.ct_min_logs;
+	pol.min_operators = json_is_integer(json_object_get(p,
+	    "min_operators")) ? (int)json_integer_value(json_object_get(p,
+	    "min_operators")) : u->conf.ct_min_operators;
+	pol.lifetime_rule = json_is_boolean(json_object_get(p,
+	    "lifetime_rule")) ? json_is_true(json_object_get(p,
+	    "lifetime_rule")) : u->conf.ct_lifetime_rule;
 	json_array_foreach(json_object_get(doc, "upstreams"), i, up)
 		if (preflight_upstream(u, next, &pol, up, err, errlen) &&
 		    !refused++ && u->o->force)

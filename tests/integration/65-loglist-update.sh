@@ -59,6 +59,10 @@ def write(name, d):
     json.dump(d, open(f"{out}/{name}", "w"), indent=1)
 d = copy.deepcopy(base); d["version"] = "test-2.0"; d["log_list_timestamp"] = stamp(1)
 extra_operators(d, ["x1"])
+for o in d["operators"]:	# p1 leaves pending
+    for log in o["logs"]:
+        if log["description"].endswith(" p1"):
+            log["state"] = {"usable": {"timestamp": stamp(1)}}
 write("newer.json", d)
 d = copy.deepcopy(base); d["version"] = "test-0.9"; d["log_list_timestamp"] = stamp(-30)
 write("older.json", d)
@@ -148,7 +152,9 @@ cp "$INSTALLED" "$TMP/orig.json"
 update --dry-run
 expect_eq "dry run: exit 0" 0 "$RC"
 check "dry run: the added log by operator" "got: $OUT" \
-    grep -qF "added    ctstub test log x1 (usable)" <<<"$OUT"
+    grep -A1 -xF "  Operator D:" <<<"$OUT" | grep -qxF "    added    ctstub test log x1 (usable)"
+check "dry run: the state change by operator" "got: $OUT" \
+    grep -A1 -xF "  Operator B:" <<<"$OUT" | grep -qxF "    state    ctstub test log p1: pending -> usable"
 check "dry run: the pre-flight verdict" "got: $OUT" \
     grep -qF "pre-flight: 127.0.0.1:$(dot_port good): passes today, passes under the new list" <<<"$OUT"
 check "dry run: nothing changed" "changed" cmp -s "$TMP/orig.json" "$INSTALLED"
@@ -242,6 +248,10 @@ for log in a1 b1; do
 done
 check "pre-flight: its verdict" "got: $OUT" grep -qF \
     "pre-flight: $UP: passes today, refused under the new list: CT: 1 valid SCT from 1 operator" <<<"$OUT"
+update --dry-run --source "$URL/drop.json"
+expect_eq "pre-flight in a dry run: exit 1" 1 "$RC"
+check "dry run: the removed logs by operator" "got: $OUT" \
+    grep -A3 -xF "  Operator A:" <<<"$OUT" | grep -qxF "    removed  ctstub test log a1 (usable)"
 update --source "$URL/drop.json" --force
 expect_eq "pre-flight --force: exit 0" 0 "$RC"
 expect_eq "pre-flight --force: in force" test-4.0 "$(version_in_force)"
