@@ -15,6 +15,7 @@
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
+#include "verdict.h"
 
 static json_t *
 iso_time(time_t t)
@@ -121,14 +122,6 @@ latency_json(const struct stats_latency *l)
 	    "mean", (double)l->sum_us / (double)l->total / 1000);
 }
 
-static const char *
-health(const struct upstream *up)
-{
-	if (up->backoff_ms == 0)
-		return "ok";
-	return up->refused ? "refused" : "failing";
-}
-
 static json_t *
 upstream_json(const struct upstream *up, const struct generation *gen,
     const struct horizon *h)
@@ -136,7 +129,7 @@ upstream_json(const struct upstream *up, const struct generation *gen,
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
-	    up->ready, "health", health(up), "last_error",
+	    up->ready, "health", upstream_health(up), "last_error",
 	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
 	    "counters", counters_json(&up->stats), "latency_ms",
@@ -207,13 +200,16 @@ status_json(struct server *srv)
 {
 	json_t *ups = json_array();
 	struct horizon h;
+	char verdict[VERDICT_MAX];
+	enum verdict_state state = verdict_of(srv, verdict, sizeof(verdict));
 	size_t i;
 
 	generation_horizon(srv->gen, time(NULL), &h);
 	for (i = 0; i < srv->upstreams->count; i++)
 		json_array_append_new(ups, upstream_json(
 		    &srv->upstreams->list[i], srv->gen, &h));
-	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
+	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
+	    "s:s, s:s}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -221,7 +217,8 @@ status_json(struct server *srv)
 	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
 	    "enforce",
 	    "ct_log_list", loglist_json(srv, &h), "counters",
-	    daemon_json(srv), "upstreams", ups));
+	    daemon_json(srv), "upstreams", ups, "state",
+	    verdict_state_name(state), "verdict", verdict));
 }
 
 int
