@@ -234,12 +234,13 @@ print_target(const char *ip, const char *name)
 static void
 print_chain_pins(STACK_OF(X509) *verified)
 {
-	struct upstream_trust trust;
+	struct upstream_trust trust = { 0 };
 
 	if (verified == NULL)
 		return;
 	trust_record_chain(&trust, verified);
 	trust_print_chain(stdout, &trust);
+	trust_clear(&trust);
 }
 
 static int

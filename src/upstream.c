@@ -165,7 +165,7 @@ static void
 carry(struct upstream *to, const struct upstream *from)
 {
 	to->stats = from->stats;
-	to->trust = from->trust;
+	trust_copy(&to->trust, &from->trust);	/* it owns its evidence */
 	if (!upstream_down(from) || to->conf->addr.salen == 0)
 		return;
 	memcpy(to->last_error, from->last_error, sizeof(to->last_error));
@@ -207,6 +207,7 @@ upstream_set_free(struct upstream_set *set)
 			    "ctstub is shutting down", QUERY_NO_RETRY);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
+		trust_clear(&up->trust);
 		if (up->probe != NULL)
 			event_free(up->probe);
 	}
