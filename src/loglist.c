@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "base64.h"
 #include "loglist.h"
 
 #define MAX_TEXT	256	/* description, operator name, version */
@@ -275,60 +276,6 @@ get_time(struct parse *p, json_t *obj, const char *key, const char *what,
 }
 
 static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64: no whitespace, padding only at the end, unused bits zero,
- * so one byte string has exactly one accepted spelling.
- */
-static int
-b64_decode(const char *in, unsigned char *out, size_t outmax, size_t *outlen)
-{
-	size_t len = strlen(in), i, n = 0;
-	unsigned long v;
-	int j, c, pad;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		v = 0;
-		pad = 0;
-		for (j = 0; j < 4; j++) {
-			if (in[i + j] == '=' && i + 4 == len && j >= 2) {
-				pad++;
-				c = 0;
-			} else if (pad || (c = b64_value((unsigned char)
-			    in[i + j])) < 0)
-				return -1;
-			v = v << 6 | (unsigned long)c;
-		}
-		if (n + 3 - (size_t)pad > outmax ||
-		    (pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff)))
-			return -1;
-		out[n++] = (unsigned char)(v >> 16);
-		if (pad < 2)
-			out[n++] = (unsigned char)(v >> 8);
-		if (pad < 1)
-			out[n++] = (unsigned char)v;
-	}
-	*outlen = n;
-	return 0;
-}
-
-static int
 get_log_id(struct parse *p, json_t *jlog, struct loglist_log *log)
 {
 	json_t *v = json_object_get(jlog, "log_id");
@@ -336,8 +283,8 @@ get_log_id(struct parse *p, json_t *jlog, struct loglist_log *log)
 
 	if (v == NULL)
 		return perr(p, "missing \"log_id\"");
-	if (!json_is_string(v) || b64_decode(json_string_value(v), log->id,
-	    sizeof(log->id), &len) == -1 || len != sizeof(log->id))
+	if (!json_is_string(v) || base64_decode(json_string_value(v),
+	    strlen(json_string_value(v)), log->id, sizeof(log->id), &len) == -1 || len != sizeof(log->id))
 		return perr(p, "log_id is not 32 bytes of base64");
 	return 0;
 }
@@ -366,7 +313,8 @@ check_key(struct parse *p, const struct loglist_log *log)
 	size_t derlen;
 	int type, rc = -1;
 
-	if (b64_decode(log->key, der, sizeof(der), &derlen) == -1)
+	if (base64_decode(log->key, strlen(log->key), der, sizeof(der),
+	    &derlen) == -1)
 		return perr(p, "key is not base64 (or over %d bytes)",
 		    MAX_KEY_DER);
 	if (!EVP_Digest(der, derlen, md, &mdlen, EVP_sha256(), NULL) ||
