@@ -1,21 +1,27 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * base64: strict decoding of standard base64 (RFC 4648 section 4) for the
- * bytes ctstub reads from untrusted files and peers: log list keys and
- * ids, CT log tree heads, checkpoints and proofs.
+ * Base64 (RFC 4648, standard alphabet) for the log list's keys and ids
+ * and for evidence passed over the control socket. Decoding is strict:
+ * no whitespace, padding only at the end, unused bits zero, so one byte
+ * string has exactly one accepted spelling.
  */
 #ifndef CTSTUB_BASE64_H
 #define CTSTUB_BASE64_H
 
 #include <stddef.h>
 
-/*
- * Decodes the len characters at in into out (at most outmax bytes) and
- * sets *outlen. Strict: no whitespace, padding only at the end, unused
- * bits zero, so a byte string has exactly one accepted spelling. Returns
- * 0, or -1 on any deviation or when out is too small (empty input too).
- */
-int	base64_decode(const char *in, size_t len, unsigned char *out,
-	    size_t outmax, size_t *outlen);
+/* Decodes in into out (at most outmax bytes); 0, or -1 if not strict. */
+int base64_decode(const char *in, unsigned char *out, size_t outmax,
+    size_t *outlen);
+
+/* The same for the len characters at in (no NUL needed). */
+int base64_decode_n(const char *in, size_t len, unsigned char *out,
+    size_t outmax, size_t *outlen);
+
+/* Decodes into a new buffer the caller frees; NULL if bad or no memory. */
+unsigned char *base64_decode_alloc(const char *in, size_t *outlen);
+
+/* Encodes len bytes into a new NUL-terminated string the caller frees. */
+char *base64_encode_alloc(const unsigned char *in, size_t len);
 
 #endif

@@ -139,6 +139,17 @@ int		 ct_check_cert(const struct ct_policy *policy,
 		    const struct loglist *list, X509 *leaf, X509 *issuer,
 		    time_t at, struct ct_result *res, char *err, size_t errlen);
 
+/*
+ * The same for SCTs the caller has, from any source (each SCT's source set
+ * with SCT_set_source, which decides what its signature covers): a
+ * handshake's SCTs re-checked later, under another list or at another
+ * time (`ctstub loglist update`'s pre-flight).
+ */
+int		 ct_check_scts(const struct ct_policy *policy,
+		    const struct loglist *list, X509 *leaf, X509 *issuer,
+		    STACK_OF(SCT) *scts, time_t at, struct ct_result *res,
+		    char *err, size_t errlen);
+
 /* One line per SCT (log, operator, time, source, verdict), then the reason. */
 void		 ct_result_print(FILE *fp, const struct ct_result *res);
 
@@ -146,6 +157,8 @@ void		 ct_result_print(FILE *fp, const struct ct_result *res);
 void		 ct_result_free(struct ct_result *res);
 
 const char	*ct_verdict_text(enum ct_verdict verdict);
+/* Where OpenSSL says sct came from. */
+enum ct_source	 ct_source_of(const SCT *sct);
 const char	*ct_source_text(enum ct_source source);
 
 #endif

@@ -16,4 +16,12 @@ char *status_json(struct server *srv);
 /* {"ok": ok, "message": message} for command replies; 0 or -1. */
 int status_result_json(int ok, const char *message, char **out);
 
+/*
+ * Every upstream's label, URL and raw evidence of its last full
+ * verification (leaf, issuer, SCTs in base64; null when never verified),
+ * and the CT policy in force: for `ctstub loglist update`'s pre-flight.
+ * The caller frees.
+ */
+char *status_evidence_json(struct server *srv);
+
 #endif

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* Strict base64 decoding for untrusted input (see include/base64.h). */
+/* Strict base64 decoding and plain encoding (see base64.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
 #include "base64.h"
 
 static int
@@ -19,7 +24,13 @@ b64_value(unsigned char c)
 }
 
 int
-base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
+base64_decode(const char *in, unsigned char *out, size_t outmax, size_t *outlen)
+{
+	return base64_decode_n(in, strlen(in), out, outmax, outlen);
+}
+
+int
+base64_decode_n(const char *in, size_t len, unsigned char *out, size_t outmax,
     size_t *outlen)
 {
 	size_t i, n = 0;
@@ -51,4 +62,29 @@ base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
 	}
 	*outlen = n;
 	return 0;
+}
+
+unsigned char *
+base64_decode_alloc(const char *in, size_t *outlen)
+{
+	size_t max = strlen(in) / 4 * 3 + 1;
+	unsigned char *out = malloc(max);
+
+	if (out != NULL && base64_decode(in, out, max, outlen) == -1) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+char *
+base64_encode_alloc(const unsigned char *in, size_t len)
+{
+	char *out;
+
+	if (len > (size_t)1 << 28 || (out = malloc((len + 2) / 3 * 4 + 1)) ==
+	    NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
 }

@@ -409,13 +409,14 @@ alpn_is_h2(SSL *ssl)
 static void
 print_verified_chain(SSL *ssl)
 {
-	struct upstream_trust trust;
+	struct upstream_trust trust = { 0 };
 
 	if (SSL_get_verify_result(ssl) != X509_V_OK ||
 	    SSL_get0_verified_chain(ssl) == NULL)
 		return;
 	trust_record(&trust, ssl, NULL, NULL);
 	trust_print_chain(stdout, &trust);
+	trust_clear(&trust);
 }
 
 /* Handshake with the daemon's own checks; no query is ever sent. */

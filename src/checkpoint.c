@@ -85,7 +85,7 @@ parse_body(const char *text, size_t len, struct checkpoint *c, char *err,
 		snprintf(err, errlen, "checkpoint: bad tree size line");
 		return -1;
 	}
-	if (next_line(&p, end, &line, &n) == -1 || base64_decode(line, n,
+	if (next_line(&p, end, &line, &n) == -1 || base64_decode_n(line, n,
 	    c->sth.root, sizeof(c->sth.root), &got) == -1 ||
 	    got != MERKLE_HASH_LEN) {
 		snprintf(err, errlen, "checkpoint: root hash is not 32 bytes "
@@ -149,7 +149,7 @@ sig_line(const char *line, size_t len, const unsigned char kid[4],
 	if (nlen != strlen(c->origin) || memcmp(name, c->origin, nlen) != 0)
 		return 0;
 	/* Too long to be ours: someone else's (a post-quantum witness). */
-	if (base64_decode(sp + 1, len - prefix - nlen - 1, raw, sizeof(raw),
+	if (base64_decode_n(sp + 1, len - prefix - nlen - 1, raw, sizeof(raw),
 	    &got) == -1 || got < 4 || memcmp(raw, kid, 4) != 0)
 		return 0;
 	return take_sig(c, raw + 4, got - 4) == 0 ? 1 : -1;

@@ -254,6 +254,8 @@ serve_command(struct control_client *c, const char *line)
 		reply(c, NULL, metrics_text(srv));
 	else if (strcmp(line, "reload") == 0)
 		reply(c, NULL, reload_reply(srv));
+	else if (strcmp(line, "evidence") == 0)
+		reply(c, NULL, status_evidence_json(srv));
 	else {
 		char *out = NULL;
 

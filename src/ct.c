@@ -103,8 +103,8 @@ ct_source_text(enum ct_source source)
 	}
 }
 
-static enum ct_source
-source_of(const SCT *sct)
+enum ct_source
+ct_source_of(const SCT *sct)
 {
 	switch (SCT_get_source(sct)) {
 	case SCT_SOURCE_X509V3_EXTENSION:
@@ -160,7 +160,7 @@ describe(const SCT *sct, struct ct_sct_info *info)
 		info->log_id_len = len;
 	}
 	info->timestamp_ms = SCT_get_timestamp(sct);
-	info->source = source_of(sct);
+	info->source = ct_source_of(sct);
 }
 
 /* Retired at the time of the check (a retirement date ahead is not yet). */
@@ -439,18 +439,16 @@ check_ctx(const struct loglist *list, X509 *leaf, X509 *issuer, time_t at)
 }
 
 int
-ct_check_cert(const struct ct_policy *policy, const struct loglist *list,
-    X509 *leaf, X509 *issuer, time_t at, struct ct_result *res, char *err,
-    size_t errlen)
+ct_check_scts(const struct ct_policy *policy, const struct loglist *list,
+    X509 *leaf, X509 *issuer, STACK_OF(SCT) *scts, time_t at,
+    struct ct_result *res, char *err, size_t errlen)
 {
 	CT_POLICY_EVAL_CTX *ctx = NULL;
-	STACK_OF(SCT) *scts = NULL;
-	int crit = -1, rc;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (list == NULL || leaf == NULL || at < 0)
 		return eval_fail(res, err, errlen, "bad arguments");
-	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, &crit, NULL);
 	if ((ctx = check_ctx(list, leaf, issuer, at)) == NULL) {
 		rc = eval_fail(res, err, errlen, "cannot set up OpenSSL's CT "
 		    "context");
@@ -463,17 +461,35 @@ ct_check_cert(const struct ct_policy *policy, const struct loglist *list,
 	}
 	rc = ct_evaluate(policy, list, leaf, scts, (uint64_t)at * 1000, res,
 	    err, errlen);
+ out:
+	/* per-SCT statuses carry the details; keep the queue clean */
+	ERR_clear_error();
+	CT_POLICY_EVAL_CTX_free(ctx);
+	return rc;
+}
+
+int
+ct_check_cert(const struct ct_policy *policy, const struct loglist *list,
+    X509 *leaf, X509 *issuer, time_t at, struct ct_result *res, char *err,
+    size_t errlen)
+{
+	STACK_OF(SCT) *scts = NULL;
+	int crit = -1, rc;
+
+	memset(res, 0, sizeof(*res));
+	if (list == NULL || leaf == NULL || at < 0)
+		return eval_fail(res, err, errlen, "bad arguments");
+	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, &crit, NULL);
+	rc = ct_check_scts(policy, list, leaf, issuer, scts, at, res, err,
+	    errlen);
 	if (rc == 0 && scts == NULL && crit != -1)
 		/* present but undecodable (or repeated): say so */
 		snprintf(res->reason, sizeof(res->reason), "CT: malformed "
 		    "embedded SCT list (need %d log%s, %d operator%s)",
 		    res->need_logs, plural(res->need_logs),
 		    res->need_operators, plural(res->need_operators));
- out:
-	/* per-SCT statuses carry the details; keep the queue clean */
 	ERR_clear_error();
 	SCT_LIST_free(scts);
-	CT_POLICY_EVAL_CTX_free(ctx);
 	return rc;
 }
 

@@ -283,8 +283,8 @@ get_log_id(struct parse *p, json_t *jlog, struct loglist_log *log)
 
 	if (v == NULL)
 		return perr(p, "missing \"log_id\"");
-	if (!json_is_string(v) || base64_decode(json_string_value(v),
-	    strlen(json_string_value(v)), log->id, sizeof(log->id), &len) == -1 || len != sizeof(log->id))
+	if (!json_is_string(v) || base64_decode(json_string_value(v), log->id,
+	    sizeof(log->id), &len) == -1 || len != sizeof(log->id))
 		return perr(p, "log_id is not 32 bytes of base64");
 	return 0;
 }
@@ -313,8 +313,7 @@ check_key(struct parse *p, const struct loglist_log *log)
 	size_t derlen;
 	int type, rc = -1;
 
-	if (base64_decode(log->key, strlen(log->key), der, sizeof(der),
-	    &derlen) == -1)
+	if (base64_decode(log->key, der, sizeof(der), &derlen) == -1)
 		return perr(p, "key is not base64 (or over %d bytes)",
 		    MAX_KEY_DER);
 	if (!EVP_Digest(der, derlen, md, &mdlen, EVP_sha256(), NULL) ||

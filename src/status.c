@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "cache.h"
 #include "generation.h"
 #include "loglist.h"
@@ -186,4 +187,54 @@ status_result_json(int ok, const char *message, char **out)
 {
 	*out = dump(json_pack("{s:b, s:s}", "ok", ok, "message", message));
 	return *out ? 0 : -1;
+}
+
+/* One upstream's raw evidence in base64; null when never verified. */
+static json_t *
+evidence_json(const struct trust_evidence *ev)
+{
+	json_t *scts = json_array(), *doc;
+	char *leaf, *issuer = NULL, *b64;
+	size_t i;
+
+	if (ev->leaf == NULL ||
+	    (leaf = base64_encode_alloc(ev->leaf, ev->leaf_len)) == NULL) {
+		json_decref(scts);
+		return json_null();
+	}
+	if (ev->issuer != NULL)
+		issuer = base64_encode_alloc(ev->issuer, ev->issuer_len);
+	for (i = 0; i < ev->nscts; i++) {
+		if ((b64 = base64_encode_alloc(ev->scts[i].der,
+		    ev->scts[i].len)) == NULL)
+			continue;
+		json_array_append_new(scts, json_pack("{s:s, s:s}", "sct", b64,
+		    "source", trust_source_name(ev->scts[i].source)));
+		free(b64);
+	}
+	doc = json_pack("{s:s, s:s?, s:o}", "leaf", leaf, "issuer", issuer,
+	    "scts", scts);
+	free(leaf);
+	free(issuer);
+	return doc;
+}
+
+char *
+status_evidence_json(struct server *srv)
+{
+	const struct ct_policy *p = &srv->gen->policy.ct;
+	json_t *ups = json_array();
+	size_t i;
+
+	for (i = 0; i < srv->upstreams->count; i++) {
+		const struct upstream *up = &srv->upstreams->list[i];
+
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:o, s:o}",
+		    "label", up->label, "url", up->conf->url, "verified_at",
+		    iso_time(up->trust.verified_at), "evidence",
+		    evidence_json(&up->trust.evidence)));
+	}
+	return dump(json_pack("{s:{s:i, s:i, s:b}, s:o}", "policy",
+	    "min_logs", p->min_logs, "min_operators", p->min_operators,
+	    "lifetime_rule", p->lifetime_rule, "upstreams", ups));
 }

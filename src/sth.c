@@ -71,7 +71,7 @@ get_b64(json_t *obj, const char *key, unsigned char *out, size_t max,
 	json_t *v = json_object_get(obj, key);
 	size_t n;
 
-	if (!json_is_string(v) || base64_decode(json_string_value(v),
+	if (!json_is_string(v) || base64_decode_n(json_string_value(v),
 	    json_string_length(v), out, max, &n) == -1 ||
 	    (want != 0 && n != want))
 		return -1;
@@ -148,7 +148,7 @@ get_proof(json_t *root, const char *field,
 	if (!json_is_array(arr) || json_array_size(arr) > MERKLE_MAX_PROOF)
 		return -1;
 	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v) || base64_decode(json_string_value(v),
+		if (!json_is_string(v) || base64_decode_n(json_string_value(v),
 		    json_string_length(v), proof[i], MERKLE_HASH_LEN,
 		    &got) == -1 || got != MERKLE_HASH_LEN)
 			return -1;

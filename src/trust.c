@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* Copies of what a verified upstream presented, for status and probe. */
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ct.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -55,6 +58,197 @@ record_sct(struct trust_sct *s, const struct ct_sct_info *info)
 }
 
 void
+trust_evidence_clear(struct trust_evidence *ev)
+{
+	size_t i;
+
+	if (ev == NULL)
+		return;
+	for (i = 0; i < ev->nscts; i++)
+		free(ev->scts[i].der);
+	free(ev->scts);
+	free(ev->leaf);
+	free(ev->issuer);
+	memset(ev, 0, sizeof(*ev));
+}
+
+void
+trust_clear(struct upstream_trust *t)
+{
+	if (t == NULL)
+		return;
+	trust_evidence_clear(&t->evidence);
+	memset(t, 0, sizeof(*t));
+}
+
+static const struct {
+	enum ct_source source;
+	const char *name;
+	int openssl;
+} sources[] = {
+	{ CT_SOURCE_EMBEDDED, "embedded", SCT_SOURCE_X509V3_EXTENSION },
+	{ CT_SOURCE_TLS, "tls", SCT_SOURCE_TLS_EXTENSION },
+	{ CT_SOURCE_OCSP, "ocsp", SCT_SOURCE_OCSP_STAPLED_RESPONSE },
+};
+
+const char *
+trust_source_name(enum ct_source source)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (sources[i].source == source)
+			return sources[i].name;
+	return "unknown";
+}
+
+int
+trust_source_parse(const char *name, enum ct_source *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (strcmp(sources[i].name, name) == 0) {
+			*out = sources[i].source;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+openssl_source(enum ct_source source)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (sources[i].source == source)
+			return sources[i].openssl;
+	return SCT_SOURCE_UNKNOWN;
+}
+
+/* DER of cert into a new buffer; 0 or -1. */
+static int
+copy_der(X509 *cert, unsigned char **out, size_t *len)
+{
+	unsigned char *p;
+	int n = cert != NULL ? i2d_X509(cert, NULL) : -1;
+
+	if (n <= 0 || (*out = p = malloc((size_t)n)) == NULL)
+		return -1;
+	i2d_X509(cert, &p);
+	*len = (size_t)n;
+	return 0;
+}
+
+static void
+record_raw_sct(struct trust_evidence *ev, const SCT *sct)
+{
+	struct trust_raw_sct *raw = &ev->scts[ev->nscts];
+	unsigned char *der = NULL;
+	int n = i2o_SCT(sct, &der);
+
+	if (n <= 0 || (raw->der = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(der);
+		return;
+	}
+	memcpy(raw->der, der, (size_t)n);
+	OPENSSL_free(der);
+	raw->len = (size_t)n;
+	raw->source = ct_source_of(sct);
+	ev->nscts++;
+}
+
+/*
+ * Leaf, issuer and every SCT OpenSSL collected (certificate, TLS
+ * extension, OCSP). Out of memory leaves the evidence partial: the
+ * pre-flight then refuses nothing it should not, it only sees less.
+ */
+static void
+record_evidence(struct trust_evidence *ev, SSL *ssl)
+{
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+	const STACK_OF(SCT) *scts = SSL_get0_peer_scts(ssl);
+	int i, n = scts != NULL ? sk_SCT_num(scts) : 0;
+
+	if (chain == NULL || sk_X509_num(chain) < 1 ||
+	    copy_der(sk_X509_value(chain, 0), &ev->leaf, &ev->leaf_len) == -1)
+		goto out;
+	if (sk_X509_num(chain) > 1)
+		copy_der(sk_X509_value(chain, 1), &ev->issuer,
+		    &ev->issuer_len);
+	if (n > 0 && (ev->scts = calloc((size_t)n, sizeof(*ev->scts))) != NULL)
+		for (i = 0; i < n; i++)
+			record_raw_sct(ev, sk_SCT_value(scts, i));
+ out:
+	ERR_clear_error();
+}
+
+static X509 *
+der_to_x509(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (der == NULL || len > 65536)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* The SCTs of ev with their sources; NULL when one is unreadable. */
+static STACK_OF(SCT) *
+evidence_scts(const struct trust_evidence *ev)
+{
+	STACK_OF(SCT) *scts = sk_SCT_new_null();
+	size_t i;
+
+	for (i = 0; scts != NULL && i < ev->nscts; i++) {
+		const unsigned char *p = ev->scts[i].der;
+		SCT *sct = o2i_SCT(NULL, &p, ev->scts[i].len);
+
+		if (sct == NULL || p != ev->scts[i].der + ev->scts[i].len ||
+		    !SCT_set_source(sct, openssl_source(ev->scts[i].source)) ||
+		    !sk_SCT_push(scts, sct)) {
+			SCT_free(sct);
+			SCT_LIST_free(scts);
+			return NULL;
+		}
+	}
+	return scts;
+}
+
+int
+trust_evidence_check(const struct trust_evidence *ev,
+    const struct ct_policy *policy, const struct loglist *list, time_t at,
+    struct ct_result *res, char *err, size_t errlen)
+{
+	X509 *leaf = der_to_x509(ev->leaf, ev->leaf_len);
+	X509 *issuer = der_to_x509(ev->issuer, ev->issuer_len);
+	STACK_OF(SCT) *scts = evidence_scts(ev);
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (leaf == NULL || scts == NULL ||
+	    (ev->issuer != NULL && issuer == NULL)) {
+		snprintf(err, errlen, "unreadable evidence");
+		snprintf(res->reason, sizeof(res->reason), "CT: evaluation "
+		    "failed: unreadable evidence");
+		rc = -1;
+	} else
+		rc = ct_check_scts(policy, list, leaf, issuer, scts, at, res,
+		    err, errlen);
+	ERR_clear_error();
+	SCT_LIST_free(scts);
+	X509_free(leaf);
+	X509_free(issuer);
+	return rc;
+}
+
+void
 trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
     const struct conf_pins *pins)
 {
@@ -62,7 +256,8 @@ trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
 	int i, matched;
 	size_t j;
 
-	memset(t, 0, sizeof(*t));
+	trust_clear(t);
+	record_evidence(&t->evidence, ssl);
 	t->verified_at = time(NULL);
 	snprintf(t->tls_version, sizeof(t->tls_version), "%s",
 	    SSL_get_version(ssl));

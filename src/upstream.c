@@ -139,6 +139,7 @@ upstream_set_free(struct upstream_set *set)
 			    "ctstub is shutting down", QUERY_NO_RETRY);
 		if (up->session != NULL)
 			SSL_SESSION_free(up->session);
+		trust_clear(&up->trust);
 		if (up->probe != NULL)
 			event_free(up->probe);
 	}

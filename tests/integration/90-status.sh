@@ -176,6 +176,23 @@ expect_eq "metrics: other paths 404" 404 "$(head -n 1 <<<"$H")"
 M2=$(control_cmd "$SOCK" metrics)
 expect_eq "control socket: metrics command" 1 \
     "$(metric ctstub_cache_hits_total "$M2")"
+# The raw evidence (loglist update's pre-flight): the leaf and issuer as
+# openssl reads them from the PKI, the three embedded SCTs, the policy.
+E=$(control_cmd "$SOCK" evidence)
+ej() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$E"; }
+der_b64() { openssl x509 -in "$1" -outform DER | base64 -w0; }
+expect_eq "evidence: labels" "$BAD $GOOD" \
+    "$(ej '" ".join(u["label"] for u in d["upstreams"])')"
+expect_eq "evidence: none for the refused upstream" None \
+    "$(ej 'd["upstreams"][0]["evidence"]')"
+expect_eq "evidence: the leaf's DER" "$(der_b64 "$PKI/good.pem")" \
+    "$(ej 'd["upstreams"][1]["evidence"]["leaf"]')"
+expect_eq "evidence: the issuer's DER" "$(der_b64 "$PKI/inter.pem")" \
+    "$(ej 'd["upstreams"][1]["evidence"]["issuer"]')"
+expect_eq "evidence: three embedded SCTs" "embedded embedded embedded" \
+    "$(ej '" ".join(s["source"] for s in d["upstreams"][1]["evidence"]["scts"])')"
+expect_eq "evidence: the policy" "2 2 True" \
+    "$(ej '"%d %d %s" % (d["policy"]["min_logs"], d["policy"]["min_operators"], d["policy"]["lifetime_rule"])')"
 R=$(control_cmd "$SOCK" frobnicate)
 expect_eq "control socket: unknown command refused" \
     "False unknown command (status, metrics, reload)" \
