@@ -51,6 +51,7 @@ struct server {
 	 */
 	uint64_t (*clock_us)(void);
 	struct stats_server stats;
+	struct audit *audit;		/* SCT auditing; outlives generations */
 };
 
 /* Makes gen the configuration in force (shortcuts, timeouts). */

@@ -80,6 +80,8 @@ conf_defaults(struct conf *c)
 	c->max_tcp_clients = 256;
 	c->max_inflight = 2048;
 	c->max_udp_size = 1232;
+	c->ct_audit = CONF_AUDIT_REPORT;
+	c->ct_audit_rfc6962 = 1;
 }
 
 int
@@ -763,6 +765,30 @@ dir_ct_stale(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	    &c->ct_stale_fail_open);
 }
 
+static int
+dir_ct_audit(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	static const char *const names[] = { "off", "report", "enforce" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(argv[0], names[i]) == 0) {
+			c->ct_audit = (enum conf_audit_mode)i;
+			return 0;
+		}
+	conf_error(p, "ct-audit: expected off, report or enforce, got '%s'",
+	    argv[0]);
+	return -1;
+}
+
+static int
+dir_ct_audit_rfc6962(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	return dir_yesno(p, "ct-audit-rfc6962", argv[0], "yes", "no",
+	    &c->ct_audit_rfc6962);
+}
+
 static const struct directive {
 	const char *name;
 	int min_args, max_args;
@@ -794,6 +820,9 @@ static const struct directive {
 	{ "max-udp-size", 1, 1, dir_max_udp_size },
 	{ "control", 1, 1, dir_control },
 	{ "metrics", 2, 2, dir_metrics },
+	/* SCT auditing (audit.c) */
+	{ "ct-audit", 1, 1, dir_ct_audit },
+	{ "ct-audit-rfc6962", 1, 1, dir_ct_audit_rfc6962 },
 };
 
 static int
@@ -1075,6 +1104,15 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);
+	fprintf(out, "ct-audit %s\n", conf_audit_mode_name(c->ct_audit));
+	fprintf(out, "ct-audit-rfc6962 %s\n", yes_no(c->ct_audit_rfc6962));
+}
+
+const char *
+conf_audit_mode_name(enum conf_audit_mode m)
+{
+	return m == CONF_AUDIT_OFF ? "off" : m == CONF_AUDIT_REPORT ?
+	    "report" : "enforce";
 }
 
 char *

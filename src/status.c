@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "base64.h"
 #include "cache.h"
 #include "generation.h"
@@ -106,10 +107,20 @@ health(const struct upstream *up)
 	return up->refused ? "refused" : "failing";
 }
 
+/* Each counted SCT's audit state; null when the certificate is not audited. */
+static json_t *
+audit_state_json(const struct upstream *up)
+{
+	const struct trust_evidence *ev = &up->trust.evidence;
+	json_t *a = audit_json(up->set->srv->audit, ev->leaf, ev->leaf_len);
+
+	return a != NULL ? a : json_null();
+}
+
 static json_t *
 upstream_json(const struct upstream *up)
 {
-	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
 	    up->ready, "health", health(up), "last_error",
@@ -117,6 +128,10 @@ upstream_json(const struct upstream *up)
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust),
 	    "counters", counters_json(&up->stats), "latency_ms",
 	    latency_json(&up->stats.latency));
+
+	if (doc != NULL)
+		json_object_set_new(doc, "ct_audit", audit_state_json(up));
+	return doc;
 }
 
 static json_t *
@@ -165,13 +180,13 @@ dump(json_t *doc)
 char *
 status_json(struct server *srv)
 {
-	json_t *ups = json_array();
+	json_t *ups = json_array(), *doc;
 	size_t i;
 
 	for (i = 0; i < srv->upstreams->count; i++)
 		json_array_append_new(ups, upstream_json(
 		    &srv->upstreams->list[i]));
-	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
+	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -179,7 +194,11 @@ status_json(struct server *srv)
 	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
 	    "enforce",
 	    "ct_log_list", loglist_json(srv->gen), "counters",
-	    daemon_json(srv), "upstreams", ups));
+	    daemon_json(srv), "upstreams", ups);
+	if (doc != NULL)
+		json_object_set_new(doc, "ct_audit", json_string(
+		    conf_audit_mode_name(srv->conf->ct_audit)));
+	return dump(doc);
 }
 
 int

@@ -3,7 +3,7 @@
 """A Certificate Transparency log server for ctstub's SCT auditing tests.
 
 ctlogserver.py --pki DIR --port P [--cert PEM --key KEY] [--gzip]
-               [--fault LOG=MODE]...
+               [--delay SECONDS] [--fault LOG=MODE]...
 
 Serves every log of the test PKI (tests/tools/mkpki.c) on 127.0.0.1:P,
 under /LOG/ (e.g. http://127.0.0.1:P/t1/): the entries mkpki wrote to
@@ -27,9 +27,10 @@ Fault modes (--fault, or at run time GET /_fault/LOG/MODE):
   shrink     from the second checkpoint or STH on, the tree loses its last
              entry (a smaller tree than one already signed)
   fork       from the second checkpoint or STH on, a tree one entry larger
-             whose first filler differs: a split view, not consistent with
-             the first
+             whose first filler entry differs: a split view, not
+             consistent with the first
   down       every request is answered 503
+--delay holds every log request that long before answering (a slow log).
 GET /_stats answers JSON counts of requests per log and kind (checkpoint,
 tile, data, sth, proof, consistency). One log line per request on stderr.
 Plain HTTP unless --cert and --key are given (then HTTPS).
@@ -143,13 +144,16 @@ class Log:
         self.view = None
 
     def entries(self, grow=0, variant=0):
+        """The log's entries; variant changes its first filler (a fork)."""
         last = max(self.real) if self.real else -1
         out = []
+        changed = False
         for i in range(last + 1 + FILLERS_AFTER + grow):
             if i in self.real and self.mode != "omit":
                 out.append(self.real[i])
             else:
-                out.append(filler(i, variant if i == 0 else 0))
+                out.append(filler(i, 0 if changed else variant))
+                changed = True
         return out
 
     def current(self):
@@ -278,6 +282,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, b"no such log\n", "text/plain")
         lg = logs[parts[0]]
         rest = parts[1:]
+        if self.server.delay:
+            time.sleep(self.server.delay)
         if lg.mode == "down":
             self.count(lg.name, "down")
             return self.send(503, b"down\n", "text/plain")
@@ -386,12 +392,14 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--gzip", action="store_true")
+    p.add_argument("--delay", type=float, default=0)
     p.add_argument("--fault", action="append", default=[])
     args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.logs = load_logs(args.pki)
     srv.gzip = args.gzip
+    srv.delay = args.delay
     srv.stats = {}
     srv.stats_lock = threading.Lock()
     for f in args.fault:
