@@ -128,7 +128,7 @@ done
 # The parser's directives: the names in src/conf.c's directives[] table.
 mapfile -t PARSER < <(awk '/directives\[\] = \{/ { on = 1; next }
     on && /^};/ { exit }
-    on { if (match($0, /^[ \t]*\{ "[a-z-]+",/)) {
+    on { if (match($0, /^[ \t]*\{ "[a-z0-9-]+",/)) {
 	s = substr($0, RSTART, RLENGTH); sub(/^[ \t]*\{ "/, "", s)
 	sub(/",$/, "", s); print s } }' src/conf.c)
 check "conf.c: directive table found" "${#PARSER[@]} names" \
