@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -118,6 +119,18 @@ const char	*audit_state_name(enum audit_state s);
 /* The JSON array of audit_view for status; NULL when not audited. */
 json_t		*audit_json(const struct audit *a, const unsigned char *der,
 		    size_t len);
+
+/*
+ * `ctstub check --audit` and `probe --audit`: audits ev's counted SCTs
+ * at once (no MMD wait: inside it, a missing entry is only pending; no
+ * retries), on an event loop of its own, checking the logs' HTTPS
+ * servers with ca_file (NULL: the system bundle), and prints one line
+ * per SCT to out. 1 when one is proven not included, 0 otherwise, -1 when
+ * it could not run.
+ */
+int		 audit_now(const struct loglist *list, const char *ca_file,
+		    const struct trust_evidence *ev, const struct ct_result *ct,
+		    FILE *out);
 
 /* Cancels every job and timer and frees; NULL-safe. */
 void		 audit_free(struct audit *a);

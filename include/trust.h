@@ -88,6 +88,13 @@ void trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT]);
 void trust_clear(struct upstream_trust *t);
 void trust_evidence_clear(struct trust_evidence *ev);
 
+/*
+ * Leaf, issuer (may be NULL) and every SCT of scts into ev (zeroed by
+ * the caller). Out of memory leaves it partial.
+ */
+void trust_evidence_of(struct trust_evidence *ev, X509 *leaf, X509 *issuer,
+    const STACK_OF(SCT) *scts);
+
 /* "embedded", "tls", "ocsp" (the evidence's spelling) and back; -1. */
 const char *trust_source_name(enum ct_source source);
 int trust_source_parse(const char *name, enum ct_source *out);

@@ -65,6 +65,7 @@ struct audit {
 	size_t		 nlogs;
 	audit_proven_fn	 proven;
 	void		*proven_arg;
+	int		 once;	/* audit_now: no MMD wait, no retries */
 };
 
 static void	run_sct(struct audit_sct *);
@@ -259,10 +260,13 @@ job_done_cb(const struct auditjob_result *r, void *arg)
 		break;
 	case AUDITJOB_PENDING:
 		s->state = AUDIT_PENDING;
-		schedule(s, AUDIT_RETRY_FIRST_S);
+		if (!s->cert->audit->once)
+			schedule(s, AUDIT_RETRY_FIRST_S);
 		break;
 	case AUDITJOB_UNREACHABLE:
 		s->state = AUDIT_UNREACHABLE;
+		if (s->cert->audit->once)
+			break;
 		log_info("CT audit: log %s unreachable, again in %u s: %s",
 		    s->log->name, s->retry_s, r->reason);
 		schedule(s, s->retry_s);
@@ -287,7 +291,7 @@ run_sct(struct audit_sct *s)
 
 	if (a->mode == CONF_AUDIT_OFF)
 		return;
-	if (now < due) {
+	if (now < due && !a->once) {
 		schedule(s, (unsigned)(due - now) + 1);
 		return;
 	}
@@ -490,6 +494,60 @@ audit_failures(const struct audit *a, size_t i, const char **log,
 	*log = a->logs[i].name;
 	*count = a->logs[i].failures;
 	return 0;
+}
+
+/* One line per counted SCT: its log and what the audit proved. */
+static void
+print_views(FILE *out, const struct audit_sct_view *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "audit: %s: %s", v[i].log,
+		    audit_state_name(v[i].state));
+		if (v[i].state == AUDIT_INCLUDED)
+			fprintf(out, " (tree of %llu entries)\n",
+			    (unsigned long long)v[i].tree_size);
+		else
+			fprintf(out, "%s%s%s\n", v[i].reason[0] ? " (" : "",
+			    v[i].reason, v[i].reason[0] ? ")" : "");
+	}
+}
+
+int
+audit_now(const struct loglist *list, const char *ca_file,
+    const struct trust_evidence *ev, const struct ct_result *ct, FILE *out)
+{
+	struct audit_sct_view v[TRUST_MAX_SCTS];
+	struct event_base *base = event_base_new();
+	struct audit *a = NULL;
+	struct conf c;
+	char err[300];
+	size_t n = 0, i;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.ct_audit = CONF_AUDIT_REPORT;
+	c.ct_audit_rfc6962 = 1;
+	c.ca_file = (char *)(uintptr_t)ca_file;
+	if (base == NULL || (a = audit_new(base, err, sizeof(err))) == NULL ||
+	    audit_configure(a, &c, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ctstub: %s\n", base ? err : "no event loop");
+		goto out;
+	}
+	a->once = 1;
+	audit_certificate(a, list, ev, ct, "(this certificate)");
+	event_base_dispatch(base);
+	n = audit_view(a, ev->leaf, ev->leaf_len, v, TRUST_MAX_SCTS);
+	if (n == 0)
+		fprintf(out, "audit: no counted SCT to audit\n");
+	print_views(out, v, n);
+	for (rc = 0, i = 0; i < n; i++)
+		if (v[i].state == AUDIT_NOT_INCLUDED)
+			rc = 1;
+out:
+	audit_free(a);
+	if (base != NULL)
+		event_base_free(base);
+	return rc;
 }
 
 void

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "audit.h"
 #include "check.h"
 #include "conf.h"
 #include "ct.h"
@@ -35,6 +36,7 @@ struct check_options {
 	const char *log_list;
 	struct conf_pins pins;
 	struct ct_policy ct;
+	int audit;		/* --audit: prove the counted SCTs at once */
 	const char *target;	/* CHAIN.pem or URL */
 };
 
@@ -43,7 +45,7 @@ usage(const char *cmd)
 {
 	fprintf(stderr, "usage: ctstub %s [--at TIME] [--ip ADDR | --name NAME] "
 	    "[--ca-file F] [--log-list F] [--pin sha256/B64] [--min-logs N] "
-	    "[--min-operators N] %s\n", cmd,
+	    "[--min-operators N] [--audit] %s\n", cmd,
 	    strcmp(cmd, "check") == 0 ? "CHAIN.pem" :
 	    "dot://IP[:PORT] | https://IP[:PORT]/PATH");
 	return EXIT_USAGE;
@@ -118,6 +120,7 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "min-logs", required_argument, NULL, 'L' },
 		{ "min-operators", required_argument, NULL, 'O' },
+		{ "audit", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct conf_address probe_addr;
@@ -138,6 +141,7 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		case 'L': bad |= parse_count(optarg, &o->ct.min_logs); break;
 		case 'O': bad |= parse_count(optarg, &o->ct.min_operators);
 			break;
+		case 'A': o->audit = 1; break;
 		default: bad = -1;
 		}
 	}
@@ -297,6 +301,43 @@ done:
 	X509_STORE_CTX_free(ctx);
 }
 
+/* --audit: the audit of ev's counted SCTs; a proven failure refuses. */
+static void
+audit_at_once(const struct check_options *o, const struct loglist *list,
+    const struct trust_evidence *ev, const struct ct_result *res,
+    char *reason, size_t len)
+{
+	if (!o->audit)
+		return;
+	if (audit_now(list, o->ca_file, ev, res, stdout) == 1 &&
+	    reason[0] == '\0')
+		snprintf(reason, len, "CT audit: a log did not prove that it "
+		    "published the certificate");
+}
+
+/* The embedded SCTs of leaf as evidence, then audit_at_once. */
+static void
+audit_embedded(const struct check_options *o, const struct loglist *list,
+    X509 *leaf, X509 *issuer, const struct ct_result *res, char *reason,
+    size_t len)
+{
+	struct trust_evidence ev;
+	STACK_OF(SCT) *scts;
+	int i;
+
+	if (!o->audit)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
+	for (i = 0; scts != NULL && i < sk_SCT_num(scts); i++)
+		SCT_set_source(sk_SCT_value(scts, i),
+		    SCT_SOURCE_X509V3_EXTENSION);
+	trust_evidence_of(&ev, leaf, issuer, scts);
+	audit_at_once(o, list, &ev, res, reason, len);
+	trust_evidence_clear(&ev);
+	SCT_LIST_free(scts);
+}
+
 static void
 check_ct_and_pins(const struct check_options *o, const struct loglist *list,
     STACK_OF(X509) *chain, STACK_OF(X509) *verified, char *reason,
@@ -313,6 +354,8 @@ check_ct_and_pins(const struct check_options *o, const struct loglist *list,
 	ct_result_print(stdout, &res);
 	if (ok != 1 && reason[0] == '\0')
 		snprintf(reason, len, "%s", res.reason);
+	if (ok == 1)
+		audit_embedded(o, list, leaf, issuer, &res, reason, len);
 	ct_result_free(&res);
 	if (o->pins.count == 0)
 		return;
@@ -419,6 +462,20 @@ print_verified_chain(SSL *ssl)
 	trust_clear(&trust);
 }
 
+/* --audit after a probe: the evidence the handshake presented. */
+static void
+probe_audit(const struct check_options *o, const struct loglist *list,
+    SSL *ssl, const struct ct_result *res, char *reason, size_t len)
+{
+	struct upstream_trust trust = { 0 };
+
+	if (!o->audit)
+		return;
+	trust_record(&trust, ssl, NULL, NULL);
+	audit_at_once(o, list, &trust.evidence, res, reason, len);
+	trust_clear(&trust);
+}
+
 /* Handshake with the daemon's own checks; no query is ever sent. */
 static int
 probe_upstream(const struct check_options *o, const struct conf_upstream *u,
@@ -455,6 +512,9 @@ probe_upstream(const struct check_options *o, const struct conf_upstream *u,
 	print_target(o);
 	if (st.ct_done)
 		ct_result_print(stdout, &res);
+	if (st.ct_done && res.accepted)
+		probe_audit(o, policy->loglist, ssl, &res, reason,
+		    sizeof(reason));
 	rc = verdict(reason);
 	close(fd);
 done:

@@ -71,6 +71,22 @@ run_audit() {
 	    "${CT_PORTS[$name]}" www.example.test A
 }
 
+# --- ctstub check --audit and probe --audit: the same audit, at once ---
+start_logs checks
+OUT=$("$CTSTUB" check --audit --ca-file "$PKI/root.pem" \
+    --log-list "${LISTS[checks]}" "$PKI/audit.pem" 2>&1)
+expect_eq "check --audit, honest: exit 0" 0 "$?"
+check "check --audit: t1 included" "$OUT" \
+    grep -q "^audit: ctstub test log t1: included (tree of 1008 entries)$" \
+    <<<"$OUT"
+check "check --audit: s1 included" "$OUT" \
+    grep -q "^audit: ctstub test log s1: included (tree of" <<<"$OUT"
+OUT=$("$CTSTUB" probe --audit --ca-file "$PKI/root.pem" \
+    --log-list "${LISTS[checks]}" "dot://127.0.0.1:$(dot_port audit)" 2>&1)
+expect_eq "probe --audit, honest: exit 0" 0 "$?"
+check "probe --audit: both included" "$OUT" \
+    test "$(grep -c "^audit: .*: included" <<<"$OUT")" -eq 2
+
 # --- honest logs: included, for both kinds, gzip-encoded data tiles ---
 start_logs honest --gzip
 run_audit honest honest report
@@ -105,6 +121,14 @@ stop_ctstub honest
 
 # --- a log that signed the SCTs but left the entries out ---
 start_logs omit --fault t1=omit --fault s1=omit
+OUT=$("$CTSTUB" check --audit --ca-file "$PKI/root.pem" \
+    --log-list "${LISTS[omit]}" "$PKI/audit.pem" 2>&1)
+expect_eq "check --audit, entries left out: exit 1" 1 "$?"
+check "check --audit: refused naming the audit" "$OUT" \
+    grep -q "^verdict: refused: CT audit" <<<"$OUT"
+check "check --audit: t1 not included" "$OUT" \
+    grep -q "^audit: ctstub test log t1: not-included (entry 1000 of the log is not this certificate)" \
+    <<<"$OUT"
 run_audit omit-report omit report
 check "omit, report: t1 not included" "$(audit_state omit-report 0 t1)" \
     wait_state omit-report 0 t1 not-included
