@@ -245,14 +245,16 @@ proven_false(struct audit_sct *s, const char *reason)
 }
 
 static void
-job_done_cb(const struct auditjob_result *r, void *arg)
+job_done_cb(const struct auditjob_result *res, void *arg)
 {
 	struct audit_sct *s = arg;
+	struct auditjob_result copy = *res;	/* res lives in the job */
+	const struct auditjob_result *r = &copy;
 
 	auditjob_free(s->job);
 	s->job = NULL;
 	s->checked_at = time(NULL);
-	snprintf(s->reason, sizeof(s->reason), "%s", r->reason);
+	memcpy(s->reason, r->reason, sizeof(s->reason));
 	switch (r->outcome) {
 	case AUDITJOB_INCLUDED:
 		s->state = AUDIT_INCLUDED;
