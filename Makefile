@@ -138,6 +138,11 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 ETC_CT   = $(DESTDIR)$(SYSCONFDIR)/ctstub
+# The daily list update: its timer is enabled at the first install only,
+# so that a reinstall keeps an admin's `systemctl disable`.
+UPDATE_UNITS = ctstub-loglist-update.service ctstub-loglist-update.timer
+TIMER_WANTS  = $(DESTDIR)$(SYSCONFDIR)/systemd/system/timers.target.wants
+UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 LIST_TS  = sed -n 's/.*"log_list_timestamp": *"\([^"]*\)".*/\1/p'
 
 install: all
@@ -153,9 +158,22 @@ install: all
 	  echo "install -m 644 conf/ct-logs.json $(ETC_CT)/ct-logs.json"; \
 	  install -m 644 conf/ct-logs.json $(ETC_CT)/ct-logs.json; \
 	fi
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	  conf/ctstub.service >$(BUILD)/ctstub.service
+	$(UNIT_SED) conf/ctstub.service >$(BUILD)/ctstub.service
 	install -m 644 $(BUILD)/ctstub.service $(DESTDIR)$(UNITDIR)/ctstub.service
+	@first=; [ -e $(DESTDIR)$(UNITDIR)/ctstub-loglist-update.timer ] || \
+	  first=1; \
+	for unit in $(UPDATE_UNITS); do \
+	  $(UNIT_SED) conf/$$unit >$(BUILD)/$$unit && \
+	  echo "install -m 644 conf/$$unit $(DESTDIR)$(UNITDIR)/$$unit" && \
+	  install -m 644 $(BUILD)/$$unit $(DESTDIR)$(UNITDIR)/$$unit || exit 1; \
+	done; \
+	if [ -n "$$first" ]; then \
+	  echo "enabling ctstub-loglist-update.timer"; \
+	  install -d $(TIMER_WANTS) && ln -sf \
+	    $(UNITDIR)/ctstub-loglist-update.timer $(TIMER_WANTS)/ || exit 1; \
+	fi
+	install -d $(ETC_CT)/loglist-keys
+	install -m 644 conf/loglist-keys/README.md $(ETC_CT)/loglist-keys/README.md
 	for page in ctstub.8 ctstub.conf.5; do \
 	  [ -f docs/$$page ] || continue; \
 	  dir=$(DESTDIR)$(MANDIR)/man$${page##*.}; \
@@ -166,11 +184,14 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ctstub $(ETC_CT)/ct-logs.json \
 	  $(DESTDIR)$(UNITDIR)/ctstub.service \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UPDATE_UNITS)) \
+	  $(TIMER_WANTS)/ctstub-loglist-update.timer \
+	  $(ETC_CT)/loglist-keys/README.md \
 	  $(DESTDIR)$(MANDIR)/man8/ctstub.8.gz \
 	  $(DESTDIR)$(MANDIR)/man5/ctstub.conf.5.gz
 	@[ ! -e $(ETC_CT)/ctstub.conf ] || \
 	  echo "kept $(ETC_CT)/ctstub.conf (remove it by hand)"
-	@rmdir $(ETC_CT) 2>/dev/null || true
+	@rmdir $(ETC_CT)/loglist-keys $(ETC_CT) 2>/dev/null || true
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -3,9 +3,11 @@
  * The control socket (`control PATH`, unix stream, mode 0660: root and the
  * daemon's group only) and the optional metrics endpoint (`metrics IP
  * PORT`, loopback only). One request per connection: on the control socket
- * a line "status" (JSON), "metrics", "reload" or "evidence" (JSON: each
- * upstream's raw evidence, for `ctstub loglist update`); on the metrics endpoint an
- * HTTP GET of /metrics (Prometheus text format).
+ * a line "status" (JSON), "metrics", "reload", "evidence" (JSON: each
+ * upstream's raw evidence, for `ctstub loglist update`) or
+ * "loglist-update-failed REASON" (sent by `ctstub loglist update` when an
+ * update fails: logged, counted, shown by status and metrics); on the
+ * metrics endpoint an HTTP GET of /metrics (Prometheus text format).
  */
 #ifndef CTSTUB_CONTROL_H
 #define CTSTUB_CONTROL_H

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "conf.h"
 #include "verify.h"
@@ -31,6 +32,7 @@ struct upstream_set;
 struct event;
 
 struct bootstrap;
+struct horizon;
 
 struct generation {
 	struct conf conf;
@@ -75,6 +77,16 @@ void generation_free(struct generation *gen);
 long generation_list_stale_days(const struct generation *gen);
 /* Logs a warning when the CT log list is too old. */
 void generation_warn_if_stale(const struct generation *gen);
+/* The list's horizon at now under gen's CT policy (horizon.h). */
+void generation_horizon(const struct generation *gen, time_t now,
+    struct horizon *h);
+/*
+ * Logs a warning from HORIZON_WARN_DAYS before the list's renewal risk
+ * date on, at most once per HORIZON_WARN_INTERVAL_S: *last is the time
+ * of the previous one (0: none), updated when it warns.
+ */
+void generation_warn_horizon(const struct generation *gen, time_t now,
+    time_t *last);
 
 /*
  * Re-reads srv's configuration file and CT log list. On success the new

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "horizon.h"
 #include "stats.h"
 
 struct event_base;
@@ -52,6 +53,10 @@ struct server {
 	uint64_t (*clock_us)(void);
 	struct stats_server stats;
 	struct audit *audit;		/* SCT auditing; outlives generations */
+	/* early warning about the CT log list (horizon.h) */
+	time_t horizon_warned;		/* the last horizon warning; 0: none */
+	time_t loglist_failed_at;	/* the last failed update; 0: none */
+	char loglist_failure[HORIZON_REASON_MAX];	/* its reason */
 };
 
 /* Makes gen the configuration in force (shortcuts, timeouts). */

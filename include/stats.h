@@ -53,6 +53,7 @@ struct stats_server {
 	uint64_t dropped;	/* malformed or over max-inflight */
 	uint64_t reloads;
 	uint64_t reload_failures;
+	uint64_t loglist_update_failures;	/* reported by the helper */
 };
 
 void stats_latency_add(struct stats_latency *l, uint64_t us);

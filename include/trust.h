@@ -41,6 +41,10 @@ struct trust_sct {
 	uint64_t timestamp_ms;
 	const char *source;	/* static text */
 	const char *verdict;	/* static text */
+	unsigned char log_id[LOGLIST_ID_LEN];	/* for horizon.c */
+	size_t log_id_len;	/* 0 when the SCT had none */
+	int counted;		/* the verdict was CT_SCT_COUNTED */
+	int embedded;		/* from the certificate's extension */
 };
 
 /* One SCT as the peer presented it: i2o_SCT bytes and where it was. */

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -18,7 +19,9 @@
 #include "conf.h"
 #include "control.h"
 #include "generation.h"
+#include "horizon.h"
 #include "log.h"
+#include "loglist.h"
 #include "metrics.h"
 #include "server.h"
 #include "status.h"
@@ -243,6 +246,30 @@ reload_reply(struct server *srv)
 	return status_result_json(ok, msg, &out) == 0 ? out : NULL;
 }
 
+#define UPDATE_FAILED "loglist-update-failed "
+
+/*
+ * The update helper (`ctstub loglist update`) reports a failure: one
+ * warning line, counted, kept for status and metrics. The list in force
+ * is untouched.
+ */
+static char *
+update_failed_reply(struct server *srv, const char *reason)
+{
+	char *out = NULL;
+
+	horizon_clean_reason(srv->loglist_failure,
+	    sizeof(srv->loglist_failure), reason);
+	srv->loglist_failed_at = time(NULL);
+	srv->stats.loglist_update_failures++;
+	log_warn("CT log list update failed: %s (%llu failure(s) since the "
+	    "start); the list in force stays: %s, version %s",
+	    srv->loglist_failure,
+	    (unsigned long long)srv->stats.loglist_update_failures,
+	    srv->conf->ct_log_list, srv->loglist->version);
+	return status_result_json(1, "recorded", &out) == 0 ? out : NULL;
+}
+
 static void
 serve_command(struct control_client *c, const char *line)
 {
@@ -256,11 +283,15 @@ serve_command(struct control_client *c, const char *line)
 		reply(c, NULL, reload_reply(srv));
 	else if (strcmp(line, "evidence") == 0)
 		reply(c, NULL, status_evidence_json(srv));
+	else if (strncmp(line, UPDATE_FAILED, strlen(UPDATE_FAILED)) == 0 &&
+	    line[strlen(UPDATE_FAILED)] != '\0')
+		reply(c, NULL, update_failed_reply(srv,
+		    line + strlen(UPDATE_FAILED)));
 	else {
 		char *out = NULL;
 
 		status_result_json(0, "unknown command (status, metrics, "
-		    "reload)", &out);
+		    "reload, evidence, loglist-update-failed REASON)", &out);
 		reply(c, NULL, out);
 	}
 }

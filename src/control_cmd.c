@@ -48,6 +48,34 @@ num(const json_t *obj, const char *key)
 	return (long long)json_integer_value(json_object_get(obj, key));
 }
 
+/* "YYYY-MM-DD" of an ISO 8601 string field; "none" for null. */
+static const char *
+day(const json_t *obj, const char *key, char out[11])
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	if (s == NULL)
+		return "none";
+	snprintf(out, 11, "%s", s);
+	return out;
+}
+
+static void
+print_outlook(const json_t *list)
+{
+	const json_t *fail = json_object_get(list, "last_update_failure");
+	char end[11], risk[11];
+
+	printf("  coverage horizon %s, renewal risk date %s%s\n",
+	    day(list, "horizon", end), day(list, "risk_date", risk),
+	    json_is_true(json_object_get(list, "horizon_warning")) ?
+	    " (WARNING: update the list)" : "");
+	if (json_is_object(fail))
+		printf("  last update failed %s: %s (%lld failures)\n",
+		    str(fail, "at"), str(fail, "reason"),
+		    num(list, "update_failures"));
+}
+
 static void
 print_daemon(const json_t *doc)
 {
@@ -68,6 +96,7 @@ print_daemon(const json_t *doc)
 	    num(list, "age_days"), json_is_true(json_object_get(list,
 	    "stale")) ? " (STALE)" : "", num(list, "logs"),
 	    num(list, "operators"));
+	print_outlook(list);
 	printf("queries %lld UDP, %lld TCP; cache hits %lld (%lld entries); "
 	    "coalesced %lld; SERVFAIL %lld; in flight %lld; reloads %lld "
 	    "(%lld failed)\n", num(c, "queries_udp"), num(c, "queries_tcp"),
@@ -79,7 +108,7 @@ print_daemon(const json_t *doc)
 static void
 print_trust(const json_t *t)
 {
-	const json_t *item;
+	const json_t *item, *hold;
 	size_t i;
 
 	if (!json_is_object(t)) {
@@ -100,6 +129,12 @@ print_trust(const json_t *t)
 	printf("  %s\n  pin matched: %s\n", str(t, "ct"),
 	    json_is_string(json_object_get(t, "pin_matched")) ?
 	    str(t, "pin_matched") : "(no pins configured)");
+	hold = json_object_get(t, "logs_hold_at_not_after");
+	printf("  at its expiry %s: counted logs still count: %s; renewal at "
+	    "risk: %s\n", str(t, "not_after"), json_is_boolean(hold) ?
+	    (json_is_true(hold) ? "yes" : "NO") : "-",
+	    json_is_true(json_object_get(t, "renewal_at_risk")) ? "YES" :
+	    "no");
 }
 
 /* One line per counted SCT: its log and what the audit proved. */

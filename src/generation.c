@@ -11,6 +11,7 @@
 #include "bootstrap.h"
 #include "cache.h"
 #include "generation.h"
+#include "horizon.h"
 #include "log.h"
 #include "loglist.h"
 #include "server.h"
@@ -40,6 +41,42 @@ generation_warn_if_stale(const struct generation *gen)
 	    "%d-day limit: %s; install a current list (docs/ct-log-list.md)",
 	    conf->ct_log_list, gen->loglist->version, age,
 	    conf->ct_list_max_age_days, verify_ct_mode_text(&gen->policy, now));
+}
+
+void
+generation_horizon(const struct generation *gen, time_t now,
+    struct horizon *h)
+{
+	horizon_compute(h, gen->loglist, now, gen->policy.ct.min_logs,
+	    gen->policy.ct.min_operators);
+}
+
+void
+generation_warn_horizon(const struct generation *gen, time_t now,
+    time_t *last)
+{
+	struct horizon h;
+	char end[16], risk[16], when[64];
+	long days;
+
+	generation_horizon(gen, now, &h);
+	days = horizon_days_to_risk(&h);
+	if (days == HORIZON_NOT_DUE || (*last != 0 &&
+	    now - *last < HORIZON_WARN_INTERVAL_S))
+		return;
+	*last = now;
+	horizon_date(h.end, end, sizeof(end));
+	horizon_date(h.risk, risk, sizeof(risk));
+	if (days >= 0)
+		snprintf(when, sizeof(when), "in %ld days", days);
+	else
+		snprintf(when, sizeof(when), "%ld days ago", -days);
+	log_warn("CT log list %s (version %s) has no logs of %d operators "
+	    "for certificates expiring from %s on: upstream certificates "
+	    "renewed from %s on (%s) may be refused and DNS fail; update the "
+	    "list (ctstub loglist update, docs/ct-log-list.md)",
+	    gen->conf.ct_log_list, gen->loglist->version,
+	    gen->policy.ct.min_operators, end, risk, when);
 }
 
 /* The trust policy from the configuration and the list. */
@@ -429,6 +466,8 @@ generation_reload(struct server *srv, char *msg, size_t len)
 		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
 		    gen->loglist->note);
 	generation_warn_if_stale(gen);
+	srv->horizon_warned = 0;	/* a new list: say it again */
+	generation_warn_horizon(gen, time(NULL), &srv->horizon_warned);
 	snprintf(msg, len, "reloaded %s: %zu upstream(s), CT log list %s",
 	    gen->conf.path, gen->conf.nupstreams, gen->loglist->version);
 	log_info("%s", msg);

@@ -206,6 +206,7 @@ stale_timer_cb(evutil_socket_t fd, short events, void *arg)
 	struct server *srv = arg;
 
 	generation_warn_if_stale(srv->gen);
+	generation_warn_horizon(srv->gen, time(NULL), &srv->horizon_warned);
 }
 
 static void
@@ -350,12 +351,13 @@ check_config(const struct options *o)
 }
 
 static void
-warn_about_list(const struct generation *gen)
+warn_about_list(const struct generation *gen, time_t *horizon_warned)
 {
 	if (gen->loglist->note[0])
 		log_warn("CT log list %s: %s", gen->conf.ct_log_list,
 		    gen->loglist->note);
 	generation_warn_if_stale(gen);
+	generation_warn_horizon(gen, time(NULL), horizon_warned);
 }
 
 /* Binds what needs root, drops it, then serves until a signal. */
@@ -371,7 +373,7 @@ serve(const struct options *o, struct generation *gen)
 	memset(&srv, 0, sizeof(srv));
 	srv.conf_path = o->conf_path;
 	srv.started = time(NULL);
-	warn_about_list(gen);
+	warn_about_list(gen, &srv.horizon_warned);
 	/* upstreams built while errors reach stderr */
 	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
 		fatal("%s", err);

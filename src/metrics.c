@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "cache.h"
+#include "generation.h"
+#include "horizon.h"
 #include "metrics.h"
 #include "server.h"
 #include "upstream.h"
@@ -161,10 +164,64 @@ audit_failures_by_log(FILE *out, const struct audit *a)
 	}
 }
 
+/* The CT log list's age, horizon, risk date and failed updates. */
+static void
+loglist_outlook(FILE *out, const struct server *srv, const struct horizon *h)
+{
+	family(out, "loglist_age_seconds", "gauge",
+	    "Age of the CT log list in force (from its log_list_timestamp).");
+	fprintf(out, "ctstub_loglist_age_seconds %ld\n", h->age_s);
+	family(out, "loglist_horizon_timestamp_seconds", "gauge",
+	    "Coverage horizon: certificates expiring from then on cannot be "
+	    "accepted under the list (0: none).");
+	fprintf(out, "ctstub_loglist_horizon_timestamp_seconds %lld\n",
+	    (long long)h->end);
+	family(out, "loglist_risk_timestamp_seconds", "gauge",
+	    "Renewal risk date: certificates renewed from then on may outlive "
+	    "the horizon (0: none).");
+	fprintf(out, "ctstub_loglist_risk_timestamp_seconds %lld\n",
+	    (long long)h->risk);
+	family(out, "loglist_update_failures_total", "counter",
+	    "Failed CT log list updates reported by ctstub loglist update.");
+	fprintf(out, "ctstub_loglist_update_failures_total %llu\n",
+	    (unsigned long long)srv->stats.loglist_update_failures);
+	family(out, "loglist_update_last_failure_timestamp_seconds", "gauge",
+	    "When the last CT log list update failed (0: never).");
+	fprintf(out, "ctstub_loglist_update_last_failure_timestamp_seconds "
+	    "%lld\n", (long long)srv->loglist_failed_at);
+}
+
+/* Each verified upstream's certificate expiry and renewal verdict. */
+static void
+upstream_outlook(FILE *out, const struct upstream_set *set,
+    const struct horizon *h)
+{
+	size_t i;
+
+	family(out, "upstream_cert_not_after_timestamp_seconds", "gauge",
+	    "notAfter of the certificate at the last verification.");
+	for (i = 0; i < set->count; i++)
+		if (set->list[i].trust.ncerts > 0)
+			fprintf(out, "ctstub_upstream_cert_not_after_timestamp_"
+			    "seconds{upstream=\"%s\"} %lld\n",
+			    set->list[i].label, (long long)
+			    set->list[i].trust.certs[0].not_after);
+	family(out, "upstream_renewal_at_risk", "gauge",
+	    "1 when the certificate's replacement may outlive the CT log "
+	    "list's horizon.");
+	for (i = 0; i < set->count; i++)
+		if (set->list[i].trust.ncerts > 0)
+			fprintf(out, "ctstub_upstream_renewal_at_risk{upstream="
+			    "\"%s\"} %d\n", set->list[i].label,
+			    horizon_renewal_at_risk(h,
+			    set->list[i].trust.certs[0].not_after));
+}
+
 char *
 metrics_text(struct server *srv)
 {
 	const struct upstream_set *set = srv->upstreams;
+	struct horizon h;
 	size_t i;
 	char *text = NULL;
 	size_t len = 0;
@@ -178,6 +235,9 @@ metrics_text(struct server *srv)
 	upstream_refusals(out, set);
 	upstream_latency(out, set);
 	audit_failures_by_log(out, srv->audit);
+	generation_horizon(srv->gen, time(NULL), &h);
+	loglist_outlook(out, srv, &h);
+	upstream_outlook(out, set, &h);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

@@ -11,6 +11,7 @@
 #include "base64.h"
 #include "cache.h"
 #include "generation.h"
+#include "horizon.h"
 #include "loglist.h"
 #include "server.h"
 #include "status.h"
@@ -60,15 +61,37 @@ scts_json(const struct upstream_trust *t)
 	return scts;
 }
 
-static json_t *
-trust_json(const struct upstream_trust *t)
+/* What the list in force says of the certificate's future (horizon.h). */
+static void
+add_outlook(json_t *trust, const struct upstream_trust *t,
+    const struct generation *gen, const struct horizon *h)
 {
+	time_t not_after = t->ncerts > 0 ? t->certs[0].not_after : 0;
+	int hold = horizon_logs_hold(gen->loglist, t, not_after,
+	    gen->policy.ct.min_logs, gen->policy.ct.min_operators);
+
+	json_object_set_new(trust, "not_after", iso_time(not_after));
+	json_object_set_new(trust, "logs_hold_at_not_after", hold < 0 ?
+	    json_null() : json_boolean(hold));
+	json_object_set_new(trust, "renewal_at_risk", json_boolean(
+	    not_after != 0 && horizon_renewal_at_risk(h, not_after)));
+}
+
+static json_t *
+trust_json(const struct upstream_trust *t, const struct generation *gen,
+    const struct horizon *h)
+{
+	json_t *trust;
+
 	if (t->verified_at == 0)
 		return json_null();
-	return json_pack("{s:o, s:s, s:o, s:o, s:s, s:s?}", "verified_at",
+	trust = json_pack("{s:o, s:s, s:o, s:o, s:s, s:s?}", "verified_at",
 	    iso_time(t->verified_at), "tls_version", t->tls_version, "chain",
 	    chain_json(t), "scts", scts_json(t), "ct", t->ct_summary,
 	    "pin_matched", t->pin_matched[0] ? t->pin_matched : NULL);
+	if (trust != NULL)
+		add_outlook(trust, t, gen, h);
+	return trust;
 }
 
 static json_t *
@@ -118,14 +141,15 @@ audit_state_json(const struct upstream *up)
 }
 
 static json_t *
-upstream_json(const struct upstream *up)
+upstream_json(const struct upstream *up, const struct generation *gen,
+    const struct horizon *h)
 {
 	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
 	    up->ready, "health", health(up), "last_error",
 	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
-	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust),
+	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
 	    "counters", counters_json(&up->stats), "latency_ms",
 	    latency_json(&up->stats.latency));
 
@@ -152,16 +176,32 @@ daemon_json(const struct server *srv)
 }
 
 static json_t *
-loglist_json(const struct generation *gen)
+last_failure_json(const struct server *srv)
 {
+	if (srv->loglist_failed_at == 0)
+		return json_null();
+	return json_pack("{s:o, s:s}", "at", iso_time(srv->loglist_failed_at),
+	    "reason", srv->loglist_failure);
+}
+
+static json_t *
+loglist_json(const struct server *srv, const struct horizon *h)
+{
+	const struct generation *gen = srv->gen;
 	const struct loglist *l = gen->loglist;
 
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:b}", "path",
+	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:I, s:o, s:o, "
+	    "s:b, s:I, s:o}", "path",
 	    gen->conf.ct_log_list, "version", l->version, "timestamp",
 	    iso_time(l->timestamp), "age_days",
 	    (json_int_t)((time(NULL) - l->timestamp) / 86400), "logs",
 	    (json_int_t)l->nlogs, "operators", (json_int_t)l->noperators,
-	    "stale", generation_list_stale_days(gen) > 0);
+	    "stale", generation_list_stale_days(gen) > 0,
+	    "age_s", (json_int_t)h->age_s, "horizon", iso_time(h->end),
+	    "risk_date", iso_time(h->risk), "horizon_warning",
+	    horizon_days_to_risk(h) != HORIZON_NOT_DUE, "update_failures",
+	    (json_int_t)srv->stats.loglist_update_failures,
+	    "last_update_failure", last_failure_json(srv));
 }
 
 static char *
@@ -181,11 +221,13 @@ char *
 status_json(struct server *srv)
 {
 	json_t *ups = json_array(), *doc;
+	struct horizon h;
 	size_t i;
 
+	generation_horizon(srv->gen, time(NULL), &h);
 	for (i = 0; i < srv->upstreams->count; i++)
 		json_array_append_new(ups, upstream_json(
-		    &srv->upstreams->list[i]));
+		    &srv->upstreams->list[i], srv->gen, &h));
 	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
@@ -193,7 +235,7 @@ status_json(struct server *srv)
 	    srv->landlock_abi, "ct_mode",
 	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
 	    "enforce",
-	    "ct_log_list", loglist_json(srv->gen), "counters",
+	    "ct_log_list", loglist_json(srv, &h), "counters",
 	    daemon_json(srv), "upstreams", ups);
 	if (doc != NULL)
 		json_object_set_new(doc, "ct_audit", json_string(

@@ -55,6 +55,10 @@ record_sct(struct trust_sct *s, const struct ct_sct_info *info)
 	s->timestamp_ms = info->timestamp_ms;
 	s->source = ct_source_text(info->source);
 	s->verdict = ct_verdict_text(info->verdict);
+	memcpy(s->log_id, info->log_id, sizeof(s->log_id));
+	s->log_id_len = info->log_id_len;
+	s->counted = info->verdict == CT_SCT_COUNTED;
+	s->embedded = info->source == CT_SOURCE_EMBEDDED;
 }
 
 void

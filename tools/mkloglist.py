@@ -8,7 +8,7 @@ temporal interval is taken from several public snapshots (Chrome, Apple,
 Mozilla, crt.sh), cross-checked, merged by explicit rules and written with
 ctstub's own version and timestamp. See docs/ct-log-list.md.
 
-Python 3 standard library only.
+Python 3 standard library only; --sign runs the openssl command.
 """
 
 import argparse
@@ -18,7 +18,9 @@ import datetime
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 # Lists whose states we merge, newest snapshot first wins (see pick_state).
 DEFAULT_SOURCES = [
@@ -336,7 +338,60 @@ def parse_args(argv):
     p.add_argument("--report", action="store_true",
                    help="print every log and why it was kept or left out")
     p.add_argument("--out", required=True, help="output file, - for stdout")
-    return p.parse_args(argv)
+    p.add_argument("--sign", metavar="KEY",
+                   help="also write OUT.sig: the base64 of an Ed25519 "
+                   "signature over OUT's exact bytes, made with the PEM "
+                   "private key KEY (openssl pkeyutl -rawin)")
+    args = p.parse_args(argv)
+    if args.sign and args.out == "-":
+        p.error("--sign needs a file for --out (the signature goes beside "
+                "it)")
+    return args
+
+
+def openssl(args, what):
+    """Runs openssl with args; its stdout, or ListError naming what."""
+    try:
+        r = subprocess.run(["openssl"] + args, capture_output=True)
+    except OSError as e:
+        raise ListError("%s: cannot run openssl: %s" % (what, e)) from None
+    if r.returncode != 0:
+        err = r.stderr.decode(errors="replace").strip().splitlines()
+        raise ListError("%s: %s" % (what, err[0] if err else "openssl "
+                                    "failed"))
+    return r.stdout
+
+
+def sign(key, data):
+    """Base64 (one line) of the Ed25519 signature of data with key."""
+    text = openssl(["pkey", "-in", key, "-noout", "-text_pub"], key)
+    if not text.startswith(b"ED25519 "):
+        raise ListError("%s: not an Ed25519 private key" % key)
+    with tempfile.TemporaryDirectory() as tmp:
+        msg = os.path.join(tmp, "list")
+        sig = os.path.join(tmp, "sig")
+        with open(msg, "wb") as f:
+            f.write(data)
+        openssl(["pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", msg,
+                 "-out", sig], key)
+        # a signature that does not verify with the key's own public half
+        # is never published
+        pub = os.path.join(tmp, "pub")
+        openssl(["pkey", "-in", key, "-pubout", "-out", pub], key)
+        openssl(["pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", pub,
+                 "-in", msg, "-sigfile", sig], key + ": self-check")
+        with open(sig, "rb") as f:
+            raw = f.read()
+    if len(raw) != 64:
+        raise ListError("%s: signature of %d bytes, not 64" % (key, len(raw)))
+    return base64.b64encode(raw).decode() + "\n"
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def in_dir(d, name):
@@ -364,18 +419,25 @@ def main(argv):
     if sum(len(o["logs"]) + len(o["tiled_logs"]) for o in ops.values()) == 0:
         die("no log selected")
     text = render(args, sources, ops, now)
+    data = text.encode("utf-8")
+    try:
+        sig = sign(args.sign, data) if args.sign else None
+    except ListError as e:
+        die(str(e))
     if args.report:
         print_report(sources, keydbs, report, sys.stderr)
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, args.out)
+        # the list first: a reader never sees a new signature beside an
+        # old list (it would see an old one beside a new list and refuse)
+        write_atomic(args.out, data)
+        if sig:
+            write_atomic(args.out + ".sig", sig.encode())
     nlogs = sum(len(o["logs"]) + len(o["tiled_logs"]) for o in ops.values())
-    print("mkloglist: %d logs from %d operators -> %s" % (
-        nlogs, len(ops), args.out), file=sys.stderr)
+    print("mkloglist: %d logs from %d operators -> %s%s" % (
+        nlogs, len(ops), args.out, " (signed: %s.sig)" % args.out
+        if args.sign else ""), file=sys.stderr)
     return 0
 
 

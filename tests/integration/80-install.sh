@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # make install / uninstall into a DESTDIR: the tree and its modes, the
-# systemd unit, the kept configuration; the shipped configuration and each
+# systemd units (the daemon; the daily CT log list update and its timer,
+# enabled at the first install only), the kept configuration; the shipped configuration and each
 # of its profiles parse (ctstub -n only: nothing is sent anywhere).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -27,11 +28,16 @@ declare -A WANT_MODE=(
 	[etc/ctstub/ctstub.conf]=644
 	[etc/ctstub/ct-logs.json]=644
 	[lib/systemd/system/ctstub.service]=644
+	[lib/systemd/system/ctstub-loglist-update.service]=644
+	[lib/systemd/system/ctstub-loglist-update.timer]=644
+	[etc/ctstub/loglist-keys/README.md]=644
 )
 declare -A SOURCE_OF=(
 	[usr/sbin/ctstub]=$BUILD/ctstub
 	[etc/ctstub/ctstub.conf]=conf/ctstub.conf
 	[etc/ctstub/ct-logs.json]=conf/ct-logs.json
+	[etc/ctstub/loglist-keys/README.md]=conf/loglist-keys/README.md
+	[lib/systemd/system/ctstub-loglist-update.timer]=conf/ctstub-loglist-update.timer
 )
 MAN_PAGES=(usr/share/man/man8/ctstub.8.gz usr/share/man/man5/ctstub.conf.5.gz)
 for f in "${!WANT_MODE[@]}"; do
@@ -71,6 +77,33 @@ for kv in Type=notify DynamicUser=yes Restart=on-failure \
 	check "unit: $kv" "missing" grep -qxF "$kv" "$UNIT"
 done
 
+# --- the daily list update ------------------------------------------------
+UNIT=$DEST/lib/systemd/system/ctstub-loglist-update.service
+TIMER=$DEST/lib/systemd/system/ctstub-loglist-update.timer
+WANTS=$DEST/etc/systemd/system/timers.target.wants/ctstub-loglist-update.timer
+expect_eq "update unit: ExecStart" \
+    "/usr/sbin/ctstub loglist update -f /etc/ctstub/ctstub.conf" \
+    "$(unit_get ExecStart)"
+expect_eq "update unit: no @VAR@ left" "" "$(grep -o '@[A-Z]*@' "$UNIT")"
+# the daemon's sandbox, less its user, plus the list's directory
+for kv in Type=oneshot ReadWritePaths=/etc/ctstub \
+    CapabilityBoundingSet=CAP_DAC_OVERRIDE \
+    $(grep -E '^(Protect|Private|Restrict|NoNew|Lock|Memory|SystemCall)' \
+    conf/ctstub.service | grep -v '^SystemCallFilter=landlock' |
+    tr ' ' '|'); do
+	kv=${kv//|/ }
+	check "update unit: $kv" "missing" grep -qxF "$kv" "$UNIT"
+done
+for kv in OnCalendar=daily RandomizedDelaySec=6h Persistent=true \
+    WantedBy=timers.target; do
+	check "update timer: $kv" "missing" grep -qxF "$kv" "$TIMER"
+done
+expect_eq "update timer: enabled by the install" \
+    /lib/systemd/system/ctstub-loglist-update.timer "$(readlink "$WANTS")"
+rm "$WANTS"	# as systemctl disable does
+check "reinstall after disable" "see $MAKELOG" mk install
+check "reinstall: the timer stays disabled" "re-enabled" test ! -e "$WANTS"
+
 # systemd-analyze wants ExecStart to exist: a second install whose paths
 # are all under TMP, so the unit names a real binary and man pages.
 VER=$TMP/verify
@@ -87,6 +120,17 @@ else
 	out=$(MANPATH=$VER/usr/share/man systemd-analyze verify --man=yes \
 	    "$VER/unit/ctstub.service" 2>&1)
 	expect_eq "unit: systemd-analyze verify --man=yes: no complaint" "" "$out"
+	out=$(MANPATH=$VER/usr/share/man systemd-analyze verify --man=yes \
+	    "$VER/unit/ctstub-loglist-update.service" \
+	    "$VER/unit/ctstub-loglist-update.timer" 2>&1)
+	expect_eq "update units: systemd-analyze verify: no complaint" "" \
+	    "$out"
+	out=$(systemd-analyze security --offline=yes --threshold=20 \
+	    "$VER/unit/ctstub-loglist-update.service" 2>&1)
+	rc=$?
+	expect_eq "update unit: systemd-analyze security: exposure at most 2.0 ($(
+	    sed -n 's/.*Overall exposure level[^:]*: \([0-9.]*\).*/\1/p' \
+	    <<<"$out"))" 0 "$rc"
 	out=$(systemd-analyze security --offline=yes --threshold=20 \
 	    "$VER/unit/ctstub.service" 2>&1)
 	rc=$?

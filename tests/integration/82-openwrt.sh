@@ -4,6 +4,9 @@
 # (exact output, accepted by ctstub -n; bad files refused with FILE:LINE),
 # the procd init script under stand-ins for rc.common and procd.sh, and
 # the package recipe's build and install steps under a stand-in SDK.
+# The daily CT log list update: its cron line kept by the init script as
+# the UCI option loglist_update says, added by the package's postinst and
+# removed by its prerm; the cron job itself under stand-ins.
 # Nothing is started and nothing leaves the machine.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -107,16 +110,37 @@ INIT=$TMP/ctstub.init
 CONF=$TMP/var/etc/ctstub.conf
 RUNDIR=$TMP/var/run/ctstub
 UCI=$TMP/ctstub.uci
+UPDATER=$TMP/ctstub-loglist-update
+CRONTAB=$TMP/crontabs/root
 sed -e "s|^PROG=.*|PROG=$CTSTUB|" -e "s|^UCI2CONF=.*|UCI2CONF=$UCI2CONF|" \
     -e "s|^UCI_FILE=.*|UCI_FILE=$UCI|" -e "s|^CONF=.*|CONF=$CONF|" \
-    -e "s|^RUNDIR=.*|RUNDIR=$RUNDIR|" "$OWRT/files/ctstub.init" >"$INIT"
+    -e "s|^RUNDIR=.*|RUNDIR=$RUNDIR|" -e "s|^UPDATER=.*|UPDATER=$UPDATER|" \
+    -e "s|^CRONTAB=.*|CRONTAB=$CRONTAB|" "$OWRT/files/ctstub.init" >"$INIT"
+# The updater's copy: a stand-in ctstub that records its arguments and
+# exits with $FAKE_RC, the stand-in functions.sh, a stand-in cron init
+# script that records its calls in cron-calls.
+FAKE_CTSTUB=$TMP/fake-ctstub
+# shellcheck disable=SC2016 # expanded when the stand-ins run
+printf '%s\n' '#!/bin/sh' 'echo "ctstub $*" >>"$FAKE_LOG"' \
+    'echo "list updated (fake)"' 'exit "${FAKE_RC:-0}"' >"$FAKE_CTSTUB"
+printf '%s\n' '#!/bin/sh' "echo \"cron \$*\" >>$TMP/cron-calls" \
+    >"$TMP/cron-init"
+chmod 755 "$FAKE_CTSTUB" "$TMP/cron-init"
+sed -e "s|^PROG=.*|PROG=$FAKE_CTSTUB|" -e "s|^CONF=.*|CONF=$CONF|" \
+    -e "s|^FUNCTIONS=.*|FUNCTIONS=$ROOT/$DATA/fake-rc.sh|" \
+    -e "s|^CRON_INIT=.*|CRON_INIT=$TMP/cron-init|" \
+    "$OWRT/files/ctstub-loglist-update" >"$UPDATER"
+chmod 755 "$UPDATER"
+[ "$(grep -cE "^(PROG|CONF|FUNCTIONS|CRON_INIT)=$TMP/|^FUNCTIONS=$ROOT/" \
+    "$UPDATER")" -eq 4 ] ||
+    bail "$TEST_NAME: updater copy" "not all 4 paths rewritten (see $UPDATER)"
 # A precondition, not a check of the script: a path left as it was would
 # make the copy touch the host's /etc and /var. The checks below see each
 # path used (the command line with PROG and CONF, the translation of
 # UCI_FILE by UCI2CONF written to CONF, RUNDIR made).
 [ "$(grep -cE "^[A-Z0-9_]+=$TMP/|^PROG=$CTSTUB\$|^UCI2CONF=$UCI2CONF\$" \
-    "$INIT")" -eq 5 ] ||
-    bail "$TEST_NAME: init copy" "not all 5 paths rewritten (see $INIT)"
+    "$INIT")" -eq 7 ] ||
+    bail "$TEST_NAME: init copy" "not all 7 paths rewritten (see $INIT)"
 
 # uci_file [OPTION-LINE...]: $UCI, a router's config with the repository's
 # CT log list, plus the lines (from line 8 as root, 7 otherwise).
@@ -160,6 +184,8 @@ if command -v busybox >/dev/null; then
 else
 	skip "init script under busybox sh" "no busybox here"
 fi
+mkdir -p "${CRONTAB%/*}"
+echo "0 4 * * * /sbin/reboot-if-asked" >"$CRONTAB"
 for shell in "${SHELLS[@]}"; do
 	rm -rf "$CONF" "$RUNDIR"
 	uci_file "option timeout '3000'"
@@ -180,6 +206,75 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	skip "control socket dir owner" "not root"
 fi
+
+# --- the daily CT log list update in cron
+CRON_RE='^[1-5]?[0-9] (1?[0-9]|2[0-3]) \* \* \* /usr/libexec/ctstub-loglist-update$'
+cron_line() { grep -F ctstub-loglist-update "$CRONTAB"; }
+first=$(cron_line)
+check "start_service: one daily cron line at a random time ($first)" \
+    "$(oneline "$(cat "$CRONTAB")")" grep -qxE "$CRON_RE" <<<"$first"
+expect_eq "start_service: the admin's own cron line kept" \
+    "0 4 * * * /sbin/reboot-if-asked" "$(head -n 1 "$CRONTAB")"
+expect_eq "start_service twice (two shells): the line added once, cron \
+restarted once" "2 cron restart" \
+    "$(wc -l <"$CRONTAB") $(cat "$TMP/cron-calls")"
+uci_file "option loglist_update '1'"
+run_init sh reload_service
+expect_eq "reload, loglist_update 1: the same line" "$first" "$(cron_line)"
+uci_file "option loglist_update '0'"
+run_init sh reload_service
+expect_eq "reload, loglist_update 0: line removed, the admin's kept" \
+    "0 4 * * * /sbin/reboot-if-asked" "$(cat "$CRONTAB")"
+expect_eq "reload, loglist_update 0: cron restarted" \
+    "cron restart
+cron restart" "$(cat "$TMP/cron-calls")"
+uci_file
+run_init sh reload_service
+check "reload, option removed (default 1): the line is back" \
+    "$(oneline "$(cat "$CRONTAB")")" grep -qxE "$CRON_RE" <<<"$(cron_line)"
+# random times: 20 fresh crontabs do not all get the same one
+for i in $(seq 20); do
+	"$UPDATER" cron-add "$TMP/crontabs/r$i"
+	head -c 6 "$TMP/crontabs/r$i"; echo
+done >"$TMP/times"
+check "cron-add: times differ between routers" "$(oneline "$(cat "$TMP/times")")" \
+    test "$(sort -u "$TMP/times" | wc -l)" -gt 1
+"$UPDATER" cron-add 2>/dev/null
+expect_eq "updater: bad arguments, status 2" 2 "$?"
+
+# run_updater: the cron job under the stand-ins; sets RC, CALLS, SYSLOG.
+run_updater() {
+	: >"$TMP/calls"
+	: >"$TMP/syslog"
+	FAKE_LOG=$TMP/calls FAKE_SYSLOG=$TMP/syslog UCI_FILE=$UCI "$UPDATER"
+	RC=$?
+	CALLS=$(cat "$TMP/calls")
+	SYSLOG=$(cat "$TMP/syslog")
+}
+uci_file
+"$UCI2CONF" -o "$CONF" "$UCI"
+run_updater
+expect_eq "updater: ctstub loglist update on the running config, logged" \
+    "0 config_load ctstub
+ctstub loglist update -f $CONF
+logger -t ctstub -p daemon.info list updated (fake)" "$RC $CALLS $SYSLOG"
+FAKE_RC=1 run_updater
+expect_eq "updater: a failed update is logged as an error, status 1" \
+    "1 logger -t ctstub -p daemon.err" "$RC $(grep '^logger' <<<"$CALLS")"
+uci_file "option loglist_update '0'"
+run_updater
+expect_eq "updater: loglist_update 0: nothing run" "0 config_load ctstub" \
+    "$RC $CALLS"
+uci_file "option enabled '0'"
+run_updater
+expect_eq "updater: ctstub disabled: nothing run" "0 config_load ctstub" \
+    "$RC $CALLS"
+uci_file
+rm -f "$CONF"
+run_updater
+expect_eq "updater: no running configuration: status 1, logged" \
+    "1 ctstub-loglist-update: $CONF is missing: is ctstub running? \
+(/etc/init.d/ctstub start)" "$RC $SYSLOG"
 
 # disabled: nothing registered, nothing written
 rm -f "$CONF"
@@ -253,6 +348,7 @@ expect_eq "recipe: installed files and modes" \
     "600 etc/config/ctstub
 644 etc/ctstub/ct-logs.json
 755 etc/init.d/ctstub
+755 usr/libexec/ctstub-loglist-update
 755 usr/libexec/ctstub-uci2conf
 755 usr/sbin/ctstub
 644 usr/share/ctstub/ct-logs.json" \
@@ -274,5 +370,34 @@ packaged_parses() {
 }
 check "recipe: the packaged ctstub parses the packaged config" \
     "see $TMP/pkg.err" packaged_parses
+
+# The package's postinst and prerm: the cron line added at installation
+# (unless UCI says loglist_update '0'), removed at removal; nothing in an
+# image build (IPKG_INSTROOT), where the init script adds it at first boot.
+make -s -C "$OWRT" TOPDIR="$ROOT/$DATA/sdk" BUILD_DIR="$TMP/sdk-build" \
+    DESTDIR="$PKGROOT" scripts >>"$TMP/sdk.log" 2>&1
+mkdir -p "$TMP/bin"
+# shellcheck disable=SC2016 # expanded when it runs
+printf '%s\n' '#!/bin/sh' 'echo "$FAKE_UCI"' >"$TMP/bin/uci"
+chmod 755 "$TMP/bin/uci"
+PI_CRON=$TMP/crontabs/pkg
+for script in postinst prerm; do
+	sed -e "s|/usr/libexec/ctstub-loglist-update|$UPDATER|" \
+	    -e "s|/etc/crontabs/root|$PI_CRON|" \
+	    -e "s|/var/etc/ctstub.conf|$TMP/no-such.conf|g" \
+	    "$PKGROOT/CONTROL/$script" >"$TMP/$script"
+done
+pkg_script() { PATH=$TMP/bin:$PATH sh "$TMP/$1"; }
+pkg_script postinst
+check "postinst: the daily cron line added" "$(oneline "$(cat "$PI_CRON")")" \
+    grep -qxE "$CRON_RE" "$PI_CRON"
+pkg_script prerm
+expect_eq "prerm: the line removed" "" "$(cat "$PI_CRON")"
+FAKE_UCI=0 pkg_script postinst
+expect_eq "postinst, loglist_update 0: no line" "" "$(cat "$PI_CRON")"
+rm -f "$PI_CRON"
+IPKG_INSTROOT=$TMP/image pkg_script postinst
+check "postinst in an image build: no crontab written" "$PI_CRON exists" \
+    test ! -e "$PI_CRON"
 
 done_testing

@@ -16,16 +16,14 @@ restart() { rec restart "$@"; }
 stop() { rec stop "$@"; stop_service; }
 logger() { rec logger "$@"; cat >>"$FAKE_SYSLOG"; }
 
-# config_load PACKAGE: remembers $UCI_FILE's "option enabled" (the only
-# option the init script reads itself); config_get_bool VAR SECTION
-# OPTION DEFAULT sets VAR to 1 or 0 from it.
-config_load() {
-	rec config_load "$@"
-	FAKE_ENABLED=$(sed -n "s/^[[:space:]]*option enabled '\(.*\)'.*/\1/p" \
-	    "$UCI_FILE")
-}
+# config_load PACKAGE: recorded; config_get_bool VAR SECTION OPTION
+# DEFAULT sets VAR to 1 or 0 from $UCI_FILE's "option OPTION" (the file
+# has one section), DEFAULT when it is not there.
+config_load() { rec config_load "$@"; }
 config_get_bool() {
-	case ${FAKE_ENABLED:-$4} in
+	local value
+	value=$(sed -n "s/^[[:space:]]*option $3 '\(.*\)'.*/\1/p" "$UCI_FILE")
+	case ${value:-$4} in
 	1 | yes | on | true | enabled) eval "$1=1" ;;
 	*) eval "$1=0" ;;
 	esac
