@@ -291,7 +291,7 @@ serve_command(struct control_client *c, const char *line)
 		char *out = NULL;
 
 		status_result_json(0, "unknown command (status, metrics, "
-		    "reload, evidence, loglist-update-failed REASON)", &out);
+		    "reload, loglist-update-failed REASON)", &out);
 		reply(c, NULL, out);
 	}
 }
