@@ -50,7 +50,7 @@ struct audit_head {
 struct auditjob_log {
 	const char	*name;		/* for messages */
 	const unsigned char *id;	/* 32 bytes */
-	EVP_PKEY	*key;		/* borrowed until done */
+	EVP_PKEY	*key;		/* the job takes a reference */
 	int		 tiled;
 	const char	*base_url;	/* monitoring_url, or url */
 	const char	*origin;	/* tiled: the checkpoint origin */

@@ -501,6 +501,7 @@ auditjob_start(struct event_base *base, SSL_CTX *ctx,
 	j->ctx = ctx;
 	snprintf(j->name, sizeof(j->name), "%s", log->name);
 	memcpy(j->log_id, log->id, sizeof(j->log_id));
+	EVP_PKEY_up_ref(log->key);
 	j->key = log->key;
 	j->tiled = log->tiled;
 	n = strlen(log->base_url);
@@ -530,6 +531,7 @@ auditjob_free(struct auditjob *j)
 		return;
 	fetch_free(j->fetch);
 	SSL_CTX_free(j->ctx);
+	EVP_PKEY_free(j->key);
 	if (j->finish != NULL)
 		event_free(j->finish);
 	for (size_t i = 0; i < j->ntiles; i++)
