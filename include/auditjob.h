@@ -14,6 +14,9 @@
  * size with another root a fork, larger needs a consistency proof (from
  * the tiles, or get-sth-consistency).
  *
+ * A log URL with a host name is dialled at the address the caller looked
+ * up (auditjob_log.ip); a redirect to another host fails.
+ *
  * Outcomes: included; pending (the tree head is not yet MMD past the
  * SCT); unreachable (the log could not be asked, or answered something
  * unsigned that makes no sense: try again later); not included (a proof
@@ -53,6 +56,7 @@ struct auditjob_log {
 	EVP_PKEY	*key;		/* the job takes a reference */
 	int		 tiled;
 	const char	*base_url;	/* monitoring_url, or url */
+	const char	*ip;		/* where its host is; NULL: an IP */
 	const char	*origin;	/* tiled: the checkpoint origin */
 	long		 mmd;		/* seconds */
 };
@@ -95,6 +99,9 @@ void		 auditjob_free(struct auditjob *j);
 int		 auditjob_compare_heads(const struct audit_head *kept,
 		    const struct audit_head *h, int *need, char *reason,
 		    size_t len);
+
+/* The host of an https URL into host: 1 an IP address, 0 a name, -1. */
+int		 auditjob_url_host(const char *url, char *host, size_t len);
 
 /* Inflates a gzip body into a new buffer (at most max bytes); -1. */
 int		 auditjob_gunzip(const unsigned char *in, size_t len,

@@ -3,6 +3,8 @@
  * SCT auditing: which certificates and SCTs to prove, when, and what the
  * proofs said (see include/audit.h; one proof is auditjob.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "bootstrap.h"
 #include "checkpoint.h"
 #include "log.h"
 
@@ -43,6 +46,7 @@ struct audit_sct {
 	unsigned	 retry_s;
 	struct event	*timer;
 	struct auditjob	*job;
+	struct bootstrap *lookup;	/* the log's host name, looked up */
 };
 
 struct audit_cert {
@@ -66,6 +70,8 @@ struct audit {
 	audit_proven_fn	 proven;
 	void		*proven_arg;
 	int		 once;	/* audit_now: no MMD wait, no retries */
+	char		 resolver[128];	/* ctstub's own listener; "": system */
+	unsigned	 lookup_ms;	/* the query timeout */
 };
 
 static void	run_sct(struct audit_sct *);
@@ -99,6 +105,29 @@ audit_new(struct event_base *base, char *err, size_t errlen)
 	return a;
 }
 
+/*
+ * Where log host names are looked up: ctstub's first listener (a wildcard
+ * one through loopback), so they are resolved over the verified upstreams.
+ */
+static void
+own_listener(const struct conf *c, char *out, size_t len)
+{
+	struct conf_address l;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&l.sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l.sa;
+
+	out[0] = '\0';
+	if (c->nlistens == 0)
+		return;
+	l = c->listens[0];
+	if (l.sa.ss_family == AF_INET && sin->sin_addr.s_addr == INADDR_ANY)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l.sa.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
+	conf_address_str(&l, out, len);
+}
+
 int
 audit_configure(struct audit *a, const struct conf *c, char *err,
     size_t errlen)
@@ -107,6 +136,8 @@ audit_configure(struct audit *a, const struct conf *c, char *err,
 
 	a->mode = c->ct_audit;
 	a->rfc6962 = c->ct_audit_rfc6962;
+	a->lookup_ms = c->timeout_ms ? c->timeout_ms : 5000;
+	own_listener(c, a->resolver, sizeof(a->resolver));
 	if (c->ca_file == NULL)
 		return 0;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
@@ -186,6 +217,7 @@ static void
 sct_clear(struct audit_sct *s)
 {
 	auditjob_free(s->job);
+	bootstrap_free(s->lookup);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	ctentry_free(&s->entry);
@@ -244,15 +276,10 @@ proven_false(struct audit_sct *s, const char *reason)
 		a->proven(s->cert->id, reason, a->proven_arg);
 }
 
+/* What a proof (or the lookup before it) came to. */
 static void
-job_done_cb(const struct auditjob_result *res, void *arg)
+settle(struct audit_sct *s, const struct auditjob_result *r)
 {
-	struct audit_sct *s = arg;
-	struct auditjob_result copy = *res;	/* res lives in the job */
-	const struct auditjob_result *r = &copy;
-
-	auditjob_free(s->job);
-	s->job = NULL;
 	s->checked_at = time(NULL);
 	memcpy(s->reason, r->reason, sizeof(s->reason));
 	switch (r->outcome) {
@@ -282,13 +309,77 @@ job_done_cb(const struct auditjob_result *res, void *arg)
 	}
 }
 
+static void
+job_done_cb(const struct auditjob_result *res, void *arg)
+{
+	struct audit_sct *s = arg;
+	struct auditjob_result copy = *res;	/* res lives in the job */
+
+	auditjob_free(s->job);
+	s->job = NULL;
+	settle(s, &copy);
+}
+
+static void
+start_job(struct audit_sct *s, const char *ip)
+{
+	struct audit *a = s->cert->audit;
+	struct auditjob_log l = { 0 };
+
+	l.name = s->log->name;
+	l.id = s->log->id;
+	l.key = s->log->key;
+	l.tiled = s->log->tiled;
+	l.base_url = s->log->base_url;
+	l.ip = ip;
+	l.origin = s->log->origin;
+	l.mmd = s->log->mmd;
+	s->job = auditjob_start(a->base, a->ctx, &l, &s->entry,
+	    s->timestamp_ms, s->ext, s->ext_len, &s->log->head, job_done_cb,
+	    s);
+	if (s->job == NULL)
+		schedule(s, s->retry_s);
+}
+
+static void
+lookup_done_cb(struct bootstrap *b, void *arg)
+{
+	struct audit_sct *s = arg;
+	const struct bootstrap_name *n = bootstrap_name(b, 0);
+	struct auditjob_result r = { AUDITJOB_UNREACHABLE, "", 0 };
+	char ip[INET6_ADDRSTRLEN];
+
+	snprintf(ip, sizeof(ip), "%s", n->nips > 0 ? n->ips[0] : "");
+	snprintf(r.reason, sizeof(r.reason), "cannot look up %s: %s",
+	    n->host, n->error[0] ? n->error : "no address");
+	bootstrap_free(b);
+	s->lookup = NULL;
+	if (ip[0] == '\0')
+		settle(s, &r);
+	else
+		start_job(s, ip);
+}
+
+/* A log URL with a host name: look it up through ctstub, then prove. */
+static void
+look_up(struct audit_sct *s, const char *host)
+{
+	struct audit *a = s->cert->audit;
+	struct auditjob_result r = { AUDITJOB_UNREACHABLE, "", 0 };
+
+	s->lookup = bootstrap_lookup(a->base, host, a->resolver, a->lookup_ms,
+	    lookup_done_cb, s, r.reason, sizeof(r.reason));
+	if (s->lookup == NULL)
+		settle(s, &r);
+}
+
 /* Starts the proof once the MMD has passed. */
 static void
 run_sct(struct audit_sct *s)
 {
 	struct audit *a = s->cert->audit;
-	struct auditjob_log l = { 0 };
 	time_t due = (time_t)(s->timestamp_ms / 1000) + s->log->mmd;
+	char host[256];
 	time_t now = time(NULL);
 
 	if (a->mode == CONF_AUDIT_OFF)
@@ -297,18 +388,12 @@ run_sct(struct audit_sct *s)
 		schedule(s, (unsigned)(due - now) + 1);
 		return;
 	}
-	l.name = s->log->name;
-	l.id = s->log->id;
-	l.key = s->log->key;
-	l.tiled = s->log->tiled;
-	l.base_url = s->log->base_url;
-	l.origin = s->log->origin;
-	l.mmd = s->log->mmd;
-	s->job = auditjob_start(a->base, a->ctx, &l, &s->entry,
-	    s->timestamp_ms, s->ext, s->ext_len, &s->log->head, job_done_cb,
-	    s);
-	if (s->job == NULL)
-		schedule(s, s->retry_s);
+	if (s->job != NULL || s->lookup != NULL)
+		return;
+	if (auditjob_url_host(s->log->base_url, host, sizeof(host)) == 0)
+		look_up(s, host);
+	else
+		start_job(s, NULL);
 }
 
 /* Whether this SCT can be audited, and why not (SKIPPED) otherwise. */

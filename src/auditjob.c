@@ -3,6 +3,7 @@
  * One SCT's inclusion proof from its log, step by step over fetch.c
  * (see include/auditjob.h).
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ struct auditjob {
 	EVP_PKEY	*key;
 	int		 tiled;
 	char		 base_url[FETCH_MAX_URL];
+	char		 ip[64];	/* the host's address; "": an IP */
+	char		 host[256];	/* the URL's host */
 	char		 origin[CHECKPOINT_ORIGIN_MAX];
 	long		 mmd;
 	struct ctentry	 entry;		/* our copy: data owned */
@@ -79,6 +82,22 @@ end(struct auditjob *j, enum auditjob_outcome outcome, const char *fmt, ...)
 	event_active(j->finish, 0, 0);
 }
 
+/* fetch's resolver: the address looked up for the log's own host. */
+static int
+resolve_cb(void *arg, const char *host, uint16_t port,
+    struct conf_address *out, char *err, size_t errlen)
+{
+	struct auditjob *j = arg;
+
+	if (strcmp(host, j->host) != 0 ||
+	    conf_parse_address(j->ip, port, out) == -1) {
+		snprintf(err, errlen, "%s: not the log's host %s", host,
+		    j->host);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 get(struct auditjob *j, enum step step, const char *path, size_t max)
 {
@@ -90,6 +109,10 @@ get(struct auditjob *j, enum step step, const char *path, size_t max)
 	req.ctx = j->ctx;
 	req.max_body = max;
 	req.timeout_ms = AUDITJOB_TIMEOUT_MS;
+	if (j->ip[0] != '\0') {
+		req.resolve = resolve_cb;
+		req.resolve_arg = j;
+	}
 	j->step = step;
 	fetch_free(j->fetch);
 	if ((j->fetch = fetch_start(j->base, &req, fetched_cb, j)) == NULL)
@@ -509,6 +532,8 @@ auditjob_start(struct event_base *base, SSL_CTX *ctx,
 	    n > 0 && log->base_url[n - 1] == '/' ? "" : "/");
 	snprintf(j->origin, sizeof(j->origin), "%s",
 	    log->origin ? log->origin : "");
+	snprintf(j->ip, sizeof(j->ip), "%s", log->ip ? log->ip : "");
+	auditjob_url_host(j->base_url, j->host, sizeof(j->host));
 	j->mmd = log->mmd;
 	j->ts_ms = ts_ms;
 	j->kept = kept;
@@ -538,6 +563,22 @@ auditjob_free(struct auditjob *j)
 		free(j->bodies[i]);
 	ctentry_free(&j->entry);
 	free(j);
+}
+
+int
+auditjob_url_host(const char *url, char *host, size_t len)
+{
+	char path[FETCH_MAX_URL], err[200];
+	unsigned char addr[16];
+	uint16_t port;
+
+	if (fetch_parse_url(url, host, len, &port, path, sizeof(path), err,
+	    sizeof(err)) == -1) {
+		host[0] = '\0';
+		return -1;
+	}
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1 ? 1 : 0;
 }
 
 int

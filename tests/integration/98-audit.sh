@@ -13,6 +13,14 @@
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
 mint_pki
+# dns.example.test (a log host name in one list) is 127.0.0.1
+cat >"$TMP/dns.zone" <<EOF
+\$TTL 300
+@	IN SOA	ns.example.test. hostmaster.example.test. 1 3600 600 86400 300
+	IN NS	ns.example.test.
+	IN A	127.0.0.1
+EOF
+NAMED_EXTRA_CONF="zone \"dns.example.test.\" { type primary; file \"$TMP/dns.zone\"; };"
 start_named audit audit2
 
 # start_logs NAME [SERVER-OPTION...]: a ctlogserver with its own port and
@@ -32,10 +40,12 @@ start_logs() {
 	LOG_PORTS[$name]=$log_port
 	log_port=$((log_port + 1))
 }
-# list_for PORT FILE: the test list with t1 and s1 served from PORT.
+# list_for PORT FILE [HOST]: the test list with t1 and s1 served from
+# HOST (127.0.0.1) at PORT.
 list_for() {
-	sed -e "s|https://t1-mon.ct.example.test/|https://127.0.0.1:$1/t1/|" \
-	    -e "s|https://s1.ct.example.test/|https://127.0.0.1:$1/s1/|" \
+	local host=${3:-127.0.0.1}
+	sed -e "s|https://t1-mon.ct.example.test/|https://$host:$1/t1/|" \
+	    -e "s|https://s1.ct.example.test/|https://$host:$1/s1/|" \
 	    "$PKI/ct-logs.json" >"$2"
 }
 # stats NAME LOG KIND: how many KIND requests log server NAME had for LOG.
@@ -86,6 +96,22 @@ OUT=$("$CTSTUB" probe --audit --ca-file "$PKI/root.pem" \
 expect_eq "probe --audit, honest: exit 0" 0 "$?"
 check "probe --audit: both included" "$OUT" \
     test "$(grep -c "^audit: .*: included" <<<"$OUT")" -eq 2
+
+# --- a log host name, resolved through ctstub itself ---
+LISTS[named]=$TMP/logs-named.json
+list_for "${LOG_PORTS[checks]}" "${LISTS[named]}" dns.example.test
+run_audit named named report
+check "log host name: t1 included" "$(audit_state named 0 t1)" \
+    wait_state named 0 t1 included
+check "log host name: s1 included" "$(audit_state named 0 s1)" \
+    wait_state named 0 s1 included
+check "log host name: looked up at ctstub's own listener" \
+    "see $TMP/named.log" grep -q \
+    "bootstrap: looking up 1 host name(s) at 127.0.0.1:${CT_PORTS[named]}" \
+    "$TMP/named.log"
+check "log host name: the lookup went through ctstub" "see $TMP/named.log" \
+    grep -q "dns.example.test type 1 from UDP" "$TMP/named.log"
+stop_ctstub named
 
 # --- honest logs: included, for both kinds, gzip-encoded data tiles ---
 start_logs honest --gzip
