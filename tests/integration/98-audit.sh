@@ -207,33 +207,57 @@ check "bad signature: named in the log" "see $TMP/badsig.log" \
     grep -q "checkpoint's signature does not verify" "$TMP/badsig.log"
 stop_ctstub badsig
 
-# --- a shrinking tree (t1) and a split view (s1), seen by one ctstub ---
+# --- shrinking trees and split views, seen by one ctstub ---
 # The first certificate's audit keeps the logs' tree heads; a reload adds
 # a second upstream (audit2), whose audit meets the changed trees.
-start_logs split --fault t1=shrink --fault s1=fork
-run_audit split split enforce
-wait_state split 0 t1 included || fail "split: first audit t1 included"
-wait_state split 0 s1 included || fail "split: first audit s1 included"
-{
-	cat "$TMP/split.conf"
-	echo "upstream dot://127.0.0.1:$(dot_port audit2)"
-	echo "upstream-strategy round-robin"
-} >"$TMP/split2.conf"
-cp "$TMP/split2.conf" "$TMP/split.conf"
-kill -HUP "${CTSTUB_PIDS[split]}"
-wait_log "$TMP/split.log" "reloaded" || fail "split: reloaded"
-for i in 1 2 3; do
-	q 127.0.0.1 "${CT_PORTS[split]}" "n$i.example.test" A >/dev/null
-done
-check "split: a shrunk tree is a proven failure" \
-    "$(audit_state split 1 t1)" wait_state split 1 t1 not-included
-check "split: a forked tree is a proven failure" \
-    "$(audit_state split 1 s1)" wait_state split 1 s1 not-included
-check "split: shrank named" "see $TMP/split.log" \
-    grep -q "the tree shrank" "$TMP/split.log"
-check "split: split view named" "see $TMP/split.log" \
-    grep -q "a split view" "$TMP/split.log"
-stop_ctstub split
+# split_views NAME T1-MODE S1-MODE
+split_views() {
+	local name=$1
+	start_logs "$name" --fault "t1=$2" --fault "s1=$3"
+	run_audit "$name" "$name" enforce
+	wait_state "$name" 0 t1 included || fail "$name: first audit t1"
+	wait_state "$name" 0 s1 included || fail "$name: first audit s1"
+	{
+		cat "$TMP/$name.conf"
+		echo "upstream dot://127.0.0.1:$(dot_port audit2)"
+		echo "upstream-strategy round-robin"
+	} >"$TMP/$name.conf.new"
+	mv "$TMP/$name.conf.new" "$TMP/$name.conf"
+	kill -HUP "${CTSTUB_PIDS[$name]}"
+	wait_log "$TMP/$name.log" "reloaded" || fail "$name: reloaded"
+	for i in 1 2 3; do
+		q 127.0.0.1 "${CT_PORTS[$name]}" "n$i.example.test" A >/dev/null
+	done
+	check "$name: t1 ($2) is a proven failure" \
+	    "$(audit_state "$name" 1 t1)" wait_state "$name" 1 t1 not-included
+	check "$name: s1 ($3) is a proven failure" \
+	    "$(audit_state "$name" 1 s1)" wait_state "$name" 1 s1 not-included
+	check "$name: shrank named" "see $TMP/$name.log" \
+	    grep -q "the tree shrank" "$TMP/$name.log"
+	check "$name: split view named (not consistent)" "see $TMP/$name.log" \
+	    grep -q "a split view: the tree of .* is not consistent" \
+	    "$TMP/$name.log"
+	stop_ctstub "$name"
+}
+# tiled shrink, RFC 6962 fork (get-sth-consistency); then the other way
+# round (a consistency proof from the tiles)
+split_views split shrink fork
+split_views split2 fork shrink
+
+# --- TLS-extension SCTs: x509 entries, proven through a probe ---
+RELAY=$BUILD/tlsrelay
+relay_port=$((NAMED_PORT0 + 60))
+start_bg "$TMP/relay.log" "$RELAY" --cert "$PKI/audit-tlsext.pem" \
+    --key "$PKI/audit-tlsext.key" --port "$relay_port" \
+    --upstream "127.0.0.1:$PORT_PLAIN" \
+    --serverinfo "$PKI/audit-tlsext.serverinfo.pem"
+wait_port tcp 127.0.0.1 "$relay_port" "$PID" ||
+    bail "$TEST_NAME: tlsrelay starts" "see $TMP/relay.log"
+OUT=$("$CTSTUB" probe --audit --ca-file "$PKI/root.pem" \
+    --log-list "${LISTS[checks]}" "dot://127.0.0.1:$relay_port" 2>&1)
+expect_eq "probe --audit, TLS-extension SCTs: exit 0" 0 "$?"
+check "probe --audit: x509 entries of t1 and s1 included" "$OUT" \
+    test "$(grep -c "^audit: .*: included" <<<"$OUT")" -eq 2
 
 # --- a log that is down: unreachable, the upstream still accepted ---
 LISTS[down]=$TMP/logs-down.json
