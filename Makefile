@@ -6,9 +6,13 @@ SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
 PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson \
            zlib
-# The release number; a build from a git checkout says `git describe`
-# instead (the tag, or VERSION and the commit when there is no tag).
-VERSION ?= 0.1.0
+# The release number is the file VERSION (also the OpenWrt package's
+# PKG_VERSION); a build from a git checkout says `git describe` instead
+# (the tag, or VERSION and the commit when there is no tag).
+VERSION ?= $(shell cat VERSION 2>/dev/null)
+ifeq ($(strip $(VERSION)),)
+$(error VERSION: no VERSION file here, and no VERSION=... given)
+endif
 GIT_TOP := $(shell git rev-parse --show-toplevel 2>/dev/null)
 ifeq ($(GIT_TOP),$(CURDIR))
 CTSTUB_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
@@ -34,6 +38,7 @@ BUILD   ?= build
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(HARDEN) $(CFLAGS) \
               -DCTSTUB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              $(if $(CONF_DEFAULT_PATH),-DCONF_DEFAULT_PATH='"$(CONF_DEFAULT_PATH)"') \
               $(shell $(PKG_CONFIG) --cflags $(PKGS))
 ALL_LDFLAGS = $(HARDLD) $(LDFLAGS)
 LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -101,14 +106,28 @@ deps-build:
 deps-check:
 	@tools/deps.sh check
 
-# Runs the daemon in the foreground with the shipped configuration.
+# Under sudo (`sudo make run`, `sudo make check`) the build tree is given
+# back to the user who ran sudo (SUDO_USER), so that a later `make` as
+# that user works.
+GIVE_BACK_BUILD = if [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_USER:-}" ] && \
+	    [ "$$SUDO_USER" != root ]; then \
+	  echo "chown -R $$SUDO_USER: $(BUILD)"; \
+	  chown -R "$$SUDO_USER": $(BUILD) || exit 1; \
+	fi
+
+# Runs the daemon in the foreground with the shipped configuration
+# (RUN_CONF; RUN_FLAGS).
+RUN_CONF  ?= conf/ctstub.conf
+RUN_FLAGS ?= -d
 run: deps-build
 	$(MAKE) all
-	$(BUILD)/ctstub -d -f conf/ctstub.conf
+	@$(GIVE_BACK_BUILD)
+	$(BUILD)/ctstub $(RUN_FLAGS) -f $(RUN_CONF)
 
 # SLOW=1: dig and kdig start 1 s late, as on a slow machine (tests/run.sh).
 check: deps-check
 	$(MAKE) tests
+	@$(GIVE_BACK_BUILD)
 	BUILD=$(BUILD) SLOW=$(SLOW) tests/run.sh
 
 # libFuzzer harnesses (clang), each run FUZZ_SECONDS from tests/fuzz/corpus.

@@ -13,7 +13,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+/* The file commands read without -f; a package may set its own (make
+ * CONF_DEFAULT_PATH=/var/etc/ctstub.conf, as the OpenWrt recipe does). */
+#ifndef CONF_DEFAULT_PATH
 #define CONF_DEFAULT_PATH CTSTUB_SYSCONFDIR "/ctstub/ctstub.conf"
+#endif
 #define CONF_DEFAULT_CONTROL "/run/ctstub/ctstub.sock"
 #define CONF_PIN_LEN 32
 

@@ -85,6 +85,10 @@ struct upstream_trust {
 void trust_record(struct upstream_trust *t, SSL *ssl,
     const struct ct_result *ct, const struct conf_pins *pins);
 
+/* t holds chain's certificates (the first TRUST_MAX_CERTS) and nothing
+ * else; chain stays the caller's. */
+void trust_record_chain(struct upstream_trust *t, STACK_OF(X509) *chain);
+
 /* "sha256/BASE64" of cert's public key into out (TRUST_PIN_TEXT). */
 void trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT]);
 

@@ -66,6 +66,14 @@ struct upstream_set *upstream_set_new(struct server *srv,
     const struct conf *conf, const struct verify_policy *policy, char *err,
     size_t errlen);
 /*
+ * A client TLS context as the daemon's upstreams use (conf's ca-file, its
+ * own copy of policy's CT log store, alpn if given); share_trust: take
+ * its CA store instead of loading one. The caller frees it; NULL with err.
+ */
+SSL_CTX *upstream_tls_ctx(const struct conf *conf,
+    const struct verify_policy *policy, SSL_CTX *share_trust,
+    const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen);
+/*
  * After a reload: each upstream of to that from also had (same URL and
  * address) keeps counting where it left off.
  */

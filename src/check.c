@@ -18,9 +18,11 @@
 #include "check.h"
 #include "conf.h"
 #include "ct.h"
+#include "generation.h"
 #include "loglist.h"
 #include "tls.h"
 #include "trust.h"
+#include "upstream.h"
 #include "verify.h"
 
 #define TREE_LOG_LIST "conf/ct-logs.json"	/* running from the source tree */
@@ -43,11 +45,17 @@ struct check_options {
 static int
 usage(const char *cmd)
 {
-	fprintf(stderr, "usage: ctstub %s [--at TIME] [--ip ADDR | --name NAME] "
-	    "[--ca-file F] [--log-list F] [--pin sha256/B64] [--min-logs N] "
-	    "[--min-operators N] [--audit] %s\n", cmd,
-	    strcmp(cmd, "check") == 0 ? "CHAIN.pem" :
-	    "dot://IP[:PORT] | https://IP[:PORT]/PATH");
+	if (strcmp(cmd, "check") == 0)
+		fprintf(stderr, "usage: ctstub check [--at TIME] [--ip ADDR | "
+		    "--name NAME] [--ca-file F] [--log-list F] [--pin "
+		    "sha256/B64] [--min-logs N] [--min-operators N] "
+		    "[--audit] CHAIN.pem\n");
+	else
+		fprintf(stderr, "usage: ctstub probe -f CONF [UPSTREAM-LINE]\n"
+		    "       ctstub probe [--at TIME] [--name NAME] [--ca-file F] "
+		    "[--log-list F] [--pin sha256/B64] [--min-logs N] "
+		    "[--min-operators N] [--audit] dot://IP[:PORT] | "
+		    "https://IP[:PORT]/PATH\n");
 	return EXIT_USAGE;
 }
 
@@ -214,15 +222,29 @@ print_cert(X509 *leaf)
 	print_sans(leaf);
 }
 
+/* What the certificate must name: ip, or name, or nothing (check). */
 static void
-print_target(const struct check_options *o)
+print_target(const char *ip, const char *name)
 {
-	if (o->ip)
-		printf("address check: IP %s\n", o->ip);
-	else if (o->name)
-		printf("address check: name %s\n", o->name);
+	if (name)
+		printf("address check: name %s\n", name);
+	else if (ip)
+		printf("address check: IP %s\n", ip);
 	else
 		printf("address check: none (no --ip or --name given)\n");
+}
+
+/* The verified chain with each certificate's pin (for `pin`). */
+static void
+print_chain_pins(STACK_OF(X509) *verified)
+{
+	struct upstream_trust trust = { 0 };
+
+	if (verified == NULL)
+		return;
+	trust_record_chain(&trust, verified);
+	trust_print_chain(stdout, &trust);
+	trust_clear(&trust);
 }
 
 static int
@@ -404,10 +426,11 @@ check_main(int argc, char **argv)
 		    o.ca_file ? o.ca_file : "the system bundle");
 	else if ((list = load_list(o.log_list)) != NULL) {
 		print_cert(sk_X509_value(chain, 0));
-		print_target(&o);
+		print_target(o.ip, o.name);
 		check_chain(&o, chain, store, &verified, reason,
 		    sizeof(reason));
 		printf("chain: %s\n", verified ? "verified" : reason);
+		print_chain_pins(verified);
 		check_ct_and_pins(&o, list, chain, verified, reason,
 		    sizeof(reason));
 		rc = verdict(reason);
@@ -452,14 +475,8 @@ alpn_is_h2(SSL *ssl)
 static void
 print_verified_chain(SSL *ssl)
 {
-	struct upstream_trust trust = { 0 };
-
-	if (SSL_get_verify_result(ssl) != X509_V_OK ||
-	    SSL_get0_verified_chain(ssl) == NULL)
-		return;
-	trust_record(&trust, ssl, NULL, NULL);
-	trust_print_chain(stdout, &trust);
-	trust_clear(&trust);
+	if (SSL_get_verify_result(ssl) == X509_V_OK)
+		print_chain_pins(SSL_get0_verified_chain(ssl));
 }
 
 /* --audit after a probe: the evidence the handshake presented. */
@@ -469,19 +486,24 @@ probe_audit(const struct check_options *o, const struct loglist *list,
 {
 	struct upstream_trust trust = { 0 };
 
-	if (!o->audit)
+	if (o == NULL || !o->audit)
 		return;
 	trust_record(&trust, ssl, NULL, NULL);
 	audit_at_once(o, list, &trust.evidence, res, reason, len);
 	trust_clear(&trust);
 }
 
-/* Handshake with the daemon's own checks; no query is ever sent. */
+/*
+ * Handshake with the daemon's own checks for u (the name it authenticates
+ * and its pins, else the policy's); no query is ever sent. o: the command
+ * line's options (--audit), NULL for probe -f.
+ */
 static int
-probe_upstream(const struct check_options *o, const struct conf_upstream *u,
-    const struct verify_policy *policy, SSL_CTX *ctx)
+probe_upstream(const struct conf_upstream *u,
+    const struct verify_policy *policy, SSL_CTX *ctx,
+    const struct check_options *o)
 {
-	char label[80], reason[CT_REASON_MAX + 100] = "", tlserr[300];
+	char label[80], ip[80], reason[CT_REASON_MAX + 100] = "", tlserr[300];
 	struct verify_state st;
 	struct ct_result res;
 	SSL *ssl = SSL_new(ctx);
@@ -491,7 +513,7 @@ probe_upstream(const struct check_options *o, const struct conf_upstream *u,
 	conf_address_str(&u->addr, label, sizeof(label));
 	printf("upstream: %s\n", label);
 	if (ssl == NULL || verify_prepare(ssl, &st, policy, &u->addr,
-	    o->name, &o->pins, label) == -1)
+	    u->name, &u->pins, label) == -1)
 		goto done;
 	st.report = &res;
 	if ((fd = connect_blocking(&u->addr)) == -1) {
@@ -509,7 +531,8 @@ probe_upstream(const struct check_options *o, const struct conf_upstream *u,
 	if (SSL_get0_peer_certificate(ssl) != NULL)
 		print_cert(SSL_get0_peer_certificate(ssl));
 	print_verified_chain(ssl);
-	print_target(o);
+	snprintf(ip, sizeof(ip), "%s", label);
+	print_target(ip, u->name);
 	if (st.ct_done)
 		ct_result_print(stdout, &res);
 	if (st.ct_done && res.accepted)
@@ -523,8 +546,9 @@ done:
 	return rc;
 }
 
-int
-probe_main(int argc, char **argv)
+/* ctstub probe [options] URL: the options stand for a configuration. */
+static int
+probe_url(int argc, char **argv)
 {
 	static const unsigned char h2[] = { 2, 'h', '2' };
 	struct check_options o;
@@ -545,25 +569,127 @@ probe_main(int argc, char **argv)
 	else if ((list = load_list(o.log_list)) == NULL)
 		;
 	else if (u.host != NULL)
-		fprintf(stderr, "ctstub: probe needs an IP address in the URL\n");
+		fprintf(stderr, "ctstub: probe needs an IP address in the URL "
+		    "(or: probe -f CONF 'URL address IP')\n");
 	else if ((ctx = tls_ctx_new(o.ca_file, NULL, loglist_new_store(list),
 	    u.transport == CONF_DOH ? h2 : NULL, u.transport == CONF_DOH ?
 	    sizeof(h2) : 0, err, sizeof(err))) == NULL)
 		fprintf(stderr, "ctstub: %s\n", err);
+	else if (o.name != NULL && (u.name = strdup(o.name)) == NULL)
+		fprintf(stderr, "ctstub: out of memory\n");
 	else {
 		memset(&policy, 0, sizeof(policy));
 		policy.loglist = list;
 		policy.ct = o.ct;
 		policy.pins = &o.pins;
 		policy.at = o.at;
-		rc = probe_upstream(&o, &u, &policy, ctx);
+		rc = probe_upstream(&u, &policy, ctx, &o);
 	}
 	SSL_CTX_free(ctx);
 	loglist_free(list);
-	free(u.url);
-	free(u.host);
-	free(u.name);
-	free(u.path);
+	conf_upstream_free(&u);
 	free(o.pins.hash);
 	return rc;
+}
+
+/*
+ * "URL [address IP]... [name N] [pin P]...", the words of an upstream
+ * line (the word "upstream" first is allowed), parsed as the configuration
+ * parser does into c. 0, or -1 with the errors on stderr.
+ */
+static int
+parse_upstream_line(int argc, char **argv, struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int i, nerr;
+
+	if (out == NULL)
+		return -1;
+	fputs("upstream", out);
+	for (i = strcmp(argv[0], "upstream") == 0 ? 1 : 0; i < argc; i++)
+		fprintf(out, " %s", argv[i]);
+	fputc('\n', out);
+	if (fclose(out) != 0) {
+		free(text);
+		return -1;
+	}
+	nerr = conf_load_string("command line", text, c, stderr);
+	free(text);
+	return nerr == 0 ? 0 : -1;
+}
+
+/* Each upstream of c with gen's TLS settings and trust policy. */
+static int
+probe_each(const struct generation *gen, const struct conf *c)
+{
+	static const unsigned char h2[] = { 2, 'h', '2' };
+	SSL_CTX *dot, *doh = NULL;
+	char err[600];
+	size_t i;
+	int rc = EXIT_ACCEPTED, one;
+
+	dot = upstream_tls_ctx(&gen->conf, &gen->policy, NULL, NULL, 0, err,
+	    sizeof(err));
+	if (dot == NULL || (doh = upstream_tls_ctx(&gen->conf, &gen->policy,
+	    dot, h2, sizeof(h2), err, sizeof(err))) == NULL) {
+		fprintf(stderr, "ctstub: %s\n", err);
+		SSL_CTX_free(dot);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < c->nupstreams; i++) {
+		const struct conf_upstream *u = &c->upstreams[i];
+
+		printf("\nprobing %s\n", u->url);
+		if (u->addr.salen == 0) {
+			printf("not probed: its address comes from the bootstrap "
+			    "servers (give it 'address IP')\n");
+			rc = EXIT_USAGE;
+			continue;
+		}
+		one = probe_upstream(u, &gen->policy,
+		    u->transport == CONF_DOH ? doh : dot, NULL);
+		if (one > rc)
+			rc = one;
+	}
+	SSL_CTX_free(dot);
+	SSL_CTX_free(doh);
+	return rc;
+}
+
+/*
+ * ctstub probe -f CONF [UPSTREAM-LINE]: the configuration's upstreams, or
+ * the one line given, checked with the configuration's ca-file, pins, CT
+ * log list and CT policy, exactly as the daemon checks them.
+ */
+static int
+probe_conf(const char *path, int argc, char **argv)
+{
+	struct generation *gen = generation_load(path, stderr);
+	struct conf line;
+	int rc = EXIT_USAGE;
+
+	if (gen == NULL)
+		return EXIT_USAGE;
+	printf("configuration: %s\nlog list: %s (version %s)\n", path,
+	    gen->conf.ct_log_list, gen->loglist->version);
+	memset(&line, 0, sizeof(line));
+	if (argc == 0)
+		rc = probe_each(gen, &gen->conf);
+	else if (parse_upstream_line(argc, argv, &line) == 0)
+		rc = probe_each(gen, &line);
+	conf_free(&line);
+	generation_free(gen);
+	return rc;
+}
+
+int
+probe_main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "-f") == 0)
+		return probe_conf(argv[2], argc - 3, argv + 3);
+	if (argc >= 2 && strcmp(argv[1], "-f") == 0)
+		return usage("probe");
+	return probe_url(argc, argv);
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,18 @@ struct conf_parser {
 	FILE *errs;
 	int nerrors;
 	int control_set;	/* a control directive was seen */
+	int cache_bytes_set;	/* a cache-max-bytes directive was seen */
 };
+
+/*
+ * Without cache-max-bytes, the byte bound follows cache-size: this many
+ * bytes an answer (about what a small answer with its entry takes), never
+ * under the default's 1 MiB nor over the directive's maximum.
+ */
+#define CACHE_BYTES_PER_ENTRY 512
+#define CACHE_DEFAULT_BYTES (1UL << 20)
+#define CACHE_MIN_BYTES 4096UL
+#define CACHE_MAX_BYTES (1UL << 30)
 
 /*
  * Every allocation of the parser goes through conf_realloc (weak: the unit
@@ -59,29 +71,6 @@ conf_error(struct conf_parser *p, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', p->errs);
 	p->nerrors++;
-}
-
-static void
-conf_defaults(struct conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->timeout_ms = 5000;
-	c->ct_min_logs = 2;
-	c->ct_min_operators = 2;
-	c->ct_lifetime_rule = 1;
-	c->ct_list_max_age_days = 70;
-	c->ct_mode = CONF_CT_ENFORCE;
-	/* a home router's share: OpenWrt's dnsmasq keeps 1,000 by default */
-	c->cache_size = 2000;
-	c->cache_max_bytes = 1 << 20;
-	c->cache_min_ttl = 0;
-	c->cache_max_ttl = 86400;
-	c->tcp_idle_ms = 10000;
-	c->max_tcp_clients = 256;
-	c->max_inflight = 2048;
-	c->max_udp_size = 1232;
-	c->ct_audit = CONF_AUDIT_REPORT;
-	c->ct_audit_rfc6962 = 1;
 }
 
 int
@@ -594,45 +583,34 @@ dir_uint(struct conf_parser *p, const char *name, const char *arg,
 }
 
 static int
-dir_yesno(struct conf_parser *p, const char *name, const char *arg,
-    const char *yes, const char *no, int *out)
+dir_cache_max_bytes(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
 {
-	if (strcmp(arg, yes) == 0)
-		*out = 1;
-	else if (strcmp(arg, no) == 0)
-		*out = 0;
-	else {
-		conf_error(p, "%s: expected '%s' or '%s', got '%s'", name, yes,
-		    no, arg);
+	unsigned long v;
+
+	if (dir_uint(p, "cache-max-bytes", argv[0], CACHE_MIN_BYTES,
+	    CACHE_MAX_BYTES, &v) == -1)
 		return -1;
-	}
+	c->cache_max_bytes = v;
+	p->cache_bytes_set = 1;
 	return 0;
 }
 
-#define UINT_DIRECTIVE(fn, field, min, max)                                  \
-	static int fn(struct conf_parser *p, struct conf *c, char **argv,    \
-	    int argc)                                                        \
-	{                                                                    \
-		unsigned long v;                                             \
-		(void)argc;                                                  \
-		if (dir_uint(p, argv[-1], argv[0], min, max, &v) == -1)      \
-			return -1;                                           \
-		c->field = v;                                                \
-		return 0;                                                    \
-	}
+/* The byte bound from cache-size, when cache-max-bytes is not set. */
+static void
+size_cache_bytes(const struct conf_parser *p, struct conf *c)
+{
+	unsigned long bytes = (unsigned long)c->cache_size *
+	    CACHE_BYTES_PER_ENTRY;
 
-UINT_DIRECTIVE(dir_timeout, timeout_ms, 100, 60000)
-UINT_DIRECTIVE(dir_ct_min_logs, ct_min_logs, 1, 10)
-UINT_DIRECTIVE(dir_ct_min_operators, ct_min_operators, 1, 10)
-UINT_DIRECTIVE(dir_ct_list_max_age, ct_list_max_age_days, 1, 3650)
-UINT_DIRECTIVE(dir_tcp_idle, tcp_idle_ms, 1000, 600000)
-UINT_DIRECTIVE(dir_cache_size, cache_size, 0, 10000000)
-UINT_DIRECTIVE(dir_cache_max_bytes, cache_max_bytes, 4096, 1UL << 30)
-UINT_DIRECTIVE(dir_cache_min_ttl, cache_min_ttl, 0, 86400)
-UINT_DIRECTIVE(dir_cache_max_ttl, cache_max_ttl, 0, 604800)
-UINT_DIRECTIVE(dir_max_tcp_clients, max_tcp_clients, 1, 65535)
-UINT_DIRECTIVE(dir_max_inflight, max_inflight, 1, 1000000)
-UINT_DIRECTIVE(dir_max_udp_size, max_udp_size, 512, 65535)
+	if (p->cache_bytes_set)
+		return;
+	if (bytes < CACHE_DEFAULT_BYTES)
+		bytes = CACHE_DEFAULT_BYTES;
+	if (bytes > CACHE_MAX_BYTES)
+		bytes = CACHE_MAX_BYTES;
+	c->cache_max_bytes = bytes;
+}
 
 static int
 dir_ca_file(struct conf_parser *p, struct conf *c, char **argv, int argc)
@@ -714,116 +692,170 @@ dir_pin(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	return pins_add(&c->pins, pin);
 }
 
-static int
-dir_ct(struct conf_parser *p, struct conf *c, char **argv, int argc)
-{
-	int report;
+/*
+ * How conf_print writes a directive that is not a scalar row (its values,
+ * or a comment line when it is unset, so that the output parses back).
+ */
+typedef void (*directive_print_fn)(const struct conf *, FILE *);
 
-	if (dir_yesno(p, "ct", argv[0], "report", "enforce", &report) == -1)
-		return -1;
-	c->ct_mode = report ? CONF_CT_REPORT : CONF_CT_ENFORCE;
-	return 0;
-}
+static void print_listen(const struct conf *, FILE *);
+static void print_upstream(const struct conf *, FILE *);
+static void print_bootstrap(const struct conf *, FILE *);
+static void print_ca_file(const struct conf *, FILE *);
+static void print_user(const struct conf *, FILE *);
+static void print_pin(const struct conf *, FILE *);
+static void print_ct_log_list(const struct conf *, FILE *);
+static void print_control(const struct conf *, FILE *);
+static void print_metrics(const struct conf *, FILE *);
 
-static int
-dir_strategy(struct conf_parser *p, struct conf *c, char **argv, int argc)
-{
-	static const char *const names[] = { "ordered", "round-robin",
-	    "fastest" };
-	size_t i;
+/*
+ * A scalar row (kind other than DIRECTIVE_CUSTOM) is one setting of struct
+ * conf at offset: its default, its parsing (without fn) and its printing
+ * (without print) all come from the row. A custom row has a handler fn
+ * and a print function.
+ */
+enum directive_kind {
+	DIRECTIVE_CUSTOM,
+	DIRECTIVE_UINT,		/* unsigned, min..max */
+	DIRECTIVE_INT,		/* int, min..max */
+	DIRECTIVE_WORD,		/* int or enum: the index of the word in words */
+};
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(argv[0], names[i]) == 0) {
-			c->strategy = (enum conf_strategy)i;
-			return 0;
-		}
-	conf_error(p, "upstream-strategy: expected ordered, round-robin or "
-	    "fastest, got '%s'", argv[0]);
-	return -1;
-}
+static const char *const words_no_yes[] = { "no", "yes", NULL };
+static const char *const words_ct[] = { "enforce", "report", NULL };
+static const char *const words_ct_stale[] = { "enforce", "fail-open", NULL };
+/* in the order of enum conf_strategy */
+static const char *const words_strategy[] = { "ordered", "round-robin",
+    "fastest", NULL };
+/* in the order of enum conf_audit_mode */
+static const char *const words_ct_audit[] = { "off", "report", "enforce",
+    NULL };
 
-static int
-dir_ct_lifetime_rule(struct conf_parser *p, struct conf *c, char **argv,
-    int argc)
-{
-	return dir_yesno(p, "ct-lifetime-rule", argv[0], "yes", "no",
-	    &c->ct_lifetime_rule);
-}
-
-static int
-dir_serve_stale(struct conf_parser *p, struct conf *c, char **argv,
-    int argc)
-{
-	return dir_yesno(p, "serve-stale", argv[0], "yes", "no",
-	    &c->serve_stale);
-}
-
-static int
-dir_ct_stale(struct conf_parser *p, struct conf *c, char **argv, int argc)
-{
-	return dir_yesno(p, "ct-stale", argv[0], "fail-open", "enforce",
-	    &c->ct_stale_fail_open);
-}
-
-static int
-dir_ct_audit(struct conf_parser *p, struct conf *c, char **argv, int argc)
-{
-	static const char *const names[] = { "off", "report", "enforce" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(argv[0], names[i]) == 0) {
-			c->ct_audit = (enum conf_audit_mode)i;
-			return 0;
-		}
-	conf_error(p, "ct-audit: expected off, report or enforce, got '%s'",
-	    argv[0]);
-	return -1;
-}
-
-static int
-dir_ct_audit_rfc6962(struct conf_parser *p, struct conf *c, char **argv,
-    int argc)
-{
-	return dir_yesno(p, "ct-audit-rfc6962", argv[0], "yes", "no",
-	    &c->ct_audit_rfc6962);
-}
-
-static const struct directive {
+struct directive {
 	const char *name;
 	int min_args, max_args;
-	directive_fn fn;
-} directives[] = {
-	{ "listen", 1, 2, dir_listen },
-	{ "upstream", 1, CONF_MAX_ARGS - 1, dir_upstream },
-	{ "bootstrap", 1, 2, dir_bootstrap },
-	{ "upstream-strategy", 1, 1, dir_strategy },
-	{ "ca-file", 1, 1, dir_ca_file },
-	{ "timeout", 1, 1, dir_timeout },
-	{ "user", 1, 1, dir_user },
-	{ "pin", 1, 1, dir_pin },
-	{ "ct", 1, 1, dir_ct },
-	{ "ct-log-list", 1, 1, dir_ct_log_list },
-	{ "ct-min-logs", 1, 1, dir_ct_min_logs },
-	{ "ct-min-operators", 1, 1, dir_ct_min_operators },
-	{ "ct-lifetime-rule", 1, 1, dir_ct_lifetime_rule },
-	{ "ct-list-max-age", 1, 1, dir_ct_list_max_age },
-	{ "ct-stale", 1, 1, dir_ct_stale },
-	{ "cache-size", 1, 1, dir_cache_size },
-	{ "cache-max-bytes", 1, 1, dir_cache_max_bytes },
-	{ "cache-min-ttl", 1, 1, dir_cache_min_ttl },
-	{ "cache-max-ttl", 1, 1, dir_cache_max_ttl },
-	{ "serve-stale", 1, 1, dir_serve_stale },
-	{ "tcp-idle-timeout", 1, 1, dir_tcp_idle },
-	{ "max-tcp-clients", 1, 1, dir_max_tcp_clients },
-	{ "max-inflight", 1, 1, dir_max_inflight },
-	{ "max-udp-size", 1, 1, dir_max_udp_size },
-	{ "control", 1, 1, dir_control },
-	{ "metrics", 2, 2, dir_metrics },
-	/* SCT auditing (audit.c) */
-	{ "ct-audit", 1, 1, dir_ct_audit },
-	{ "ct-audit-rfc6962", 1, 1, dir_ct_audit_rfc6962 },
+	directive_fn fn;		/* NULL: parsed by kind */
+	directive_print_fn print;	/* NULL: printed by kind */
+	enum directive_kind kind;
+	size_t offset;			/* scalar rows: the field */
+	unsigned long min, max;		/* numbers: the range */
+	unsigned long def;		/* the default (a word's index) */
+	const char *const *words;	/* DIRECTIVE_WORD */
 };
+
+#define FIELD(f) offsetof(struct conf, f)
+#define UINT_ROW(name, f, min, max, def) \
+	{ name, 1, 1, NULL, NULL, DIRECTIVE_UINT, FIELD(f), min, max, def, NULL }
+#define INT_ROW(name, f, min, max, def) \
+	{ name, 1, 1, NULL, NULL, DIRECTIVE_INT, FIELD(f), min, max, def, NULL }
+#define WORD_ROW(name, f, words, def) \
+	{ name, 1, 1, NULL, NULL, DIRECTIVE_WORD, FIELD(f), 0, 0, def, words }
+
+/*
+ * The table's order is conf_print's. A custom row may end after its
+ * handler and print function: the fields after those are zero.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct directive directives[] = {
+	{ "listen", 1, 2, dir_listen, print_listen },
+	{ "upstream", 1, CONF_MAX_ARGS - 1, dir_upstream, print_upstream },
+	{ "bootstrap", 1, 2, dir_bootstrap, print_bootstrap },
+	WORD_ROW("upstream-strategy", strategy, words_strategy, CONF_ORDERED),
+	{ "ca-file", 1, 1, dir_ca_file, print_ca_file },
+	UINT_ROW("timeout", timeout_ms, 100, 60000, 5000),
+	{ "user", 1, 1, dir_user, print_user },
+	{ "pin", 1, 1, dir_pin, print_pin },
+	WORD_ROW("ct", ct_mode, words_ct, CONF_CT_ENFORCE),
+	{ "ct-log-list", 1, 1, dir_ct_log_list, print_ct_log_list },
+	INT_ROW("ct-min-logs", ct_min_logs, 1, 10, 2),
+	INT_ROW("ct-min-operators", ct_min_operators, 1, 10, 2),
+	WORD_ROW("ct-lifetime-rule", ct_lifetime_rule, words_no_yes, 1),
+	INT_ROW("ct-list-max-age", ct_list_max_age_days, 1, 3650, 70),
+	WORD_ROW("ct-stale", ct_stale_fail_open, words_ct_stale, 0),
+	/* a home router's share: OpenWrt's dnsmasq keeps 1,000 by default */
+	UINT_ROW("cache-size", cache_size, 0, 10000000, 2000),
+	/* parsed by its handler: it notes that it was set (size_cache_bytes) */
+	{ "cache-max-bytes", 1, 1, dir_cache_max_bytes, NULL, DIRECTIVE_UINT,
+	    FIELD(cache_max_bytes), CACHE_MIN_BYTES, CACHE_MAX_BYTES,
+	    CACHE_DEFAULT_BYTES, NULL },
+	UINT_ROW("cache-min-ttl", cache_min_ttl, 0, 86400, 0),
+	UINT_ROW("cache-max-ttl", cache_max_ttl, 0, 604800, 86400),
+	WORD_ROW("serve-stale", serve_stale, words_no_yes, 0),
+	UINT_ROW("tcp-idle-timeout", tcp_idle_ms, 1000, 600000, 10000),
+	UINT_ROW("max-tcp-clients", max_tcp_clients, 1, 65535, 256),
+	UINT_ROW("max-inflight", max_inflight, 1, 1000000, 2048),
+	UINT_ROW("max-udp-size", max_udp_size, 512, 65535, 1232),
+	{ "control", 1, 1, dir_control, print_control },
+	{ "metrics", 2, 2, dir_metrics, print_metrics },
+	/* SCT auditing (audit.c) */
+	WORD_ROW("ct-audit", ct_audit, words_ct_audit, CONF_AUDIT_REPORT),
+	WORD_ROW("ct-audit-rfc6962", ct_audit_rfc6962, words_no_yes, 1),
+};
+#pragma GCC diagnostic pop
+
+#define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
+
+static void
+conf_defaults(struct conf *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NDIRECTIVES; i++) {
+		const struct directive *d = &directives[i];
+		char *field = (char *)c + d->offset;
+
+		if (d->kind == DIRECTIVE_UINT)
+			*(unsigned *)field = (unsigned)d->def;
+		else if (d->kind != DIRECTIVE_CUSTOM)
+			*(int *)field = (int)d->def;
+	}
+}
+
+/* "'a' or 'b'", "'a', 'b' or 'c'": the words a row takes. */
+static void
+words_text(const char *const *words, char *buf, size_t len)
+{
+	size_t i, n = 0, used = 0;
+
+	while (words[n] != NULL)
+		n++;
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		used += (size_t)snprintf(buf + used, len - used, "%s'%s'",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	}
+}
+
+/* A scalar row's value from arg; 0, or -1 with the error reported. */
+static int
+set_scalar(struct conf_parser *p, struct conf *c, const struct directive *d,
+    const char *arg)
+{
+	char *field = (char *)c + d->offset, expected[128];
+	unsigned long v;
+	int i;
+
+	if (d->kind == DIRECTIVE_WORD) {
+		for (i = 0; d->words[i] != NULL; i++)
+			if (strcmp(arg, d->words[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		words_text(d->words, expected, sizeof(expected));
+		conf_error(p, "%s: expected %s, got '%s'", d->name, expected,
+		    arg);
+		return -1;
+	}
+	if (dir_uint(p, d->name, arg, d->min, d->max, &v) == -1)
+		return -1;
+	if (d->kind == DIRECTIVE_UINT)
+		*(unsigned *)field = (unsigned)v;
+	else
+		*(int *)field = (int)v;
+	return 0;
+}
 
 static int
 split_words(char *line, char **argv)
@@ -852,6 +884,10 @@ run_directive(struct conf_parser *p, struct conf *c,
 {
 	int before = p->nerrors;
 
+	if (d->fn == NULL) {
+		set_scalar(p, c, d, argv[1]);
+		return;
+	}
 	if (d->fn(p, c, argv + 1, argc - 1) == -1 && p->nerrors == before)
 		conf_error(p, "%s: out of memory", d->name);
 }
@@ -869,7 +905,7 @@ parse_line(struct conf_parser *p, struct conf *c, char *line)
 		conf_error(p, "too many words");
 		return;
 	}
-	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
+	for (i = 0; i < NDIRECTIVES; i++) {
 		const struct directive *d = &directives[i];
 
 		if (strcmp(argv[0], d->name) != 0)
@@ -936,6 +972,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 		fprintf(p->errs, "%s: out of memory\n", p->file);
 		p->nerrors++;
 	}
+	size_cache_bytes(p, c);
 	if (c->cache_min_ttl > c->cache_max_ttl) {
 		fprintf(p->errs, "%s: cache-min-ttl %u is above cache-max-ttl "
 		    "%u\n", p->file, c->cache_min_ttl, c->cache_max_ttl);
@@ -946,7 +983,7 @@ conf_finish(struct conf_parser *p, struct conf *c)
 static int
 conf_parse_stream(const char *name, FILE *in, struct conf *c, FILE *errs)
 {
-	struct conf_parser p = { name, 0, errs, 0, 0 };
+	struct conf_parser p = { name, 0, errs, 0, 0, 0 };
 	char *line = NULL;
 	size_t cap = 0;
 
@@ -1029,12 +1066,6 @@ print_pins(FILE *out, const char *lead, const char *trail,
 	}
 }
 
-static const char *
-yes_no(int v)
-{
-	return v ? "yes" : "no";
-}
-
 /* "DIRECTIVE IP PORT", as the parser reads it. */
 static void
 print_address(FILE *out, const char *directive, const struct conf_address *a)
@@ -1045,16 +1076,21 @@ print_address(FILE *out, const char *directive, const struct conf_address *a)
 	fprintf(out, "%s %s %u\n", directive, ip, port);
 }
 
-void
-conf_print(const struct conf *c, FILE *out)
+static void
+print_listen(const struct conf *c, FILE *out)
 {
-	static const char *const strategies[] = { "ordered", "round-robin",
-	    "fastest" };
-	char addr[80];
 	size_t i;
 
 	for (i = 0; i < c->nlistens; i++)
 		print_address(out, "listen", &c->listens[i]);
+}
+
+static void
+print_upstream(const struct conf *c, FILE *out)
+{
+	char addr[ADDRESS_IP_LEN];
+	size_t i;
+
 	for (i = 0; i < c->nupstreams; i++) {
 		const struct conf_upstream *u = &c->upstreams[i];
 
@@ -1068,51 +1104,100 @@ conf_print(const struct conf *c, FILE *out)
 		print_pins(out, " ", "", &u->pins);
 		fputc('\n', out);
 	}
+}
+
+/* Unset settings are printed as comments: the output parses back. */
+static void
+print_bootstrap(const struct conf *c, FILE *out)
+{
+	size_t i;
+
 	for (i = 0; i < c->nbootstraps; i++)
 		print_address(out, "bootstrap", &c->bootstraps[i]);
-	fprintf(out, "upstream-strategy %s\n", strategies[c->strategy]);
-	/* unset settings as comments: the output parses back as it is */
+	if (c->nbootstraps == 0)
+		fputs("# bootstrap not set: host names need 'address IP'\n",
+		    out);
+}
+
+static void
+print_ca_file(const struct conf *c, FILE *out)
+{
 	if (c->ca_file != NULL)
 		fprintf(out, "ca-file %s\n", c->ca_file);
 	else
 		fputs("# ca-file not set: the system CA bundle\n", out);
-	print_pins(out, "", "\n", &c->pins);
-	fprintf(out, "ct %s\n", c->ct_mode == CONF_CT_REPORT ? "report" :
-	    "enforce");
-	fprintf(out, "ct-log-list %s\n", c->ct_log_list);
-	fprintf(out, "ct-min-logs %d\n", c->ct_min_logs);
-	fprintf(out, "ct-min-operators %d\n", c->ct_min_operators);
-	fprintf(out, "ct-lifetime-rule %s\n", yes_no(c->ct_lifetime_rule));
-	fprintf(out, "ct-list-max-age %d\n", c->ct_list_max_age_days);
-	fprintf(out, "ct-stale %s\n", c->ct_stale_fail_open ? "fail-open" :
-	    "enforce");
-	fprintf(out, "cache-size %u\n", c->cache_size);
-	fprintf(out, "cache-max-bytes %u\n", c->cache_max_bytes);
-	fprintf(out, "cache-min-ttl %u\n", c->cache_min_ttl);
-	fprintf(out, "cache-max-ttl %u\n", c->cache_max_ttl);
-	fprintf(out, "serve-stale %s\n", yes_no(c->serve_stale));
-	fprintf(out, "timeout %u\n", c->timeout_ms);
-	fprintf(out, "tcp-idle-timeout %u\n", c->tcp_idle_ms);
-	fprintf(out, "max-tcp-clients %u\n", c->max_tcp_clients);
-	fprintf(out, "max-inflight %u\n", c->max_inflight);
-	fprintf(out, "max-udp-size %u\n", c->max_udp_size);
+}
+
+static void
+print_user(const struct conf *c, FILE *out)
+{
 	if (c->user != NULL)
 		fprintf(out, "user %s\n", c->user);
 	else
 		fputs("# user not set: stays the user it was started as\n",
 		    out);
+}
+
+static void
+print_pin(const struct conf *c, FILE *out)
+{
+	print_pins(out, "", "\n", &c->pins);
+	if (c->pins.count == 0)
+		fputs("# pin not set: any issuer the CA bundle trusts\n", out);
+}
+
+static void
+print_ct_log_list(const struct conf *c, FILE *out)
+{
+	fprintf(out, "ct-log-list %s\n", c->ct_log_list);
+}
+
+static void
+print_control(const struct conf *c, FILE *out)
+{
 	fprintf(out, "control %s\n", c->control ? c->control : "off");
+}
+
+static void
+print_metrics(const struct conf *c, FILE *out)
+{
 	if (c->metrics.salen != 0)
 		print_address(out, "metrics", &c->metrics);
-	fprintf(out, "ct-audit %s\n", conf_audit_mode_name(c->ct_audit));
-	fprintf(out, "ct-audit-rfc6962 %s\n", yes_no(c->ct_audit_rfc6962));
+	else
+		fputs("# metrics not set: no metrics endpoint\n", out);
+}
+
+static void
+print_scalar(const struct conf *c, const struct directive *d, FILE *out)
+{
+	const char *field = (const char *)c + d->offset;
+	int v = *(const int *)field;
+
+	if (d->kind == DIRECTIVE_UINT)
+		fprintf(out, "%s %u\n", d->name, *(const unsigned *)field);
+	else if (d->kind == DIRECTIVE_INT)
+		fprintf(out, "%s %d\n", d->name, v);
+	else if (d->kind == DIRECTIVE_WORD)
+		fprintf(out, "%s %s\n", d->name, d->words[v]);
+}
+
+void
+conf_print(const struct conf *c, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (directives[i].print != NULL)
+			directives[i].print(c, out);
+		else
+			print_scalar(c, &directives[i], out);
+	}
 }
 
 const char *
 conf_audit_mode_name(enum conf_audit_mode m)
 {
-	return m == CONF_AUDIT_OFF ? "off" : m == CONF_AUDIT_REPORT ?
-	    "report" : "enforce";
+	return words_ct_audit[m];
 }
 
 char *

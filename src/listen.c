@@ -16,6 +16,7 @@
 #include "dnsmsg.h"
 #include "listen.h"
 #include "log.h"
+#include "portholder.h"
 #include "query.h"
 #include "server.h"
 
@@ -123,6 +124,21 @@ want_pktinfo(int fd, const struct conf_address *a)
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 }
 
+/* errno's message, and who holds the port when it is in use. */
+static void
+bind_error(const struct conf_address *a, int type, const char *label,
+    char *err, size_t errlen)
+{
+	int saved = errno;
+	char holder[300] = "";
+
+	if (saved == EADDRINUSE)
+		portholder_explain(a, type, holder, sizeof(holder));
+	snprintf(err, errlen, "cannot listen on %s (%s): %s%s%s", label,
+	    type == SOCK_STREAM ? "TCP" : "UDP", strerror(saved),
+	    holder[0] ? ": " : "", holder);
+}
+
 static int
 bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 {
@@ -147,8 +163,7 @@ bind_socket(const struct conf_address *a, int type, char *err, size_t errlen)
 		grow_udp_buffers(fd);
 	return fd;
 fail:
-	snprintf(err, errlen, "cannot listen on %s (%s): %s", label,
-	    type == SOCK_STREAM ? "TCP" : "UDP", strerror(errno));
+	bind_error(a, type, label, err, errlen);
 	if (fd != -1)
 		close(fd);
 	return -1;

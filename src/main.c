@@ -54,8 +54,11 @@ static const char usage_text[] =
     "[--ca-file F]\n"
     "             [--log-list F] [--pin sha256/B64] [--min-logs N]\n"
     "             [--min-operators N] CHAIN.pem\n"
-    "       ctstub probe [same options as check] dot://IP[:PORT] | "
-    "https://IP[:PORT]/PATH\n"
+    "       ctstub probe -f FILE [UPSTREAM-LINE]\n"
+    "       ctstub probe [--at TIME] [--name NAME] [--ca-file F] "
+    "[--log-list F]\n"
+    "             [--pin sha256/B64] [--min-logs N] [--min-operators N]\n"
+    "             dot://IP[:PORT] | https://IP[:PORT]/PATH\n"
     "       ctstub status [-f FILE] [-s SOCKET] [--json]\n"
     "       ctstub reload [-f FILE] [-s SOCKET]\n"
     "       ctstub loglist show [-f FILE] [LIST]\n"
@@ -163,23 +166,29 @@ run_subcommand(int argc, char **argv)
 	return fn(argc - 1, argv + 1);
 }
 
-/* The account to continue as, when started as root; NULL: stay. */
-static struct passwd *
-target_user(const char *user)
+/*
+ * The account to continue as when started by euid (root: 0); *pw NULL:
+ * stay. 0, or -1 with err.
+ */
+static int
+target_user(const char *user, uid_t euid, struct passwd **pw, char *err,
+    size_t errlen)
 {
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return NULL;
-	if (user == NULL)
-		fatal("refusing to run as root: set 'user NAME' in the "
-		    "configuration ('user root' insists on root)");
+	*pw = NULL;
+	if (euid != 0)
+		return 0;
+	if (user == NULL) {
+		snprintf(err, errlen, "refusing to run as root: set 'user NAME' "
+		    "in the configuration ('user root' insists on root)");
+		return -1;
+	}
 	if (strcmp(user, "root") == 0)
-		return NULL;
-	pw = getpwnam(user);
-	if (pw == NULL)
-		fatal("user '%s' does not exist", user);
-	return pw;
+		return 0;
+	if ((*pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user '%s' does not exist", user);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -335,21 +344,6 @@ shutdown_server(struct server *srv)
 	event_base_free(srv->base);
 }
 
-/* -n: the file and its CT log list load; -v prints the result. */
-static int
-check_config(const struct options *o)
-{
-	struct generation *gen = generation_load(o->conf_path, stderr);
-
-	if (gen == NULL)
-		return 2;
-	if (o->verbose)
-		conf_print(&gen->conf, stdout);
-	printf("%s: configuration OK\n", o->conf_path);
-	generation_free(gen);
-	return 0;
-}
-
 static void
 warn_about_list(const struct generation *gen, time_t *horizon_warned)
 {
@@ -360,12 +354,63 @@ warn_about_list(const struct generation *gen, time_t *horizon_warned)
 	generation_warn_horizon(gen, time(NULL), horizon_warned);
 }
 
+/*
+ * What start-up checks before it binds anything, and -n with it: the
+ * account to run as, the CT log list (warnings: stale, horizon), the
+ * upstreams' TLS settings (ca-file). 0, or -1 with err.
+ */
+static int
+check_startup(struct generation *gen, struct server *srv, uid_t euid,
+    struct passwd **pw, char *err, size_t errlen)
+{
+	if (target_user(gen->conf.user, euid, pw, err, errlen) == -1)
+		return -1;
+	warn_about_list(gen, &srv->horizon_warned);
+	/* upstreams built while errors reach stderr */
+	return generation_start(gen, srv, err, errlen);
+}
+
+/*
+ * -n: what start-up checks (the file, its CT log list, the account, the
+ * TLS settings), without binding; -v prints the configuration and what
+ * -n could not check. A named user must exist even when not root now.
+ */
+static int
+check_config(const struct options *o)
+{
+	struct generation *gen;
+	struct server srv;
+	struct passwd *pw;
+	char err[600];
+	int rc = 0;
+
+	log_init(1, 0);
+	if ((gen = generation_load(o->conf_path, stderr)) == NULL)
+		return 2;
+	memset(&srv, 0, sizeof(srv));
+	if (check_startup(gen, &srv, gen->conf.user ? 0 : geteuid(), &pw, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", o->conf_path, err);
+		rc = 2;
+	} else if (o->verbose) {
+		conf_print(&gen->conf, stdout);
+		puts("# not checked by -n: that the listen addresses, control "
+		    "socket and metrics\n# port are free to bind, and that the "
+		    "upstreams answer and pass their checks\n# (ctstub probe -f "
+		    "FILE does that)");
+	}
+	if (rc == 0)
+		printf("%s: configuration OK\n", o->conf_path);
+	generation_free(gen);
+	return rc;
+}
+
 /* Binds what needs root, drops it, then serves until a signal. */
 static void
 serve(const struct options *o, struct generation *gen)
 {
 	struct server srv;
-	const struct passwd *pw = target_user(gen->conf.user);
+	struct passwd *pw;
 	struct event *events[MAIN_EVENTS];
 	struct main_loop loop = { &srv, 0 };
 	char err[600];
@@ -373,9 +418,7 @@ serve(const struct options *o, struct generation *gen)
 	memset(&srv, 0, sizeof(srv));
 	srv.conf_path = o->conf_path;
 	srv.started = time(NULL);
-	warn_about_list(gen, &srv.horizon_warned);
-	/* upstreams built while errors reach stderr */
-	if (generation_start(gen, &srv, err, sizeof(err)) == -1)
+	if (check_startup(gen, &srv, geteuid(), &pw, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	srv.listeners = listen_bind(&gen->conf, err, sizeof(err));
 	if (srv.listeners == NULL)

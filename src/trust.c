@@ -261,22 +261,30 @@ trust_evidence_check(const struct trust_evidence *ev,
 }
 
 void
-trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
-    const struct conf_pins *pins)
+trust_record_chain(struct upstream_trust *t, STACK_OF(X509) *chain)
 {
-	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
-	int i, matched;
-	size_t j;
+	int i;
 
 	trust_clear(t);
-	record_evidence(&t->evidence, ssl);
-	t->verified_at = time(NULL);
-	snprintf(t->tls_version, sizeof(t->tls_version), "%s",
-	    SSL_get_version(ssl));
 	for (i = 0; chain != NULL && i < sk_X509_num(chain) &&
 	    t->ncerts < TRUST_MAX_CERTS; i++) {
 		record_cert(&t->certs[t->ncerts++], sk_X509_value(chain, i));
 	}
+}
+
+void
+trust_record(struct upstream_trust *t, SSL *ssl, const struct ct_result *ct,
+    const struct conf_pins *pins)
+{
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+	int matched;
+	size_t j;
+
+	trust_record_chain(t, chain);
+	record_evidence(&t->evidence, ssl);
+	t->verified_at = time(NULL);
+	snprintf(t->tls_version, sizeof(t->tls_version), "%s",
+	    SSL_get_version(ssl));
 	matched = pins != NULL && pins->count > 0 ? verify_pins(chain, pins) :
 	    -1;
 	if (matched >= 0)

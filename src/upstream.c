@@ -28,8 +28,7 @@
  */
 #define PROBE_MAX_MS		5000
 
-/* A client TLS context with its own copy of the CT log store. */
-static SSL_CTX *
+SSL_CTX *
 upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
     SSL_CTX *share_trust, const unsigned char *alpn, size_t alpn_len,
     char *err, size_t errlen)

@@ -610,3 +610,13 @@ print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))'
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # elapsed_ms START: milliseconds since START (from now_ms).
 elapsed_ms() { echo $(($(now_ms) - $1)); }
+
+# parser_directives: the names in src/conf.c's directives[] table, one a
+# line, rows written { "name", ... } or KIND_ROW("name", ...).
+parser_directives() {
+	awk '/directives\[\] = \{/ { on = 1; next }
+	    on && /^};/ { exit }
+	    on { if (match($0, /^[ \t]*(\{ |[A-Z]+_ROW\()"[a-z0-9-]+",/)) {
+		s = substr($0, RSTART, RLENGTH); sub(/^[^"]*"/, "", s)
+		sub(/",$/, "", s); print s } }' "$ROOT/src/conf.c"
+}

@@ -5,6 +5,9 @@
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
+# two pins (any 32 bytes: -n does not compare them with a certificate)
+PIN_A=sha256/$(head -c 32 /dev/zero | base64)
+PIN_B=sha256/$(head -c 32 /dev/zero | tr '\0' '\1' | base64)
 
 # check_conf NAME CONF: run ctstub -n -f CONF; sets RC and ERR (stderr).
 check_conf() {
@@ -49,15 +52,84 @@ check_conf directory "$TMP"
 expect_eq "a directory as config: exit status" 2 "$RC"
 expect_eq "a directory as config: says so" "$TMP: Is a directory" "$ERR"
 
-# -n -v prints the effective configuration as directives ctstub reads back.
-"$CTSTUB" -n -v -f conf/ctstub.conf | grep -v 'configuration OK$' \
-    | sed 's|^ca-file (system)$||; s|^user (none)$||' >"$TMP/printed.conf"
-"$CTSTUB" -n -v -f "$TMP/printed.conf" | grep -v 'configuration OK$' \
-    | sed 's|^ca-file (system)$||; s|^user (none)$||' >"$TMP/reprinted.conf"
-expect_eq "-n -v output parses back to the same" \
-    "$(cat "$TMP/printed.conf")" "$(cat "$TMP/reprinted.conf")"
-check "-n -v lists every directive" "$(oneline "$(cat "$TMP/printed.conf")")" \
-    test "$(grep -c . "$TMP/printed.conf")" -ge 20
+# -n -v prints the effective configuration as directives ctstub reads back
+# unchanged: every directive, an unset one as a comment line.
+verbose_conf() { # IN OUT: ctstub -n -v -f IN without its last line
+	"$CTSTUB" -n -v -f "$1" >"$2.full" 2>"$2.err"
+	RC=$?
+	grep -v ': configuration OK$' "$2.full" >"$2"
+}
+printf '%s\n' "upstream dot://127.0.0.1 pin $PIN_A" \
+    "ct-log-list $ROOT/conf/ct-logs.json" "user nobody" >"$TMP/bare.conf"
+printf '%s\n' "upstream https://dns.test/q address 127.0.0.1" \
+    "bootstrap 127.0.0.1 $PORT_DEAD" "pin $PIN_A" "pin $PIN_B" \
+    "ca-file $ROOT/tests/data/realcerts/github-com-2025.root.pem" \
+    "metrics 127.0.0.1 $PORT_DEAD" "control off" \
+    "ct-log-list $ROOT/conf/ct-logs.json" "user nobody" >"$TMP/set.conf"
+mapfile -t PARSER < <(parser_directives)
+check "conf.c: directive table found" "${#PARSER[@]} names" \
+    test "${#PARSER[@]}" -ge 20
+for name in shipped bare set; do
+	conf=$TMP/$name.conf
+	[ "$name" = shipped ] && conf=conf/ctstub.conf
+	verbose_conf "$conf" "$TMP/$name.printed"
+	expect_eq "-n -v $name: exit status 0" 0 "$RC"
+	verbose_conf "$TMP/$name.printed" "$TMP/$name.reprinted"
+	expect_eq "-n -v $name: the output parses back (exit status 0)" 0 "$RC"
+	expect_eq "-n -v $name: the output parses back to the same" \
+	    "$(cat "$TMP/$name.printed")" "$(cat "$TMP/$name.reprinted")"
+	# every directive of the parser: set, or an unset one as a comment
+	missing=
+	for d in "${PARSER[@]}"; do
+		grep -qE "^(# )?$d " "$TMP/$name.printed" || missing+=" $d"
+	done
+	expect_eq "-n -v $name: prints every directive" "" "$missing"
+done
+expect_eq "-n -v, unset: bootstrap, pin, metrics as comments" \
+    "# bootstrap not set: host names need 'address IP'
+# pin not set: any issuer the CA bundle trusts
+# metrics not set: no metrics endpoint" \
+    "$(grep -E '^# (bootstrap|pin|metrics) ' "$TMP/bare.printed")"
+expect_eq "-n -v, set: bootstrap, two pins, metrics, control off" \
+    "bootstrap 127.0.0.1 $PORT_DEAD
+pin $PIN_A
+pin $PIN_B
+control off
+metrics 127.0.0.1 $PORT_DEAD" \
+    "$(grep -E '^(bootstrap|pin|metrics|control) ' "$TMP/set.printed")"
+check "-n -v says what -n could not check" "$(cat "$TMP/bare.printed")" \
+    grep -q "^# not checked by -n: that the listen addresses" \
+    "$TMP/bare.printed"
+
+# -n checks what start-up checks: the account, the list's age, ca-file
+printf '%s\n' "upstream dot://127.0.0.1" "ct-log-list $ROOT/conf/ct-logs.json" \
+    "user no-such-user-ctstub" >"$TMP/nouser.conf"
+expect_error "user that does not exist" "$TMP/nouser.conf" \
+    "$TMP/nouser.conf: user 'no-such-user-ctstub' does not exist"
+check "user that does not exist: no 'configuration OK'" \
+    "$(cat "$TMP/user that does not exist.out")" \
+    test ! -s "$TMP/user that does not exist.out"
+printf '%s\n' "upstream dot://127.0.0.1" "ct-log-list $ROOT/conf/ct-logs.json" \
+    "user nobody" "ca-file $TMP/no-such-ca.pem" >"$TMP/noca.conf"
+expect_error "ca-file that does not exist" "$TMP/noca.conf" \
+    "$TMP/noca.conf: cannot load CA certificates from $TMP/no-such-ca.pem"
+# the shipped list is days old: a 1-day limit makes it stale
+printf '%s\n' "upstream dot://127.0.0.1" "ct-log-list $ROOT/conf/ct-logs.json" \
+    "user nobody" "ct-list-max-age 1" >"$TMP/stale.conf"
+check_conf stale "$TMP/stale.conf"
+expect_eq "stale list: still OK (exit status 0, start-up only warns)" \
+    "0 $TMP/stale.conf: configuration OK" "$RC $(cat "$TMP/stale.out")"
+check "stale list: warned as at start-up" "stderr: $ERR" grep -qE \
+    "warning: CT log list .* is [0-9]+ days old, over the 1-day limit" \
+    "$TMP/stale.err"
+if [ "$(id -u)" -eq 0 ]; then
+	printf '%s\n' "upstream dot://127.0.0.1" \
+	    "ct-log-list $ROOT/conf/ct-logs.json" >"$TMP/nouserline.conf"
+	expect_error "-n as root without user" "$TMP/nouserline.conf" \
+	    "$TMP/nouserline.conf: refusing to run as root: set 'user NAME'"
+else
+	skip "-n as root without user" "not running as root"
+fi
 
 # A broken CT log list stops ctstub at start-up, -n included.
 printf '%s\n' "upstream dot://127.0.0.1" \

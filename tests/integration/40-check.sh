@@ -381,5 +381,90 @@ expect_usage "probe --ip" "usage: ctstub probe" -- \
 expect_usage "probe not a dot:// URL" "expected dot://" -- \
     probe --ca-file "$PKI/root.pem" --log-list "$PKI/ct-logs.json" \
     "http://127.0.0.1:$(dot_port good)"
+
+# --- probe -f CONF [UPSTREAM-LINE]: the daemon's own settings and checks
+DOT=$(dot_port good)
+DOH=$(doh_port good)
+# conf_for NAME LINE...: ctstub.conf with the test root, list and lines.
+conf_for() {
+	local name=$1
+	shift
+	printf '%s\n' "ca-file $PKI/root.pem" "ct-log-list $PKI/ct-logs.json" \
+	    "user nobody" "$@" >"$TMP/$name.conf"
+}
+# to_loopback: an upstream line of the shipped file, its addresses and
+# names swapped for the test named's (good leaf: 127.0.0.1,
+# dns.example.test).
+to_loopback() {
+	sed -E -e "s#dot://([0-9.]+|\[[^]]*\])#dot://127.0.0.1:$DOT#" \
+	    -e "s#https://([0-9.]+|\[[^]]*\])/#https://127.0.0.1:$DOH/#" \
+	    -e "s#https://[a-z][a-z0-9.-]*/#https://dns.example.test:$DOH/#" \
+	    -e 's#address [^ ]+#address 127.0.0.1#g' \
+	    -e 's#name [^ ]+#name dns.example.test#g'
+}
+accepted() { grep -c '^verdict: accepted$' <<<"$OUT"; }
+mapfile -t PROFILES < <(sed -n 's/^# \[profile \([^]]*\)\].*/\1/p' \
+    conf/ctstub.conf)
+check "shipped profiles found" "${#PROFILES[@]} profiles" \
+    test "${#PROFILES[@]}" -ge 6
+for p in "${PROFILES[@]}"; do
+	mapfile -t lines < <(awk -v p="# [profile $p]" '
+	    index($0, p) == 1 { on = 1; next }
+	    on && /^#upstream / { sub(/^#/, ""); print; next }
+	    { on = 0 }' conf/ctstub.conf | to_loopback)
+	# one upstream per line, or per address of a line with addresses
+	naddr=0
+	for l in "${lines[@]}"; do
+		n=$(grep -o ' address ' <<<"$l" | wc -l)
+		naddr=$((naddr + (n > 0 ? n : 1)))
+		[ "$naddr" -gt 0 ] && [ -z "${first_n:-}" ] && first_n=$naddr
+	done
+	conf_for "profile-$p" "pin $PIN_INTER" "${lines[@]}"
+	run "probe -f $p" probe -f "$TMP/profile-$p.conf"
+	expect_eq "probe -f profile $p: exit status 0" 0 "$RC"
+	expect_eq "probe -f profile $p: every upstream ($naddr) accepted" \
+	    "$naddr" "$(accepted)"
+	# the same line given on the command line, with a configuration that
+	# has another upstream
+	conf_for "other" "upstream dot://127.0.0.1:$PORT_DEAD"
+	# shellcheck disable=SC2086 # the line's words as arguments
+	run "probe -f line $p" probe -f "$TMP/other.conf" ${lines[0]}
+	expect_eq "probe -f CONF '$p line': accepted, the line only" \
+	    "0 $first_n 0" "$RC $(accepted) $(grep -c "$PORT_DEAD" <<<"$OUT")"
+	first_n=
+done
+# a DoH line names its host: the certificate must name it
+run "probe -f doh name" probe -f "$TMP/other.conf" \
+    "https://other.example.test:$DOH/dns-query address 127.0.0.1"
+expect_verdict "probe -f, DoH host the certificate lacks" 1 \
+    "certificate does not match"
+# the configuration's pin, CT policy and ca-file are the ones checked
+conf_for pin2 "pin $PIN_INTER2" "upstream dot://127.0.0.1:$DOT"
+run "probe -f pin2" probe -f "$TMP/pin2.conf"
+expect_verdict "probe -f, pin of another CA" 1 "$PIN_REASON"
+check "probe -f, pin of another CA: prints the chain's pins to update to" \
+    "$OUT" grep -qF "pin $PIN_INTER" <<<"$OUT"
+conf_for minlogs "ct-min-logs 4" "upstream dot://127.0.0.1:$DOT"
+run "probe -f minlogs" probe -f "$TMP/minlogs.conf"
+expect_verdict "probe -f, ct-min-logs 4" 1 "CT: 3 valid SCTs" "need 4 logs"
+printf '%s\n' "ct-log-list $PKI/ct-logs.json" "user nobody" \
+    "upstream dot://127.0.0.1:$DOT" >"$TMP/sysca.conf"
+run "probe -f sysca" probe -f "$TMP/sysca.conf"
+expect_verdict "probe -f, no ca-file (system CAs)" 1 \
+    "certificate chain not trusted"
+run "probe -f unresolved" probe -f "$TMP/other.conf" \
+    "https://dns.example.test:$DOH/dns-query"
+expect_eq "probe -f, a host name without address: exit status 2" 2 "$RC"
+check "probe -f, a host name without address: says so" "stderr: [$ERR]" \
+    grep -qF "command line: upstream 'https://dns.example.test:$DOH/dns-query' names a host" <<<"$ERR"
+expect_usage "probe -f without a file" "usage: ctstub probe -f CONF" -- \
+    probe -f
+expect_usage "probe -f with a bad file" "$TMP/no-such.conf" -- \
+    probe -f "$TMP/no-such.conf"
+# check prints the pins of the verified chain too
+pki_check check-pins --ip 127.0.0.1 "$PKI/good.pem"
+check "check: prints the chain's pins" "$OUT" grep -qF "pin $PIN_INTER" \
+    <<<"$OUT"
+
 check "named still serves after the probes" "named exited" alive "$NAMED_PID"
 done_testing

@@ -16,7 +16,7 @@ conf_with() {
 	CONF=$TMP/$1.conf
 	printf '%s\n' "listen $2" "control $TMP/run/$1.sock" \
 	    "upstream dot://127.0.0.1:$PORT_DEAD" "ca-file $PKI/root.pem" \
-	    "ct-log-list $PKI/ct-logs.json" >"$CONF"
+	    "ct-log-list $PKI/ct-logs.json" "user nobody" >"$CONF"
 }
 conf_with scoped "fe80::1%lo 53"
 out=$("$CTSTUB" -n -v -f "$CONF" 2>&1)

@@ -34,11 +34,19 @@ translate() {
 	ERR=$(cat "$TMP/err")
 }
 
-# parse_ok NAME CONF: ctstub -n accepts CONF once its CT log list (the
-# router's /etc/ctstub/ct-logs.json) is the repository's.
+# for_this_host CONF: CONF with what only the router has replaced: the CT
+# log list (/etc/ctstub/ct-logs.json) by the repository's, the account
+# (the package's "ctstub") by nobody, which -n as root also wants when
+# CONF names none (as a start as root does).
+for_this_host() {
+	sed -e "s|^ct-log-list .*|ct-log-list $ROOT/conf/ct-logs.json|" \
+	    -e "s|^user .*|user nobody|" "$1"
+	[ "$(id -u)" -ne 0 ] || grep -q '^user ' "$1" || echo "user nobody"
+}
+
+# parse_ok NAME CONF: ctstub -n accepts CONF on this host (for_this_host).
 parse_ok() {
-	sed "s|^ct-log-list .*|ct-log-list $ROOT/conf/ct-logs.json|" "$2" \
-	    >"$TMP/$1.n.conf"
+	for_this_host "$2" >"$TMP/$1.n.conf"
 	"$CTSTUB" -n -f "$TMP/$1.n.conf" >"$TMP/$1.n.out" 2>&1
 	expect_eq "$1: ctstub -n accepts it" "0 $TMP/$1.n.conf: configuration OK" \
 	    "$? $(cat "$TMP/$1.n.out")"
@@ -322,6 +330,37 @@ sed -i "s/'5453'/'5454'/" "$UCI"
 run_init sh reload_service
 expect_eq "reload, listen_port changed: restart" "config_load ctstub
 restart" "$CALLS"
+# every setting the daemon only takes at start (generation.c's
+# warn_restart_only): metrics added, changed, removed; control changed
+uci_file
+run_init sh reload_service	# listen_port back to 5453
+uci_file "option metrics_port '9153'"
+run_init sh reload_service
+expect_eq "reload, metrics_port added: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option metrics_port '9154'"
+run_init sh reload_service
+expect_eq "reload, metrics_port changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option metrics_port '9154'" \
+    "option metrics_addr '127.0.0.2'"
+run_init sh reload_service
+expect_eq "reload, metrics_addr changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file
+run_init sh reload_service
+expect_eq "reload, metrics removed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option control '$TMP/admin.sock'"
+run_init sh reload_service
+expect_eq "reload, control changed: restart" "config_load ctstub
+restart" "$CALLS"
+uci_file "option control '$TMP/admin.sock'" \
+    "option timeout '2000'"
+run_init sh reload_service
+expect_eq "reload, then only timeout changed: SIGHUP again" \
+    "config_load ctstub
+procd_send_signal ctstub" "$CALLS"
 before=$(cat "$CONF")
 uci_file "option timeout 'soon'"
 run_init sh reload_service
@@ -348,6 +387,7 @@ expect_eq "recipe: installed files and modes" \
     "600 etc/config/ctstub
 644 etc/ctstub/ct-logs.json
 755 etc/init.d/ctstub
+644 lib/upgrade/keep.d/ctstub
 755 usr/libexec/ctstub-loglist-update
 755 usr/libexec/ctstub-uci2conf
 755 usr/sbin/ctstub
@@ -363,13 +403,27 @@ check "recipe: linked with libevent_core, not all of libevent" \
 # The packaged translator and ctstub on the packaged UCI file.
 # shellcheck disable=SC2317 # run by check
 packaged_parses() {
-	"$PKGROOT/usr/libexec/ctstub-uci2conf" "$PKGROOT/etc/config/ctstub" |
+	"$PKGROOT/usr/libexec/ctstub-uci2conf" "$PKGROOT/etc/config/ctstub" \
+	    >"$TMP/pkg.uci.conf" && for_this_host "$TMP/pkg.uci.conf" |
 	    sed "s|^ct-log-list .*|ct-log-list $PKGROOT/etc/ctstub/ct-logs.json|" \
 	    >"$TMP/pkg.conf" &&
 	    "$PKGROOT/usr/sbin/ctstub" -n -f "$TMP/pkg.conf" >"$TMP/pkg.err" 2>&1
 }
 check "recipe: the packaged ctstub parses the packaged config" \
     "see $TMP/pkg.err" packaged_parses
+# sysupgrade keeps the UCI file and the installed CT log list
+expect_eq "recipe: sysupgrade keep list" "/etc/config/ctstub
+/etc/ctstub/ct-logs.json" "$(grep -v '^#' "$PKGROOT/lib/upgrade/keep.d/ctstub")"
+# the release of the VERSION file, not a date or 0 (no git in the copy)
+expect_eq "recipe: ctstub -V prints the VERSION file" \
+    "ctstub $(cat VERSION)" "$("$PKGROOT/usr/sbin/ctstub" -V | head -n 1)"
+check "recipe: PKG_VERSION is the VERSION file" "$(ls "$TMP/sdk-build")" \
+    test -d "$TMP/sdk-build/ctstub-$(cat VERSION)"
+# without -f, commands read the file the init script writes
+"$PKGROOT/usr/sbin/ctstub" -n >"$TMP/pkg-default.out" 2>&1
+expect_eq "recipe: default configuration is /var/etc/ctstub.conf" \
+    "/var/etc/ctstub.conf" "$(sed -n 's/^\([^:]*\):.*/\1/p' \
+    "$TMP/pkg-default.out" | head -n 1)"
 
 # The package's postinst and prerm: the cron line added at installation
 # (unless UCI says loglist_update '0'), removed at removal; nothing in an

@@ -8,7 +8,9 @@
 
 #include "cache.h"
 #include "check.h"
+#include "conf.h"
 #include "dnsmsg.h"
+#include "server.h"
 
 static size_t
 put_name(uint8_t *p, const char *labels)
@@ -477,9 +479,61 @@ test_add_ede(void)
 	    sizeof(out), DNS_EDE_STALE, "stale") == n);
 }
 
+/* How many of n distinct one-A answers a cache sized by text keeps. */
+static size_t
+kept_of_conf(const char *text, int n)
+{
+	uint8_t q[512], a[512];
+	struct dnsmsg_query info;
+	struct cache_key key;
+	struct conf conf;
+	struct cache *c;
+	char name[64];
+	size_t qn, an, kept;
+	int i;
+
+	if (conf_load_string("cache.conf", text, &conf, stderr) != 0)
+		return 0;
+	c = server_cache_new(&conf);
+	conf_free(&conf);
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "host-%05d.example.test", i);
+		qn = make_query(q, name, 0);
+		dnsmsg_parse_query(q, qn, &info);
+		cache_key_of(c, q, &info, &key);
+		an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+		cache_store(c, &key, a, an, 0);
+	}
+	kept = cache_entries(c);
+	cache_free(c);
+	return kept;
+}
+
+/*
+ * ctstub.conf(5)'s example, "cache-size 10000" without cache-max-bytes:
+ * the byte bound follows the entry count, so 10,000 answers fit.
+ */
+static void
+test_cache_size_sets_bytes(void)
+{
+	static const char base[] = "upstream dot://127.0.0.1\n";
+	char text[256];
+
+	snprintf(text, sizeof(text), "%scache-size 10000\n", base);
+	CHECK("cache-size 10000 alone keeps 10,000 answers",
+	    kept_of_conf(text, 10000) == 10000);
+	snprintf(text, sizeof(text), "%scache-size 10000\n"
+	    "cache-max-bytes 1048576\n", base);
+	CHECK("an explicit cache-max-bytes still bounds it",
+	    kept_of_conf(text, 10000) < 10000);
+}
+
 int
 main(void)
 {
+	test_cache_size_sets_bytes();
 	test_stale();
 	test_add_ede();
 	test_positive();

@@ -151,7 +151,7 @@ test_errors(void)
 	expect_error("extra argument",
 	    "upstream dot://127.0.0.1\nca-file a b\n", "t.conf:2: ca-file:");
 	expect_error("ct mode", "upstream dot://127.0.0.1\nct off\n",
-	    "t.conf:2: ct: expected 'report' or 'enforce', got 'off'");
+	    "t.conf:2: ct: expected 'enforce' or 'report', got 'off'");
 	expect_error("ct-stale", "upstream dot://127.0.0.1\nct-stale open\n",
 	    "t.conf:2: ct-stale:");
 
