@@ -100,6 +100,13 @@ int		 auditjob_compare_heads(const struct audit_head *kept,
 		    const struct audit_head *h, int *need, char *reason,
 		    size_t len);
 
+/*
+ * "ct/v1/get-proof-by-hash?hash=B64&tree_size=N" with '+', '/' and '='
+ * percent-escaped (at most 29 + 3 * 44 + 31 bytes: give 256).
+ */
+void		 auditjob_proof_path(const unsigned char *leaf_hash,
+		    uint64_t size, char *path, size_t len);
+
 /* The host of an https URL into host: 1 an IP address, 0 a name, -1. */
 int		 auditjob_url_host(const char *url, char *host, size_t len);
 

@@ -144,11 +144,33 @@ auditjob_compare_heads(const struct audit_head *kept,
 	return 0;
 }
 
+void
+auditjob_proof_path(const unsigned char *leaf_hash,
+    uint64_t size, char *path, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char b64[48], esc[3 * sizeof(b64)], *q = esc;
+	const char *s;
+
+	EVP_EncodeBlock((unsigned char *)b64, leaf_hash, MERKLE_HASH_LEN);
+	for (s = b64; *s != '\0'; s++) {
+		if (*s == '+' || *s == '/' || *s == '=') {
+			*q++ = '%';
+			*q++ = hex[(unsigned char)*s >> 4];
+			*q++ = hex[*s & 15];
+		} else
+			*q++ = *s;
+	}
+	*q = '\0';
+	snprintf(path, len, "ct/v1/get-proof-by-hash?hash=%s&tree_size=%llu",
+	    esc, (unsigned long long)size);
+}
+
 /* Asks for what proves the entry in the verified head. */
 static void
 prove(struct auditjob *j)
 {
-	char path[96];
+	char path[256];
 
 	if (j->head.timestamp_ms < j->ts_ms + (uint64_t)j->mmd * 1000 &&
 	    (j->tiled ? j->index >= j->head.size : 0)) {
@@ -165,24 +187,8 @@ prove(struct auditjob *j)
 		return;
 	}
 	if (!j->tiled) {
-		static const char hex[] = "0123456789ABCDEF";
-		char b64[48], *q;
-		const char *s;
-
-		EVP_EncodeBlock((unsigned char *)b64, j->entry.leaf_hash,
-		    MERKLE_HASH_LEN);
-		q = path + snprintf(path, sizeof(path),
-		    "ct/v1/get-proof-by-hash?hash=");
-		for (s = b64; *s != '\0'; s++) {
-			if (*s == '+' || *s == '/' || *s == '=') {
-				*q++ = '%';
-				*q++ = hex[(unsigned char)*s >> 4];
-				*q++ = hex[*s & 15];
-			} else
-				*q++ = *s;
-		}
-		snprintf(q, sizeof(path) - (size_t)(q - path),
-		    "&tree_size=%llu", (unsigned long long)j->head.size);
+		auditjob_proof_path(j->entry.leaf_hash, j->head.size, path,
+		    sizeof(path));
 		get(j, STEP_PROOF, path, MAX_JSON_BODY);
 		return;
 	}

@@ -85,10 +85,32 @@ test_gunzip(void)
 	    &out, &got) == -1);
 }
 
+static void
+test_proof_path(void)
+{
+	unsigned char all_slash[32], plain[32];
+	char path[256];
+
+	/* 0xff bytes: base64 "////...//8=", the longest escaping */
+	memset(all_slash, 0xff, sizeof(all_slash));
+	auditjob_proof_path(all_slash, 18446744073709551615ull, path,
+	    sizeof(path));
+	CHECK("every '/' and '=' escaped, the whole path kept",
+	    strncmp(path, "ct/v1/get-proof-by-hash?hash=%2F%2F%2F", 38) == 0 &&
+	    strstr(path, "8%3D&tree_size=18446744073709551615") != NULL &&
+	    strchr(path + 29, '/') == NULL);
+	memset(plain, 0, sizeof(plain));
+	auditjob_proof_path(plain, 8, path, sizeof(path));
+	CHECK("zeros: AAAA...A%3D", strcmp(path, "ct/v1/get-proof-by-hash?hash="
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D&tree_size=8") ==
+	    0);
+}
+
 int
 main(void)
 {
 	test_heads();
+	test_proof_path();
 	test_gunzip();
 	return CHECK_DONE();
 }
