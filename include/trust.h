@@ -85,8 +85,11 @@ struct upstream_trust {
 void trust_record(struct upstream_trust *t, SSL *ssl,
     const struct ct_result *ct, const struct conf_pins *pins);
 
-/* t holds chain's certificates (the first TRUST_MAX_CERTS) and nothing
- * else; chain stays the caller's. */
+/*
+ * t holds chain's certificates (the first TRUST_MAX_CERTS) and nothing
+ * else: what t held is freed first, so t must be zeroed or recorded
+ * before (free it with trust_clear); chain stays the caller's.
+ */
 void trust_record_chain(struct upstream_trust *t, STACK_OF(X509) *chain);
 
 /* "sha256/BASE64" of cert's public key into out (TRUST_PIN_TEXT). */
