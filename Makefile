@@ -156,6 +156,7 @@ soak: deps-check
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
+NMDIR   ?= $(SYSCONFDIR)/NetworkManager/dispatcher.d
 ETC_CT   = $(DESTDIR)$(SYSCONFDIR)/ctstub
 # The daily list update: its timer is enabled at the first install only,
 # so that a reinstall keeps an admin's `systemctl disable`.
@@ -179,6 +180,9 @@ install: all
 	fi
 	$(UNIT_SED) conf/ctstub.service >$(BUILD)/ctstub.service
 	install -m 644 $(BUILD)/ctstub.service $(DESTDIR)$(UNITDIR)/ctstub.service
+	$(UNIT_SED) conf/networkmanager/90-ctstub >$(BUILD)/90-ctstub
+	install -d $(DESTDIR)$(NMDIR)
+	install -m 755 $(BUILD)/90-ctstub $(DESTDIR)$(NMDIR)/90-ctstub
 	@first=; [ -e $(DESTDIR)$(UNITDIR)/ctstub-loglist-update.timer ] || \
 	  first=1; \
 	for unit in $(UPDATE_UNITS); do \
@@ -202,7 +206,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ctstub $(ETC_CT)/ct-logs.json \
-	  $(DESTDIR)$(UNITDIR)/ctstub.service \
+	  $(DESTDIR)$(UNITDIR)/ctstub.service $(DESTDIR)$(NMDIR)/90-ctstub \
 	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UPDATE_UNITS)) \
 	  $(TIMER_WANTS)/ctstub-loglist-update.timer \
 	  $(ETC_CT)/loglist-keys/README.md \

@@ -67,4 +67,12 @@ void cache_store(struct cache *cache, const struct cache_key *key,
 
 size_t cache_entries(const struct cache *cache);
 
+/*
+ * Drops every entry (name NULL), or every entry whose question name is
+ * name (uncompressed wire format, namelen bytes with the root label; any
+ * case), whatever its type, class and flags. Returns how many went.
+ */
+size_t cache_flush(struct cache *cache, const uint8_t *name,
+    size_t namelen);
+
 #endif

@@ -159,6 +159,12 @@ void		 ct_result_free(struct ct_result *res);
 const char	*ct_verdict_text(enum ct_verdict verdict);
 /* Where OpenSSL says sct came from. */
 enum ct_source	 ct_source_of(const SCT *sct);
+/*
+ * How many SCTs of res come from logs not in the list (a stale list?);
+ * first gets the first one's label ("log 11f95a6d"), "" when none.
+ */
+size_t		 ct_result_unknown_logs(const struct ct_result *res,
+		    char *first, size_t len);
 const char	*ct_source_text(enum ct_source source);
 
 #endif

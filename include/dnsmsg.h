@@ -157,6 +157,13 @@ void dnsmsg_put16(uint8_t *p, uint16_t v);
 size_t dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off);
 /* Offset just past the resource record at off, or 0. */
 size_t dnsmsg_skip_rr(const uint8_t *msg, size_t len, size_t off);
+/*
+ * A recursive query for name (text, "." for the root) and type, class IN,
+ * with an OPT RR advertising 4096 bytes: its length, 0 for a bad name or
+ * when it does not fit cap.
+ */
+size_t dnsmsg_make_query(const char *name, uint16_t type, uint8_t *out,
+    size_t cap);
 /* The question's name in presentation form (c-ares), for logs. */
 int dnsmsg_question_name(const uint8_t *msg, size_t len, char *out,
     size_t cap);

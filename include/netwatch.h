@@ -3,7 +3,7 @@
  * Network changes from the kernel: a NETLINK_ROUTE socket on the event
  * loop hears address, route and link changes (resume from sleep, a new
  * Wi-Fi network, the WAN coming back). A burst of them is debounced into
- * one call of upstream_set_network_changed() for the upstreams in force,
+ * one call of upstream_set_end_backoffs() for the upstreams in force,
  * which ends their back-offs and probes them. netwatch.c owns the socket.
  */
 #ifndef CTSTUB_NETWATCH_H

@@ -23,6 +23,19 @@ struct tcp_client;
 struct upstream;
 struct event;
 
+/*
+ * A query asked through the control socket (`ctstub query`): its answer
+ * goes to done_cb, with who gave it, instead of to a client socket. The
+ * asker owns it; query.c points query at the query while it is in flight.
+ */
+struct query_watch {
+	/* Once: the answer as a TCP client gets it; source: "cache",
+	 * "cache (stale)", "upstream IP:PORT" or "ctstub" (an error). */
+	void (*done_cb)(struct query_watch *w, const uint8_t *msg,
+	    size_t len, const char *source);
+	struct query *query;		/* (query.c) in flight, or NULL */
+};
+
 /* Where the query came from and where its answer goes. */
 struct query_origin {
 	struct listen_socket *udp;	/* NULL for TCP */
@@ -35,6 +48,7 @@ struct query_origin {
 		struct in6_pktinfo v6;
 	} local;
 	struct tcp_client *tcp;		/* NULL for UDP or once it left */
+	struct query_watch *watch;	/* set: asked by the control socket */
 };
 
 TAILQ_HEAD(query_list, query);
@@ -73,6 +87,11 @@ struct query {
  */
 void query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin);
+/*
+ * The asker of a watched query goes away before its answer: the query
+ * goes on (its answer fills the cache) but reports to nobody.
+ */
+void query_unwatch(struct query_watch *w);
 /* An upstream answered q; q must no longer be known to the transport. */
 void query_answer(struct query *q, const uint8_t *resp, size_t len);
 /* May the query go to the same upstream again? */

@@ -39,6 +39,10 @@ struct upstream {
 	uint64_t retry_at_ms;		/* server_now_ms; 0: usable now */
 	unsigned backoff_ms;
 	enum verify_refusal refused;	/* the last failure was a refusal */
+	unsigned ct_unknown_logs;	/* CT refusal: SCTs of unknown logs */
+	char ct_unknown_first[16];	/* the first one ("log 11f95a6d") */
+	int unknown;			/* failing before a reload, not tried
+					 * since (a probe is on its way) */
 	uint64_t heard_us;		/* server_now_us of the last answer */
 	int stalled;			/* a stall was its last failure ... */
 	uint64_t stall_failures;	/* ... if stats.failures is still this */
@@ -75,7 +79,9 @@ SSL_CTX *upstream_tls_ctx(const struct conf *conf,
     const unsigned char *alpn, size_t alpn_len, char *err, size_t errlen);
 /*
  * After a reload: each upstream of to that from also had (same URL and
- * address) keeps counting where it left off.
+ * address) keeps counting where it left off and keeps its trust evidence
+ * and last error. One that was failing or refused there is "unknown" (the
+ * new configuration may have fixed it) and is probed at once.
  */
 void upstream_set_carry_stats(struct upstream_set *to,
     const struct upstream_set *from);
@@ -123,11 +129,16 @@ void upstream_answered(const struct query *q);
 /* Takes q away from whatever connection holds it. */
 void upstream_cancel(struct query *q);
 /*
- * The kernel reported a route or address change (netwatch.c): every
- * back-off of set ends and the upstreams without a connection are probed
- * at once.
+ * The kernel reported a route or address change (netwatch.c), or the user
+ * ran `ctstub reset` (why says which, for the log): every back-off of set
+ * ends and the upstreams without a connection are probed at once. Returns
+ * how many back-offs ended.
  */
-void upstream_set_network_changed(struct upstream_set *set);
+size_t upstream_set_end_backoffs(struct upstream_set *set, const char *why);
+/* Is up in back-off, refused or unresolved (cannot take queries now)? */
+int upstream_down(const struct upstream *up);
+/* "ok", "refused", "failing", "unresolved" or "unknown" (see up->unknown). */
+const char *upstream_health(const struct upstream *up);
 
 const char *upstream_label(const struct upstream *up);
 

@@ -26,7 +26,8 @@ enum verify_refusal {
 	VERIFY_REFUSED_CT,	/* the CT policy said no */
 	VERIFY_REFUSED_NO_CT,	/* the CT check never ran */
 	VERIFY_REFUSED_PIN,	/* no pinned key in the verified chain */
-	VERIFY_REFUSED_ALPN	/* the server did not select our protocol */
+	VERIFY_REFUSED_ALPN,	/* the server did not select our protocol */
+	VERIFY_REFUSED_CLOCK	/* not yet valid or expired: a wrong clock? */
 };
 
 /* Shared by all connections; owned by whoever built it (main/check). */

@@ -93,6 +93,40 @@ cache_entries(const struct cache *cache)
 	return cache ? cache->entries : 0;
 }
 
+/* Is the key of e for the (wire, any case) name? Keys hold it folded. */
+static int
+entry_has_name(const struct cache_entry *e, const uint8_t *name,
+    size_t namelen)
+{
+	size_t i;
+
+	/* the key: name, type and class (4 bytes), flags (1 byte) */
+	if (e->keylen != namelen + 5)
+		return 0;
+	for (i = 0; i < namelen; i++)
+		if (e->data[i] != dnsmsg_fold(name[i]))
+			return 0;
+	return 1;
+}
+
+size_t
+cache_flush(struct cache *cache, const uint8_t *name, size_t namelen)
+{
+	struct cache_entry *e, *next;
+	size_t gone = 0;
+
+	if (cache == NULL)
+		return 0;
+	for (e = TAILQ_FIRST(&cache->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (name == NULL || entry_has_name(e, name, namelen)) {
+			entry_remove(cache, e);
+			gone++;
+		}
+	}
+	return gone;
+}
+
 static uint64_t
 get64le(const uint8_t *p)
 {

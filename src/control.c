@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "everyday.h"
 #include "generation.h"
 #include "horizon.h"
 #include "log.h"
@@ -40,6 +41,7 @@ struct control_client {
 	struct event *deadline;		/* closes it; see CLIENT_DEADLINE_S */
 	int http;
 	int replied;
+	struct everyday_query *pending;	/* a "query" waiting for its answer */
 	LIST_ENTRY(control_client) link;
 };
 
@@ -192,6 +194,7 @@ client_free(struct control_client *c)
 {
 	c->ctl->nclients[c->http]--;
 	LIST_REMOVE(c, link);
+	everyday_query_free(c->pending);
 	bufferevent_free(c->bev);
 	event_free(c->deadline);
 	free(c);
@@ -207,13 +210,19 @@ deadline_cb(evutil_socket_t fd, short events, void *arg)
 	client_free(c);
 }
 
-/* (Re)starts c's deadline from now. */
+/* (Re)starts c's deadline from now: seconds, or CLIENT_DEADLINE_S. */
+static void
+arm_deadline_s(struct control_client *c, unsigned seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
 static void
 arm_deadline(struct control_client *c)
 {
-	struct timeval tv = { CLIENT_DEADLINE_S, 0 };
-
-	evtimer_add(c->deadline, &tv);
+	arm_deadline_s(c, CLIENT_DEADLINE_S);
 }
 
 /* Sends status (HTTP only; NULL on the control socket) and body. */
@@ -271,9 +280,38 @@ update_failed_reply(struct server *srv, const char *reason)
 }
 
 static void
+query_done_cb(char *answer, void *arg)
+{
+	reply(arg, NULL, answer);
+}
+
+/* "query ARGS": the answer comes when the query ends (its timeout). */
+static void
+serve_query(struct control_client *c, const char *args)
+{
+	struct server *srv = c->ctl->srv;
+
+	arm_deadline_s(c, srv->conf->timeout_ms / 1000 + CLIENT_DEADLINE_S);
+	everyday_query_start(srv, args, &c->pending, query_done_cb, c);
+}
+
+/* "NAME" or "NAME ARGS": ARGS ("" for none), else NULL. */
+static const char *
+command_args(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(line, name, n) != 0 || (line[n] != '\0' &&
+	    line[n] != ' '))
+		return NULL;
+	return line + n + (line[n] == ' ');
+}
+
+static void
 serve_command(struct control_client *c, const char *line)
 {
 	struct server *srv = c->ctl->srv;
+	const char *args;
 
 	if (strcmp(line, "status") == 0)
 		reply(c, NULL, status_json(srv));
@@ -287,11 +325,18 @@ serve_command(struct control_client *c, const char *line)
 	    line[strlen(UPDATE_FAILED)] != '\0')
 		reply(c, NULL, update_failed_reply(srv,
 		    line + strlen(UPDATE_FAILED)));
+	else if ((args = command_args(line, "query")) != NULL)
+		serve_query(c, args);
+	else if ((args = command_args(line, "flush")) != NULL)
+		reply(c, NULL, everyday_flush(srv, args));
+	else if (strcmp(line, "reset") == 0)
+		reply(c, NULL, everyday_reset(srv));
 	else {
 		char *out = NULL;
 
 		status_result_json(0, "unknown command (status, metrics, "
-		    "reload, loglist-update-failed REASON)", &out);
+		    "reload, loglist-update-failed REASON, query, flush, "
+		    "reset)", &out);
 		reply(c, NULL, out);
 	}
 }
@@ -313,7 +358,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	char *line;
 
-	if (c->replied)
+	if (c->replied || c->pending != NULL)	/* one request each */
 		return;
 	if (c->http && evbuffer_search(in, "\r\n\r\n", 4, NULL).pos == -1 &&
 	    evbuffer_search(in, "\n\n", 2, NULL).pos == -1) {

@@ -188,12 +188,17 @@ print_upstream(const json_t *up)
 		printf("\n  answer time: not measured yet\n");
 }
 
+/*
+ * Prints the status reply (as it is with json) and returns the exit
+ * status: 0 healthy, 1 degraded or failing (or an unreadable reply).
+ */
 static int
-print_text(const char *reply)
+print_status(const char *reply, int json)
 {
 	json_error_t jerr;
 	json_t *doc = json_loads(reply, 0, &jerr), *up;
 	size_t i;
+	int healthy;
 
 	if (!json_is_object(doc)) {
 		fprintf(stderr, "ctstub: unreadable status reply: %s\n",
@@ -201,11 +206,17 @@ print_text(const char *reply)
 		json_decref(doc);
 		return 1;
 	}
-	print_daemon(doc);
-	json_array_foreach(json_object_get(doc, "upstreams"), i, up)
-		print_upstream(up);
+	healthy = strcmp(str(doc, "state"), "healthy") == 0;
+	if (json)
+		fputs(reply, stdout);
+	else {
+		printf("%s\n", str(doc, "verdict"));
+		print_daemon(doc);
+		json_array_foreach(json_object_get(doc, "upstreams"), i, up)
+			print_upstream(up);
+	}
 	json_decref(doc);
-	return 0;
+	return healthy ? 0 : 1;
 }
 
 static void
@@ -246,15 +257,15 @@ status_main(int argc, char **argv)
 	if (socket == NULL && (socket = commands_control_path(conf_path)) ==
 	    NULL) {
 		fprintf(stderr, "ctstub: %s has 'control off'\n", conf_path);
-		return 1;
+		return 2;
 	}
 	reply = control_request(socket, "status", err, sizeof(err));
 	free(socket);
 	if (reply == NULL) {
 		fprintf(stderr, "ctstub: %s\n", err);
-		return 1;
+		return 2;
 	}
-	rc = json ? (fputs(reply, stdout), 0) : print_text(reply);
+	rc = print_status(reply, json);
 	free(reply);
 	return rc;
 }

@@ -549,3 +549,16 @@ ct_result_free(struct ct_result *res)
 	free(res->scts);
 	memset(res, 0, sizeof(*res));
 }
+
+size_t
+ct_result_unknown_logs(const struct ct_result *res, char *first,
+    size_t len)
+{
+	size_t i, n = 0;
+
+	first[0] = '\0';
+	for (i = 0; i < res->nscts; i++)
+		if (res->scts[i].verdict == CT_SCT_UNKNOWN_LOG && n++ == 0)
+			sct_label(&res->scts[i], first, len);
+	return n;
+}

@@ -549,6 +549,22 @@ dnsmsg_error_response(const uint8_t *msg, size_t len,
 	return n + optlen;
 }
 
+size_t
+dnsmsg_make_query(const char *name, uint16_t type, uint8_t *out, size_t cap)
+{
+	unsigned char *buf = NULL;
+	int len = 0;
+	size_t n = 0;
+
+	if (ares_create_query(name, 1, type, 0, 1, &buf, &len, 4096) ==
+	    ARES_SUCCESS && len > 0 && (size_t)len <= cap) {
+		memcpy(out, buf, (size_t)len);
+		n = (size_t)len;
+	}
+	ares_free_string(buf);
+	return n;
+}
+
 int
 dnsmsg_question_name(const uint8_t *msg, size_t len, char *out, size_t cap)
 {

@@ -63,6 +63,9 @@ static const char usage_text[] =
     "       ctstub reload [-f FILE] [-s SOCKET]\n"
     "       ctstub loglist show [-f FILE] [LIST]\n"
     "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] LIST\n"
+    "       ctstub query [-f FILE] [-s SOCKET] [--json] NAME [TYPE]\n"
+    "       ctstub flush [-f FILE] [-s SOCKET] [NAME]\n"
+    "       ctstub reset [-f FILE] [-s SOCKET]\n"
     "       ctstub SUBCOMMAND --help\n";
 
 /* Asked for (help): stdout and 0; a mistake: stderr and 2. */
@@ -148,6 +151,12 @@ find_subcommand(char **argv)
 		return reload_main;
 	if (strcmp(argv[1], "loglist") == 0)
 		return loglist_main;
+	if (strcmp(argv[1], "query") == 0)
+		return query_main;
+	if (strcmp(argv[1], "flush") == 0)
+		return flush_main;
+	if (strcmp(argv[1], "reset") == 0)
+		return reset_main;
 	if (strcmp(argv[1], "help") == 0)
 		usage(1);
 	return NULL;

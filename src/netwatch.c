@@ -38,7 +38,8 @@ settle_cb(evutil_socket_t fd, short events, void *arg)
 	log_info("network changed (address, route or link): ending upstream "
 	    "back-offs");
 	if (nw->srv->upstreams != NULL && !nw->srv->stopping)
-		upstream_set_network_changed(nw->srv->upstreams);
+		upstream_set_end_backoffs(nw->srv->upstreams,
+		    "the network changed");
 }
 
 static int

@@ -26,6 +26,39 @@ now_seconds(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* The answer goes to the client, or to the control socket's asker. */
+static void
+deliver(const struct query_origin *origin, const uint8_t *msg, size_t len,
+    const char *source)
+{
+	struct query_watch *w = origin->watch;
+
+	if (w == NULL) {
+		listen_send(origin, msg, len);
+		return;
+	}
+	/* detached first: done_cb may free w */
+	if (w->query != NULL)
+		w->query->origin.watch = NULL;
+	w->query = NULL;
+	w->done_cb(w, msg, len, source);
+}
+
+void
+query_unwatch(struct query_watch *w)
+{
+	if (w->query != NULL)
+		w->query->origin.watch = NULL;
+	w->query = NULL;
+}
+
+/* Largest answer for origin: TCP and the control socket take any size. */
+static size_t
+max_answer(const struct query_origin *origin, const struct dnsmsg_query *info)
+{
+	return origin->tcp || origin->watch ? DNS_MAX_MSG : info->udp_size;
+}
+
 static void
 reply_error(const struct query_origin *origin, const uint8_t *msg,
     size_t len, const struct dnsmsg_query *info, int rcode, int ede,
@@ -36,7 +69,7 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
 	    sizeof(out));
 
 	if (n > 0)
-		listen_send(origin, out, n);
+		deliver(origin, out, n, "ctstub");
 }
 
 /*
@@ -45,17 +78,25 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
  */
 static int
 reply_answer(const struct query_origin *origin, const uint8_t *msg,
-    const struct dnsmsg_query *info, const uint8_t *resp, size_t len)
+    const struct dnsmsg_query *info, const uint8_t *resp, size_t len,
+    const char *source)
 {
 	uint8_t out[DNS_MAX_MSG];
-	size_t max = origin->tcp ? DNS_MAX_MSG : info->udp_size;
-	size_t n = dnsmsg_client_response(resp, len, msg, info, max, out,
-	    sizeof(out));
+	size_t n = dnsmsg_client_response(resp, len, msg, info,
+	    max_answer(origin, info), out, sizeof(out));
 
 	if (n == 0)
 		return -1;
-	listen_send(origin, out, n);
+	deliver(origin, out, n, source);
 	return 0;
+}
+
+/* "upstream IP:PORT", for a watched query's report. */
+static const char *
+source_of(const struct query *q, char *buf, size_t len)
+{
+	snprintf(buf, len, "upstream %s", upstream_label(q->up));
+	return buf;
 }
 
 /* In-flight table: leaders by cache key, for coalescing. */
@@ -92,6 +133,8 @@ table_remove(struct query *q)
 static void
 query_free(struct query *q)
 {
+	if (q->origin.watch != NULL)
+		q->origin.watch->query = NULL;
 	upstream_cancel(q);
 	listen_untrack(q);
 	if (q->leader == NULL)
@@ -106,10 +149,12 @@ static void
 answer_followers(struct query *leader, const uint8_t *resp, size_t len)
 {
 	struct query *f;
+	char source[100];
 
+	source_of(leader, source, sizeof(source));
 	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
 		TAILQ_REMOVE(&leader->followers, f, follower_link);
-		reply_answer(&f->origin, f->msg, &f->info, resp, len);
+		reply_answer(&f->origin, f->msg, &f->info, resp, len, source);
 		query_free(f);
 	}
 }
@@ -119,7 +164,7 @@ static int
 reply_stale(struct query *q, const char *reason)
 {
 	uint8_t stale[DNS_MAX_MSG], out[DNS_MAX_MSG];
-	size_t max = q->origin.tcp ? DNS_MAX_MSG : q->info.udp_size, n;
+	size_t max = max_answer(&q->origin, &q->info), n;
 
 	if (!q->srv->conf->serve_stale)
 		return 0;
@@ -129,7 +174,7 @@ reply_stale(struct query *q, const char *reason)
 	    max, out, sizeof(out))) == 0)
 		return 0;
 	n = dnsmsg_add_ede(out, n, max, DNS_EDE_STALE, reason);
-	listen_send(&q->origin, out, n);
+	deliver(&q->origin, out, n, "cache (stale)");
 	q->srv->stats.stale_answers++;
 	log_debug("query %llu: stale answer: %s", (unsigned long long)q->serial,
 	    reason);
@@ -163,16 +208,80 @@ query_fail(struct query *q, const char *reason)
 	query_free(q);
 }
 
+#define FAILURE_PARTS 8	/* upstreams named in a failure's EDE, at most */
+
+/*
+ * Joins parts with "; " into out (DNS_EDE_TEXT_MAX + 1 bytes): when they
+ * do not fit, each gets a fair share, a short one leaving its rest to the
+ * others.
+ */
+static void
+join_fairly(const char **parts, size_t n, char *out)
+{
+	size_t len[FAILURE_PARTS], cut[FAILURE_PARTS], i, left = n, used = 0;
+	size_t room = DNS_EDE_TEXT_MAX - 2 * (n - 1);
+	int fixed[FAILURE_PARTS] = { 0 }, again = 1;
+
+	for (i = 0; i < n; i++)
+		cut[i] = len[i] = strlen(parts[i]);
+	while (again && left > 0) {
+		again = 0;
+		for (i = 0; i < n; i++)
+			if (!fixed[i] && len[i] <= (room - used) / left) {
+				fixed[i] = again = 1;
+				used += len[i];
+				left--;
+			}
+	}
+	for (i = 0; i < n; i++)
+		if (!fixed[i])
+			cut[i] = (room - used) / left;
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), DNS_EDE_TEXT_MAX + 1 - strlen(out),
+		    "%s%.*s", i ? "; " : "", (int)cut[i], parts[i]);
+}
+
+/*
+ * Why q failed: the reason of each upstream it tried (its last error, or
+ * last for q->up, the freshest), within the EDE text limit. Nothing is
+ * kept per query: the upstreams hold their errors.
+ */
+static const char *
+failure_text(const struct query *q, const char *last, char *out)
+{
+	const struct upstream_set *set = q->srv->upstreams;
+	const char *parts[FAILURE_PARTS];
+	size_t i, n = 0;
+
+	if (last != NULL && q->up != NULL && q->up->set != set)
+		parts[n++] = last;	/* its set was replaced by a reload */
+	for (i = 0; i < q->attempts && i < set->count && n < FAILURE_PARTS;
+	    i++) {
+		const struct upstream *up =
+		    &set->list[(q->first_upstream + i) % set->count];
+		const char *text = up == q->up && last ? last : up->last_error;
+
+		if (text[0] != '\0')
+			parts[n++] = text;
+	}
+	if (n <= 1)
+		return n == 1 ? parts[0] : last;
+	join_fairly(parts, n, out);
+	return out;
+}
+
 /*
  * The try loop. q goes to the next upstream it may use (the strategy's
- * order, those in back-off skipped), or is answered SERVFAIL with the last
- * reason seen.
+ * order, those in back-off skipped), or is answered SERVFAIL with the
+ * reason of each upstream it tried.
  */
 static void
 query_try_next(struct query *q, const char *previous)
 {
 	struct server *srv = q->srv;
 	const char *reason = previous ? previous : "no upstream configured";
+	char joined[DNS_EDE_TEXT_MAX + 1];
 	struct upstream *up;
 
 	if (srv->stopping) {
@@ -184,7 +293,9 @@ query_try_next(struct query *q, const char *previous)
 	up = upstream_pick(srv->upstreams, q->first_upstream, &q->attempts,
 	    &reason);
 	if (up == NULL) {
-		query_fail(q, reason);
+		const char *all = failure_text(q, previous, joined);
+
+		query_fail(q, all ? all : reason);
 		return;
 	}
 	upstream_send(up, q);
@@ -226,12 +337,13 @@ query_full_timeout(struct query *q, const char *reason)
 {
 	struct upstream *up = q->up;
 	void *conn = q->conn;
+	char joined[DNS_EDE_TEXT_MAX + 1];
 
 	if (up != NULL && upstream_silent_since(up, q->sent_us)) {
 		upstream_cancel(q);
 		upstream_stalled(up, conn, reason);
 	}
-	query_fail(q, reason);
+	query_fail(q, failure_text(q, reason, joined));
 }
 
 /*
@@ -281,6 +393,8 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 	q->info = *info;
 	q->origin = *origin;
 	q->key = *key;
+	if (q->origin.watch != NULL)
+		q->origin.watch->query = q;
 	q->leader = leader;
 	TAILQ_INIT(&q->followers);
 	if (leader != NULL)
@@ -321,7 +435,8 @@ answer_from_cache(struct server *srv, const struct query_origin *origin,
 	size_t n = cache_lookup(srv->cache, key, now_seconds(), cached,
 	    sizeof(cached));
 
-	return n > 0 && reply_answer(origin, msg, info, cached, n) == 0;
+	return n > 0 && reply_answer(origin, msg, info, cached, n, "cache") ==
+	    0;
 }
 
 void
@@ -335,7 +450,7 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 
 	if (origin->tcp != NULL)
 		srv->stats.queries_tcp++;
-	else
+	else if (origin->watch == NULL)
 		srv->stats.queries_udp++;
 	if (rc == DNSMSG_DROP) {
 		srv->stats.dropped++;
@@ -411,6 +526,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	const struct conf *conf = q->srv->conf;
 	const char *why = NULL;
 	uint8_t answer[DNS_MAX_MSG];
+	char source[100];
 
 	upstream_heard(q->up);
 	if (len > sizeof(answer) ||
@@ -422,7 +538,8 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	memcpy(answer, resp, len);
 	dnsmsg_clamp_ttls(answer, len, conf->cache_min_ttl,
 	    conf->cache_max_ttl);
-	if (reply_answer(&q->origin, q->msg, &q->info, answer, len) == -1) {
+	if (reply_answer(&q->origin, q->msg, &q->info, answer, len,
+	    source_of(q, source, sizeof(source))) == -1) {
 		answer_refused(q, NULL);
 		return;
 	}

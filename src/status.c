@@ -16,6 +16,7 @@
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
+#include "verdict.h"
 
 static json_t *
 iso_time(time_t t)
@@ -122,14 +123,6 @@ latency_json(const struct stats_latency *l)
 	    "mean", (double)l->sum_us / (double)l->total / 1000);
 }
 
-static const char *
-health(const struct upstream *up)
-{
-	if (up->backoff_ms == 0)
-		return "ok";
-	return up->refused ? "refused" : "failing";
-}
-
 /* Each counted SCT's audit state; null when the certificate is not audited. */
 static json_t *
 audit_state_json(const struct upstream *up)
@@ -147,7 +140,7 @@ upstream_json(const struct upstream *up, const struct generation *gen,
 	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
-	    up->ready, "health", health(up), "last_error",
+	    up->ready, "health", upstream_health(up), "last_error",
 	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
 	    "counters", counters_json(&up->stats), "latency_ms",
@@ -222,13 +215,16 @@ status_json(struct server *srv)
 {
 	json_t *ups = json_array(), *doc;
 	struct horizon h;
+	char verdict[VERDICT_MAX];
+	enum verdict_state state = verdict_of(srv, verdict, sizeof(verdict));
 	size_t i;
 
 	generation_horizon(srv->gen, time(NULL), &h);
 	for (i = 0; i < srv->upstreams->count; i++)
 		json_array_append_new(ups, upstream_json(
 		    &srv->upstreams->list[i], srv->gen, &h));
-	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o}",
+	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
+	    "s:s, s:s}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -236,7 +232,8 @@ status_json(struct server *srv)
 	    verify_ct_report_only(&srv->gen->policy, time(NULL)) ? "report" :
 	    "enforce",
 	    "ct_log_list", loglist_json(srv, &h), "counters",
-	    daemon_json(srv), "upstreams", ups);
+	    daemon_json(srv), "upstreams", ups, "state",
+	    verdict_state_name(state), "verdict", verdict);
 	if (doc != NULL)
 		json_object_set_new(doc, "ct_audit", json_string(
 		    conf_audit_mode_name(srv->conf->ct_audit)));

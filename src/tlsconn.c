@@ -62,6 +62,10 @@ static void
 fail_before_ready(struct tlsconn *tc, const char *reason,
     enum verify_refusal refused)
 {
+	/* for the status verdict: a list too old to know the logs? */
+	tc->up->ct_unknown_logs = refused != VERIFY_REFUSED_CT ? 0 :
+	    (unsigned)ct_result_unknown_logs(&tc->ct,
+	    tc->up->ct_unknown_first, sizeof(tc->up->ct_unknown_first));
 	upstream_failed(tc->up, reason, refused);
 	tc->handler->lost(tc->arg, tc->up->last_error, 0);
 }

@@ -44,6 +44,8 @@ upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
 	    err, errlen);
 }
 
+static void schedule_probe(struct upstream *, unsigned);
+
 /* A host name the bootstrap servers have not resolved yet: unusable. */
 static void
 upstream_unresolved(struct upstream *up)
@@ -105,6 +107,19 @@ fail:
 	return NULL;
 }
 
+/* Called by upstream_set_carry_stats; see include/upstream.h. */
+static void
+carry(struct upstream *to, const struct upstream *from)
+{
+	to->stats = from->stats;
+	to->trust = from->trust;
+	if (!upstream_down(from) || to->conf->addr.salen == 0)
+		return;
+	memcpy(to->last_error, from->last_error, sizeof(to->last_error));
+	to->unknown = 1;
+	schedule_probe(to, 0);
+}
+
 void
 upstream_set_carry_stats(struct upstream_set *to,
     const struct upstream_set *from)
@@ -116,7 +131,7 @@ upstream_set_carry_stats(struct upstream_set *to,
 			if (strcmp(to->list[i].label, from->list[j].label) == 0 &&
 			    strcmp(to->list[i].conf->url,
 			    from->list[j].conf->url) == 0) {
-				to->list[i].stats = from->list[j].stats;
+				carry(&to->list[i], &from->list[j]);
 				break;
 			}
 }
@@ -159,6 +174,10 @@ static void
 upstream_works(struct upstream *up, const char *how)
 {
 	up->stalled = 0;
+	if (up->unknown) {
+		up->unknown = 0;
+		up->last_error[0] = '\0';
+	}
 	if (up->backoff_ms == 0)
 		return;
 	log_info("upstream %s is up again (%s)", up->label, how);
@@ -216,6 +235,7 @@ upstream_failed(struct upstream *up, const char *reason,
 		log_debug("%s (again)", line);
 	memcpy(up->last_error, line, sizeof(line));
 	up->refused = refused;
+	up->unknown = 0;
 	if (refused != VERIFY_NOT_REFUSED)
 		up->stats.refusals[verify_refusal_stat(refused)]++;
 	else
@@ -406,22 +426,40 @@ upstream_cancel(struct query *q)
 		q->up->transport->cancel(q->conn, q);
 }
 
-void
-upstream_set_network_changed(struct upstream_set *set)
+size_t
+upstream_set_end_backoffs(struct upstream_set *set, const char *why)
 {
-	size_t i;
+	size_t i, ended = 0;
 
 	for (i = 0; i < set->count; i++) {
 		struct upstream *up = &set->list[i];
 
 		if (up->backoff_ms == 0)
 			continue;
-		log_info("upstream %s: back-off of %u ms ended: the network "
-		    "changed", up->label, up->backoff_ms);
+		log_info("upstream %s: back-off of %u ms ended: %s", up->label,
+		    up->backoff_ms, why);
 		up->backoff_ms = 0;
 		up->retry_at_ms = 0;
 		up->stalled = 0;
+		ended++;
 		if (up->conn == NULL)
 			schedule_probe(up, 0);
 	}
+	return ended;
+}
+
+int
+upstream_down(const struct upstream *up)
+{
+	return up->backoff_ms != 0 || up->conf->addr.salen == 0;
+}
+
+const char *
+upstream_health(const struct upstream *up)
+{
+	if (up->conf->addr.salen == 0)
+		return "unresolved";
+	if (up->backoff_ms != 0)
+		return up->refused ? "refused" : "failing";
+	return up->unknown ? "unknown" : "ok";
 }

@@ -187,6 +187,9 @@ verify_error_kind(long err)
 		return VERIFY_REFUSED_IDENTITY;
 	case X509_V_ERR_NO_VALID_SCTS:
 		return VERIFY_REFUSED_CT;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return VERIFY_REFUSED_CLOCK;
 	default:
 		return VERIFY_REFUSED_CHAIN;
 	}
@@ -197,6 +200,7 @@ verify_refusal_stat(enum verify_refusal kind)
 {
 	switch (kind) {
 	case VERIFY_REFUSED_CHAIN:
+	case VERIFY_REFUSED_CLOCK:
 		return STATS_REFUSED_CHAIN;
 	case VERIFY_REFUSED_IDENTITY:
 		return STATS_REFUSED_IDENTITY;

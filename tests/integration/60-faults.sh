@@ -337,10 +337,11 @@ stop_proc "${DOTSRV_PIDS[down1]}"
 stop_proc "${DOTSRV_PIDS[down2]}"
 out=$(qc down a1.example.test A)
 expect_eq "down: status" SERVFAIL "$(status_of "$out")"
-check "down: EDE names the upstream" "EDE: [$(ede_of "$out")]" \
-    starts_with "$(ede_of "$out")" "upstream $(lab down2) failed: "
-expect_eq "down: EDE says the connection was refused" \
-    "upstream $(lab down2) failed: Connection refused" "$(ede_of "$out")"
+check "down: EDE names the first upstream" "EDE: [$(ede_of "$out")]" \
+    starts_with "$(ede_of "$out")" "upstream $(lab down1) failed: "
+expect_eq "down: EDE says each connection was refused" \
+    "upstream $(lab down1) failed: Connection refused; upstream $(lab down2) failed: Connection refused" \
+    "$(ede_of "$out")"
 out=$(qc down a2.example.test A)
 expect_eq "down: during back-off: status" SERVFAIL "$(status_of "$out")"
 restart_dot down1 good

@@ -31,6 +31,7 @@ declare -A WANT_MODE=(
 	[lib/systemd/system/ctstub-loglist-update.service]=644
 	[lib/systemd/system/ctstub-loglist-update.timer]=644
 	[etc/ctstub/loglist-keys/README.md]=644
+	[etc/NetworkManager/dispatcher.d/90-ctstub]=755
 )
 declare -A SOURCE_OF=(
 	[usr/sbin/ctstub]=$BUILD/ctstub
@@ -137,6 +138,42 @@ else
 	expect_eq "unit: systemd-analyze security: exposure at most 2.0 ($(
 	    sed -n 's/.*Overall exposure level[^:]*: \([0-9.]*\).*/\1/p' \
 	    <<<"$out"))" 0 "$rc"
+fi
+
+# --- the NetworkManager dispatcher script -----------------------------------
+NM=$DEST/etc/NetworkManager/dispatcher.d/90-ctstub
+expect_eq "dispatcher: no @VAR@ left" "" "$(grep -o '@[A-Z]*@' "$NM")"
+check "dispatcher: runs the installed ctstub on the installed config" \
+    "see $NM" grep -qF "/usr/sbin/ctstub reset -f /etc/ctstub/ctstub.conf" "$NM"
+check "dispatcher: a POSIX shell script sh -n accepts" "see $NM" sh -n "$NM"
+# The copy installed under VER names real paths: run it as NetworkManager
+# would, against a running ctstub whose socket VER's configuration names.
+[ -e "$VER/etc/NetworkManager/dispatcher.d/90-ctstub" ] ||
+    make_ install PREFIX="$VER/usr" SYSCONFDIR="$VER/etc" UNITDIR="$VER/unit"
+if [ -x "$VER/etc/NetworkManager/dispatcher.d/90-ctstub" ]; then
+	mint_pki
+	start_ctstub nm "upstream dot://127.0.0.1:$((NAMED_PORT0 + 1))"
+	echo "control $TMP/run/nm.sock" >"$VER/etc/ctstub/ctstub.conf"
+	VNM=$VER/etc/NetworkManager/dispatcher.d/90-ctstub
+	for action in up connectivity-change; do
+		n=$(log_count "$TMP/nm.log" "back-off(s) ended (ctstub reset)")
+		"$VNM" wlan0 "$action"
+		expect_eq "dispatcher $action: exit 0" 0 $?
+		check "dispatcher $action: ctstub reset reached the daemon" \
+		    "see $TMP/nm.log" wait_count "$TMP/nm.log" \
+		    "back-off(s) ended (ctstub reset)" $((n + 1))
+	done
+	n=$(log_count "$TMP/nm.log" "back-off(s) ended (ctstub reset)")
+	"$VNM" wlan0 down
+	expect_eq "dispatcher down: exit 0" 0 $?
+	# the up above went through the same socket: nothing is in flight
+	expect_eq "dispatcher down: no reset" "$n" \
+	    "$(log_count "$TMP/nm.log" "back-off(s) ended (ctstub reset)")"
+	stop_ctstub nm
+	"$VNM" wlan0 up
+	expect_eq "dispatcher up without a daemon: exit 0" 0 $?
+else
+	fail "dispatcher: installed under $VER" "see $MAKELOG"
 fi
 
 # --- the installed binary on the installed configuration ---------------------

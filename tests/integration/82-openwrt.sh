@@ -378,6 +378,39 @@ run_init sh service_triggers
 expect_eq "service_triggers: reload on uci commit ctstub" \
     "procd_add_reload_trigger ctstub" "$CALLS"
 
+# --- the hotplug iface script: ctstub reset when an interface comes up
+HOTPLUG=$TMP/ctstub.hotplug
+check "hotplug: sh -n" "syntax error" sh -n "$OWRT/files/ctstub.hotplug"
+sed -e "s|^PROG=.*|PROG=$CTSTUB|" -e "s|^CONF=.*|CONF=$TMP/var/etc/hp.conf|" \
+    "$OWRT/files/ctstub.hotplug" >"$HOTPLUG"
+[ "$(grep -cE "^PROG=$CTSTUB\$|^CONF=$TMP/" "$HOTPLUG")" -eq 2 ] ||
+    bail "$TEST_NAME: hotplug copy" "not both paths rewritten (see $HOTPLUG)"
+mint_pki
+start_ctstub hp "upstream dot://127.0.0.1:$((NAMED_PORT0 + 1))"
+echo "control $TMP/run/hp.sock" >"$TMP/var/etc/hp.conf"
+RESETS="back-off(s) ended (ctstub reset)"
+# hotplug ACTION: the copy run as hotplug-call runs it (sourced in a
+# subshell, ACTION and INTERFACE set); sets RC.
+hotplug() {
+	(ACTION=$1 INTERFACE=wan; . "$HOTPLUG")
+	RC=$?
+}
+hotplug ifup
+expect_eq "hotplug ifup: exit 0" 0 "$RC"
+check "hotplug ifup: ctstub reset reached the daemon" "see $TMP/hp.log" \
+    wait_count "$TMP/hp.log" "$RESETS" 1
+hotplug ifdown
+expect_eq "hotplug ifdown: exit 0" 0 "$RC"
+hotplug ifupdate
+# ifup's reset was answered (logged) before it returned: none in flight
+expect_eq "hotplug ifdown, ifupdate: no reset" 1 "$(log_count "$TMP/hp.log" "$RESETS")"
+stop_ctstub hp
+hotplug ifup
+expect_eq "hotplug ifup, no daemon: exit 0" 0 "$RC"
+rm "$TMP/var/etc/hp.conf"
+hotplug ifup
+expect_eq "hotplug ifup, not configured: exit 0" 0 "$RC"
+
 # --- the package recipe, under the stand-in SDK (host compiler)
 PKGROOT=$TMP/pkgroot
 make -s -C "$OWRT" TOPDIR="$ROOT/$DATA/sdk" BUILD_DIR="$TMP/sdk-build" \
@@ -386,6 +419,7 @@ expect_eq "recipe: prepare, compile, install succeed" 0 "$?"
 expect_eq "recipe: installed files and modes" \
     "600 etc/config/ctstub
 644 etc/ctstub/ct-logs.json
+644 etc/hotplug.d/iface/95-ctstub
 755 etc/init.d/ctstub
 644 lib/upgrade/keep.d/ctstub
 755 usr/libexec/ctstub-loglist-update

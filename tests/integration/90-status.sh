@@ -48,7 +48,7 @@ fi
 
 # js EXPR: evaluates EXPR on the status document (d) with python.
 JSON=$("$CTSTUB" status -s "$SOCK" --json)
-expect_eq "status --json: exit status" 0 $?
+expect_eq "status --json: exit status 1 (one upstream refused)" 1 $?
 js() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$JSON"; }
 
 GOOD=127.0.0.1:$(dot_port good)
@@ -98,7 +98,7 @@ expect_eq "json: the sandbox in force (the kernel's Landlock ABI)" "$abi" \
     "$(js 'd["landlock_abi"]')"
 
 TEXT=$("$CTSTUB" status -s "$SOCK")
-expect_eq "status: exit status" 0 $?
+expect_eq "status: exit status 1 (one upstream refused)" 1 $?
 printf '%s\n' "$TEXT" >"$TMP/status.txt"
 want="sandbox: none (no Landlock)"
 [ "$abi" -ge 1 ] && want="sandbox: Landlock ABI $abi, no file-system writes"
@@ -124,7 +124,7 @@ check "status -f finds the socket in the configuration" "got: $TEXT" \
     grep -qxF "upstream dot://$GOOD ($GOOD, dot): connected, ok" <<<"$TEXT"
 
 OUT=$("$CTSTUB" status -s "$TMP/nothing.sock" 2>&1)
-expect_eq "status without a daemon: exit status 1" 1 $?
+expect_eq "status without a daemon: exit status 2" 2 $?
 check "status without a daemon: says so" "got: $OUT" \
     grep -qF "cannot reach ctstub at $TMP/nothing.sock" <<<"$OUT"
 OUT=$("$CTSTUB" status --bogus 2>&1)
@@ -195,7 +195,7 @@ expect_eq "evidence: the policy" "2 2 True" \
     "$(ej '"%d %d %s" % (d["policy"]["min_logs"], d["policy"]["min_operators"], d["policy"]["lifetime_rule"])')"
 R=$(control_cmd "$SOCK" frobnicate)
 expect_eq "control socket: unknown command refused" \
-    "False unknown command (status, metrics, reload, loglist-update-failed REASON)" \
+    "False unknown command (status, metrics, reload, loglist-update-failed REASON, query, flush, reset)" \
     "$("$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"], d["message"])' <<<"$R")"
 
 # 16 idle metrics clients at once: the 17th is closed at once, and the
@@ -237,7 +237,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	expect_eq "control socket owner" nobody "$(stat -c %U "$SOCK")"
 	OUT=$(setpriv --reuid=daemon --regid=daemon --clear-groups \
 	    "$CTSTUB" status -s "$SOCK" 2>&1)
-	expect_eq "another user: refused (exit 1)" 1 $?
+	expect_eq "another user: refused (exit 2, no daemon reachable)" 2 $?
 	check "another user: permission denied" "got: $OUT" \
 	    grep -qi "permission denied" <<<"$OUT"
 else

@@ -479,6 +479,51 @@ test_add_ede(void)
 	    sizeof(out), DNS_EDE_STALE, "stale") == n);
 }
 
+/* Stores an A answer for name (dnssec: with the DO bit) at time 0. */
+static void
+store_for(struct cache *c, const char *name, int dnssec,
+    struct cache_key *key)
+{
+	uint8_t q[512], a[512];
+	struct dnsmsg_query info;
+	size_t qn = make_query(q, name, dnssec), an;
+
+	dnsmsg_parse_query(q, qn, &info);
+	cache_key_of(c, q, &info, key);
+	an = make_answer(a, q, info.question_end, 0, 300, 0, 0);
+	cache_store(c, key, a, an, 0);
+}
+
+static void
+test_flush(void)
+{
+	struct cache *c = cache_new(100, 1 << 20, 0, 86400, 0);
+	struct cache_key www, www_do, mail, sub;
+	uint8_t name[64], out[512];
+	size_t len = put_name(name, "WWW.Example.TEST");
+
+	store_for(c, "www.example.test", 0, &www);
+	store_for(c, "www.example.test", 1, &www_do);
+	store_for(c, "mail.example.test", 0, &mail);
+	store_for(c, "a.www.example.test", 0, &sub);
+	CHECK("flush: 4 entries stored", cache_entries(c) == 4);
+	CHECK("flush NAME (other case): both entries of the name go",
+	    cache_flush(c, name, len) == 2);
+	CHECK("flush NAME: its entries miss", cache_lookup(c, &www, 1, out,
+	    sizeof(out)) == 0 && cache_lookup(c, &www_do, 1, out,
+	    sizeof(out)) == 0);
+	CHECK("flush NAME: other names and names below it stay",
+	    cache_lookup(c, &mail, 1, out, sizeof(out)) > 0 &&
+	    cache_lookup(c, &sub, 1, out, sizeof(out)) > 0);
+	CHECK("flush NAME again: nothing left to drop",
+	    cache_flush(c, name, len) == 0);
+	CHECK("flush all: the other 2 go", cache_flush(c, NULL, 0) == 2 &&
+	    cache_entries(c) == 0);
+	CHECK("flush without a cache: nothing", cache_flush(NULL, NULL, 0) ==
+	    0);
+	cache_free(c);
+}
+
 /* How many of n distinct one-A answers a cache sized by text keeps. */
 static size_t
 kept_of_conf(const char *text, int n)
@@ -533,6 +578,7 @@ test_cache_size_sets_bytes(void)
 int
 main(void)
 {
+	test_flush();
 	test_cache_size_sets_bytes();
 	test_stale();
 	test_add_ede();

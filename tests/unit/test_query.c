@@ -550,7 +550,7 @@ test_backoff_reset(void)
 	q = ask("q3");
 	CHECK("in back-off, one upstream: SERVFAIL at once",
 	    q == NULL && srv.stats.servfail == 2);
-	upstream_set_network_changed(srv.upstreams);
+	upstream_set_end_backoffs(srv.upstreams, "the network changed");
 	CHECK("a network change ends the back-off",
 	    up->backoff_ms == 0 && up->retry_at_ms == 0);
 	q = ask("q4");

@@ -58,8 +58,12 @@ test_refusal_kinds(void)
 	CHECK("untrusted chain", verify_refusal_stat(verify_error_kind(
 	    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)) ==
 	    STATS_REFUSED_CHAIN);
-	CHECK("expired is chain", verify_error_kind(
-	    X509_V_ERR_CERT_HAS_EXPIRED) == VERIFY_REFUSED_CHAIN);
+	CHECK("expired is the clock kind", verify_error_kind(
+	    X509_V_ERR_CERT_HAS_EXPIRED) == VERIFY_REFUSED_CLOCK);
+	CHECK("not yet valid is the clock kind", verify_error_kind(
+	    X509_V_ERR_CERT_NOT_YET_VALID) == VERIFY_REFUSED_CLOCK);
+	CHECK("the clock kind counts as chain", verify_refusal_stat(
+	    VERIFY_REFUSED_CLOCK) == STATS_REFUSED_CHAIN);
 	CHECK("no valid SCTs is CT", verify_refusal_stat(verify_error_kind(
 	    X509_V_ERR_NO_VALID_SCTS)) == STATS_REFUSED_CT);
 	CHECK("a verified chain is no refusal",
