@@ -46,6 +46,24 @@ struct conf_upstream {
 	int resolved;		/* addr came from the bootstrap servers */
 };
 
+#define CONF_SOURCE_MAX_ADDRS 8
+
+/*
+ * Where `ctstub loglist update` gets the CT log list: an https URL, the
+ * addresses to dial (none: look the name up), the CA file for its chain
+ * (NULL: the configuration's), pins, and the Ed25519 public keys (PEM
+ * files) whose detached signature at URL.sig makes the source "signed".
+ */
+struct conf_loglist_source {
+	char *url;
+	struct conf_address addrs[CONF_SOURCE_MAX_ADDRS];	/* port 0 */
+	size_t naddrs;
+	char *ca_file;
+	struct conf_pins pins;
+	char **keys;
+	size_t nkeys;
+};
+
 enum conf_ct_mode { CONF_CT_ENFORCE, CONF_CT_REPORT };
 
 enum conf_strategy { CONF_ORDERED, CONF_ROUND_ROBIN, CONF_FASTEST };
@@ -85,6 +103,9 @@ struct conf {
 	char *control;		/* control socket path; NULL: off */
 	int control_is_default;	/* not written: failing to create it is not fatal */
 	struct conf_address metrics;	/* Prometheus endpoint; salen 0: off */
+	/* loglist update */
+	struct conf_loglist_source *loglist_sources;	/* tried in order */
+	size_t nloglist_sources;
 	enum conf_audit_mode ct_audit;
 	int ct_audit_rfc6962;	/* 0: skip RFC 6962 logs (get-proof-by-hash) */
 };

@@ -62,6 +62,11 @@ struct fetch_request {
 	size_t max_body;		/* bytes; more is an error */
 	unsigned timeout_ms;		/* for everything, redirects included */
 	const char *content_type;	/* required media type, or NULL */
+	/*
+	 * Accept-Encoding to send (NULL: identity). The body comes back as
+	 * it was sent; content_encoding in the result says how.
+	 */
+	const char *accept_encoding;
 };
 
 /*
@@ -71,6 +76,7 @@ struct fetch_request {
  */
 struct fetch_result {
 	int ok;
+	int reached;			/* a server did the TLS handshake */
 	int status;
 	char error[800];
 	char url[FETCH_MAX_URL];	/* the URL that answered (redirects) */

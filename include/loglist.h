@@ -15,6 +15,11 @@
  * must be unique, and any problem fails the whole load with one message
  * naming the file, operator and log.
  *
+ * Apple's list (schema v5, valid.apple.com) is read too: the same
+ * operators, logs and states, plus fields ctstub ignores ("tls_only",
+ * final tree heads); it has no log_list_timestamp, so its timestamp is
+ * the latest state change it records (see loglist_apple.c).
+ *
  * Chrome's two "log mimics" (test logs whose private keys are public) are
  * never loaded, whatever the file says: they are dropped and the drop is
  * reported in list->note so the daemon can warn. Logs whose log_type is not
@@ -68,6 +73,11 @@ struct loglist_log {
 	char		*monitoring_url; /* tiled logs */
 };
 
+enum loglist_format {
+	LOGLIST_CHROME_V3,	/* ctstub's own lists, Chrome's schema */
+	LOGLIST_APPLE_V5	/* Apple's, as published */
+};
+
 /*
  * A loaded list. Read-only for callers; everything in it lives until
  * loglist_free(). store holds every log that is not rejected (pending logs
@@ -77,6 +87,7 @@ struct loglist_log {
  * note is "" or one line saying which logs were dropped and why.
  */
 struct loglist {
+	enum loglist_format format;
 	char		*version;	/* the list's "version" */
 	time_t		 timestamp;	/* its "log_list_timestamp" */
 	char		**operators;	/* operator names */

@@ -58,7 +58,7 @@ struct trust_raw_sct {
 struct trust_evidence {
 	unsigned char *leaf;		/* DER; NULL: none recorded */
 	size_t leaf_len;
-	unsigned char *issuer;		/* DER of the verified issuer, or NULL */
+	unsigned char *issuer;		/* the verified issuer's DER, or NULL */
 	size_t issuer_len;
 	struct trust_raw_sct *scts;
 	size_t nscts;
@@ -94,6 +94,12 @@ void trust_record_chain(struct upstream_trust *t, STACK_OF(X509) *chain);
 
 /* "sha256/BASE64" of cert's public key into out (TRUST_PIN_TEXT). */
 void trust_pin_text(X509 *cert, char out[TRUST_PIN_TEXT]);
+
+/*
+ * A deep copy of src into dst (what dst held is freed); 0, or -1 without
+ * memory (dst then has src's copies without the raw evidence).
+ */
+int trust_copy(struct upstream_trust *dst, const struct upstream_trust *src);
 
 /* Frees what t owns and zeroes it; NULL-safe, idempotent. */
 void trust_clear(struct upstream_trust *t);

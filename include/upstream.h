@@ -80,7 +80,8 @@ SSL_CTX *upstream_tls_ctx(const struct conf *conf,
 /*
  * After a reload: each upstream of to that from also had (same URL and
  * address) keeps counting where it left off and keeps its trust evidence
- * and last error. One that was failing or refused there is "unknown" (the
+ * (a deep copy: the raw evidence too, for the pre-flight of `ctstub
+ * loglist update` right after a reload) and last error. One that was failing or refused there is "unknown" (the
  * new configuration may have fixed it) and is probed at once.
  */
 void upstream_set_carry_stats(struct upstream_set *to,

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "conf.h"
+#include "fetch.h"
 
 #define CONF_MAX_ARGS 32
 #define DEFAULT_LOG_LIST "ct-logs.json"	/* next to the config file */
@@ -692,6 +693,107 @@ dir_pin(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	return pins_add(&c->pins, pin);
 }
 
+/* loglist update: where the list comes from */
+static void
+loglist_source_free(struct conf_loglist_source *src)
+{
+	size_t i;
+
+	free(src->url);
+	free(src->ca_file);
+	free(src->pins.hash);
+	for (i = 0; i < src->nkeys; i++)
+		free(src->keys[i]);
+	free(src->keys);
+	memset(src, 0, sizeof(*src));
+}
+
+static int
+source_add_key(struct conf_loglist_source *src, const char *file)
+{
+	char **grown = conf_realloc(src->keys, (src->nkeys + 1) *
+	    sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	src->keys = grown;
+	return (src->keys[src->nkeys++] = conf_strdup(file)) == NULL ? -1 : 0;
+}
+
+static int
+source_option(struct conf_parser *p, struct conf_loglist_source *src,
+    const char *key, const char *value)
+{
+	unsigned char pin[CONF_PIN_LEN];
+
+	if (strcmp(key, "address") == 0) {
+		if (src->naddrs == CONF_SOURCE_MAX_ADDRS) {
+			conf_error(p, "loglist-source: more than %d addresses",
+			    CONF_SOURCE_MAX_ADDRS);
+			return -1;
+		}
+		if (conf_parse_address(value, 0, &src->addrs[src->naddrs]) ==
+		    -1) {
+			conf_error(p, "loglist-source: address '%s' is not an "
+			    "IP address", value);
+			return -1;
+		}
+		src->naddrs++;
+		return 0;
+	}
+	if (strcmp(key, "ca-file") == 0)
+		return replace_string(&src->ca_file, value);
+	if (strcmp(key, "key") == 0)
+		return source_add_key(src, value);
+	if (strcmp(key, "pin") == 0) {
+		if (conf_parse_pin(value, pin) == -1) {
+			conf_error(p, "loglist-source: bad pin '%s' (expected "
+			    "sha256/BASE64 of 32 bytes)", value);
+			return -1;
+		}
+		return pins_add(&src->pins, pin);
+	}
+	conf_error(p, "loglist-source: unknown option '%s'", key);
+	return -1;
+}
+
+static int
+dir_loglist_source(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	struct conf_loglist_source src = { 0 }, *grown;
+	char host[256], path[FETCH_MAX_URL], err[300];
+	uint16_t port;
+	int i;
+
+	if (fetch_parse_url(argv[0], host, sizeof(host), &port, path,
+	    sizeof(path), err, sizeof(err)) == -1) {
+		conf_error(p, "loglist-source: %s", err);
+		return -1;
+	}
+	if ((src.url = conf_strdup(argv[0])) == NULL)
+		return -1;
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			conf_error(p, "loglist-source: option '%s' needs a "
+			    "value", argv[i]);
+			goto fail;
+		}
+		if (source_option(p, &src, argv[i], argv[i + 1]) == -1)
+			goto fail;
+	}
+	grown = conf_realloc(c->loglist_sources, (c->nloglist_sources + 1) *
+	    sizeof(*grown));
+	if (grown == NULL)
+		goto fail;
+	c->loglist_sources = grown;
+	c->loglist_sources[c->nloglist_sources++] = src;
+	return 0;
+fail:
+	loglist_source_free(&src);
+	return -1;
+}
+
 /*
  * How conf_print writes a directive that is not a scalar row (its values,
  * or a comment line when it is unset, so that the output parses back).
@@ -707,6 +809,7 @@ static void print_pin(const struct conf *, FILE *);
 static void print_ct_log_list(const struct conf *, FILE *);
 static void print_control(const struct conf *, FILE *);
 static void print_metrics(const struct conf *, FILE *);
+static void print_loglist_source(const struct conf *, FILE *);
 
 /*
  * A scalar row (kind other than DIRECTIVE_CUSTOM) is one setting of struct
@@ -788,6 +891,9 @@ static const struct directive directives[] = {
 	UINT_ROW("max-udp-size", max_udp_size, 512, 65535, 1232),
 	{ "control", 1, 1, dir_control, print_control },
 	{ "metrics", 2, 2, dir_metrics, print_metrics },
+	/* loglist update */
+	{ "loglist-source", 1, CONF_MAX_ARGS - 1, dir_loglist_source,
+	    print_loglist_source },
 	/* SCT auditing (audit.c) */
 	WORD_ROW("ct-audit", ct_audit, words_ct_audit, CONF_AUDIT_REPORT),
 	WORD_ROW("ct-audit-rfc6962", ct_audit_rfc6962, words_no_yes, 1),
@@ -1050,6 +1156,9 @@ conf_free(struct conf *c)
 	free(c->ct_log_list);
 	free(c->control);
 	free(c->pins.hash);
+	for (i = 0; i < c->nloglist_sources; i++)
+		loglist_source_free(&c->loglist_sources[i]);
+	free(c->loglist_sources);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1165,6 +1274,32 @@ print_metrics(const struct conf *c, FILE *out)
 		print_address(out, "metrics", &c->metrics);
 	else
 		fputs("# metrics not set: no metrics endpoint\n", out);
+}
+
+static void
+print_loglist_source(const struct conf *c, FILE *out)
+{
+	char ip[ADDRESS_IP_LEN];
+	size_t i, j;
+
+	for (i = 0; i < c->nloglist_sources; i++) {
+		const struct conf_loglist_source *src = &c->loglist_sources[i];
+
+		fprintf(out, "loglist-source %s", src->url);
+		for (j = 0; j < src->naddrs; j++) {
+			address_ip(&src->addrs[j], ip, sizeof(ip));
+			fprintf(out, " address %s", ip);
+		}
+		if (src->ca_file != NULL)
+			fprintf(out, " ca-file %s", src->ca_file);
+		print_pins(out, " ", "", &src->pins);
+		for (j = 0; j < src->nkeys; j++)
+			fprintf(out, " key %s", src->keys[j]);
+		fputc('\n', out);
+	}
+	if (c->nloglist_sources == 0)
+		fputs("# loglist-source not set: ctstub loglist update has no "
+		    "source\n", out);
 }
 
 static void

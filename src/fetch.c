@@ -183,8 +183,10 @@ default_prepare(SSL *ssl, const char *host)
 	if (is_ip(host))
 		return X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1 ? 0 :
 		    -1;
+	/* SNI from the param's own (non-const) copy of the name */
 	return X509_VERIFY_PARAM_set1_host(param, host, 0) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1 ? 0 : -1;
+	    SSL_set_tlsext_host_name(ssl,
+	    X509_VERIFY_PARAM_get0_host(param, 0)) == 1 ? 0 : -1;
 }
 
 static void
@@ -198,8 +200,9 @@ send_request(struct fetch *f)
 	if (f->port != 443)
 		evbuffer_add_printf(out, ":%u", f->port);
 	evbuffer_add_printf(out, "\r\nUser-Agent: ctstub\r\nAccept: %s\r\n"
-	    "Accept-Encoding: identity\r\nConnection: close\r\n\r\n",
-	    f->req.content_type ? f->req.content_type : "*/*");
+	    "Accept-Encoding: %s\r\nConnection: close\r\n\r\n",
+	    f->req.content_type ? f->req.content_type : "*/*",
+	    f->req.accept_encoding ? f->req.accept_encoding : "identity");
 }
 
 static void
@@ -209,6 +212,7 @@ handshake_done(struct fetch *f)
 	char reason[600];
 	long v = SSL_get_verify_result(f->ssl);
 
+	f->res.reached = 1;
 	if (v != X509_V_OK) {
 		verify_error_text(v, SSL_get0_param(f->ssl), reason,
 		    sizeof(reason));
@@ -253,8 +257,10 @@ handshake_failed(struct fetch *f, short events)
 		snprintf(reason, sizeof(reason), "%s", fallback);
 	if (err != 0 && sys && SSL_get_verify_result(f->ssl) == X509_V_OK)
 		fail(f, "connection to %s: %s", f->peer, reason);
-	else
+	else {
+		f->res.reached = 1;
 		fail(f, "TLS with %s: %s", f->peer, reason);
+	}
 }
 
 static void	response_complete(struct fetch *);
@@ -471,10 +477,17 @@ fetch_start(struct event_base *base, const struct fetch_request *req,
 	f->req.url = NULL;
 	f->req.content_type = req->content_type ? strdup(req->content_type) :
 	    NULL;
+	f->req.accept_encoding = req->accept_encoding ?
+	    strdup(req->accept_encoding) : NULL;
 	f->deadline = evtimer_new(base, deadline_cb, f);
 	f->finish = event_new(base, -1, 0, finish_cb, f);
 	if (f->deadline == NULL || f->finish == NULL ||
-	    (req->content_type != NULL && f->req.content_type == NULL)) {
+	    (req->content_type != NULL && f->req.content_type == NULL) ||
+	    (req->accept_encoding != NULL && f->req.accept_encoding == NULL) ||
+	    strpbrk(req->accept_encoding ? req->accept_encoding : "",
+	    "\r\n") != NULL ||
+	    strpbrk(req->content_type ? req->content_type : "", "\r\n") !=
+	    NULL) {
 		fetch_free(f);
 		return NULL;
 	}
@@ -499,5 +512,6 @@ fetch_free(struct fetch *f)
 		event_free(f->finish);
 	free(f->res.body);
 	free((char *)(uintptr_t)f->req.content_type);
+	free((char *)(uintptr_t)f->req.accept_encoding);
 	free(f);
 }

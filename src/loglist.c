@@ -23,6 +23,7 @@
 
 #include "base64.h"
 #include "loglist.h"
+#include "loglist_apple.h"
 
 #define MAX_TEXT	256	/* description, operator name, version */
 #define MAX_KEY_DER	2048	/* RSA-4096 SPKI is ~550 bytes */
@@ -593,9 +594,12 @@ parse_list(struct parse *p, json_t *root)
 
 	if (!json_is_object(root))
 		return perr(p, "top level is not an object");
-	if (get_text(p, root, "version", MAX_TEXT, &list->version) == -1 ||
-	    get_time(p, root, "log_list_timestamp", "list",
-	    &list->timestamp) == -1)
+	list->format = loglist_apple_detect(root) ? LOGLIST_APPLE_V5 :
+	    LOGLIST_CHROME_V3;
+	if (get_text(p, root, "version", MAX_TEXT, &list->version) == -1)
+		return -1;
+	if (list->format == LOGLIST_CHROME_V3 && get_time(p, root,
+	    "log_list_timestamp", "list", &list->timestamp) == -1)
 		return -1;
 	ops = json_object_get(root, "operators");
 	if (!json_is_array(ops))
@@ -610,6 +614,8 @@ parse_list(struct parse *p, json_t *root)
 	p->op = 0;
 	if (list->nlogs == 0)
 		return perr(p, "no logs");
+	if (list->format == LOGLIST_APPLE_V5)
+		list->timestamp = loglist_apple_timestamp(list);
 	return 0;
 }
 

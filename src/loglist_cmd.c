@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ctstub loglist show | install: what CT log list is in force, and
- * replacing it safely (validated, never older unless forced, written
- * atomically, then the running daemon reloads it).
+ * ctstub loglist show | install | update: what CT log list is in
+ * force, and replacing it safely (validated, never older unless forced,
+ * written atomically, then the running daemon reloads it). update, which
+ * fetches the list from its sources, is loglist_update.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +19,9 @@
 #include "conf.h"
 #include "control.h"
 #include "loglist.h"
+#include "loglist_cmd.h"
 
 #define MAX_LIST_BYTES (16 << 20)
-
-struct loglist_options {
-	const char *conf_path;
-	char *socket;
-	int force;
-	const char *file;	/* the list named on the command line */
-};
 
 static void usage(void) __attribute__((noreturn));
 
@@ -35,13 +30,14 @@ usage(void)
 {
 	fprintf(stderr, "usage: ctstub loglist show [-f FILE] [LIST]\n"
 	    "       ctstub loglist install [-f FILE] [-s SOCKET] [--force] "
-	    "LIST\n");
+	    "LIST\n"
+	    "       ctstub loglist update [-f FILE] [-s SOCKET] [--source URL] "
+	    "[--dry-run] [--force]\n");
 	exit(2);
 }
 
-/* The installed list: ct-log-list of the configuration. */
-static char *
-installed_path(const char *conf_path)
+char *
+loglist_installed_path(const char *conf_path)
 {
 	struct conf c;
 	char *path;
@@ -84,7 +80,7 @@ print_list(const char *path, const struct loglist *l)
 static int
 show(const struct loglist_options *o)
 {
-	char *path = o->file ? strdup(o->file) : installed_path(o->conf_path);
+	char *path = o->file ? strdup(o->file) : loglist_installed_path(o->conf_path);
 	char err[600];
 	struct loglist *l;
 
@@ -133,9 +129,8 @@ fsync_dir_of(const char *path)
 	return rc;
 }
 
-/* Same directory, fsync, rename over, fsync the directory. */
-static int
-write_atomically(const char *path, const char *data, size_t len)
+int
+loglist_write_atomically(const char *path, const char *data, size_t len)
 {
 	char tmp[4096];
 	int fd;
@@ -173,12 +168,17 @@ newer_or_forced(const struct loglist_options *o, const char *target,
 	return ok;
 }
 
-/* Asks the daemon to reload; a daemon that is not running is fine. */
-static int
-tell_daemon(const struct loglist_options *o)
+char *
+loglist_socket(const struct loglist_options *o)
 {
-	char *socket = o->socket ? strdup(o->socket) :
+	return o->socket ? strdup(o->socket) :
 	    commands_control_path(o->conf_path);
+}
+
+int
+loglist_tell_daemon(const struct loglist_options *o)
+{
+	char *socket = loglist_socket(o);
 	int rc;
 
 	if (socket == NULL) {
@@ -193,7 +193,7 @@ tell_daemon(const struct loglist_options *o)
 static int
 install(const struct loglist_options *o)
 {
-	char err[600], *target = installed_path(o->conf_path), *data = NULL;
+	char err[600], *target = loglist_installed_path(o->conf_path), *data = NULL;
 	struct loglist *next = NULL;
 	size_t len;
 	int rc = 2;
@@ -207,11 +207,11 @@ install(const struct loglist_options *o)
 		goto done;
 	}
 	if (!newer_or_forced(o, target, next) ||
-	    write_atomically(target, data, len) == -1)
+	    loglist_write_atomically(target, data, len) == -1)
 		goto done;
 	printf("installed %s as %s: version %s, %zu logs, %zu operators\n",
 	    o->file, target, next->version, next->nlogs, next->noperators);
-	rc = tell_daemon(o);
+	rc = loglist_tell_daemon(o);
 done:
 	loglist_free(next);
 	free(data);
@@ -223,9 +223,12 @@ int
 loglist_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "force", no_argument, NULL, 'F' }, { NULL, 0, NULL, 0 }
+		{ "force", no_argument, NULL, 'F' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "source", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
 	};
-	struct loglist_options o = { CONF_DEFAULT_PATH, NULL, 0, NULL };
+	struct loglist_options o = { .conf_path = CONF_DEFAULT_PATH };
 	const char *verb = argc > 1 ? argv[1] : "";
 	int ch, rc;
 
@@ -235,16 +238,22 @@ loglist_main(int argc, char **argv)
 		case 'f': o.conf_path = optarg; break;
 		case 's': free(o.socket); o.socket = strdup(optarg); break;
 		case 'F': o.force = 1; break;
+		case 'D': o.dry_run = 1; break;
+		case 'S': o.source = optarg; break;
 		default: usage();
 		}
 	}
 	if (argc - optind > 1)
 		usage();
 	o.file = optind < argc ? argv[optind] : NULL;
+	if (strcmp(verb, "update") != 0 && (o.dry_run || o.source))
+		usage();
 	if (strcmp(verb, "show") == 0 && !o.force && !o.socket)
 		rc = show(&o);
 	else if (strcmp(verb, "install") == 0 && o.file != NULL)
 		rc = install(&o);
+	else if (strcmp(verb, "update") == 0 && o.file == NULL)
+		rc = loglist_update(&o);
 	else
 		usage();
 	free(o.socket);

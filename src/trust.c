@@ -85,6 +85,50 @@ trust_clear(struct upstream_trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static unsigned char *
+dup_bytes(const unsigned char *p, size_t len)
+{
+	unsigned char *q = p != NULL && len > 0 ? malloc(len) : NULL;
+
+	if (q != NULL)
+		memcpy(q, p, len);
+	return q;
+}
+
+int
+trust_copy(struct upstream_trust *dst, const struct upstream_trust *src)
+{
+	const struct trust_evidence *e = &src->evidence;
+	struct trust_evidence *d;
+	size_t i;
+
+	trust_clear(dst);
+	*dst = *src;
+	d = &dst->evidence;
+	memset(d, 0, sizeof(*d));
+	if (e->leaf == NULL)
+		return 0;
+	d->leaf = dup_bytes(e->leaf, e->leaf_len);
+	d->leaf_len = e->leaf_len;
+	d->issuer = dup_bytes(e->issuer, e->issuer_len);
+	d->issuer_len = e->issuer_len;
+	if (e->nscts > 0)
+		d->scts = calloc(e->nscts, sizeof(*d->scts));
+	for (i = 0; d->scts != NULL && i < e->nscts; i++) {
+		d->scts[i] = e->scts[i];
+		if ((d->scts[i].der = dup_bytes(e->scts[i].der,
+		    e->scts[i].len)) == NULL)
+			break;
+		d->nscts++;
+	}
+	if (d->leaf == NULL || (e->issuer != NULL && d->issuer == NULL) ||
+	    d->nscts != e->nscts) {
+		trust_evidence_clear(d);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct {
 	enum ct_source source;
 	const char *name;

@@ -112,7 +112,7 @@ static void
 carry(struct upstream *to, const struct upstream *from)
 {
 	to->stats = from->stats;
-	to->trust = from->trust;
+	trust_copy(&to->trust, &from->trust);	/* it owns its evidence */
 	if (!upstream_down(from) || to->conf->addr.salen == 0)
 		return;
 	memcpy(to->last_error, from->last_error, sizeof(to->last_error));

@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		goto out;
 	step = (size_t)data[0] % 16 + 1;
 	for (off = 1; off < len && rc == HTTP1_MORE; off += step) {
-		evbuffer_add(in, data + off, len - off < step ? len - off : step);
+		evbuffer_add(in, data + off, len - off < step ? len - off :
+		    step);
 		rc = http1_parse(&r, in, 0);
 	}
 	if (rc == HTTP1_MORE)

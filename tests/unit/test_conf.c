@@ -307,6 +307,58 @@ test_control_and_metrics(void)
 }
 
 static void
+test_loglist_sources(void)
+{
+	static const char pin[] = "sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	char errbuf[2048] = "", text[1024], *printed;
+	struct conf c;
+	const struct conf_loglist_source *s;
+
+	snprintf(text, sizeof(text), "upstream dot://127.0.0.1\n"
+	    "loglist-source https://l.example.test/ct.json address 127.0.0.1 "
+	    "address ::1 ca-file /etc/ca.pem pin %s key /k1.pem key /k2.pem\n"
+	    "loglist-source https://valid.apple.com/ct/log_list/x.json\n",
+	    pin);
+	CHECK("loglist-source: two, in order", parse(text, &c, errbuf,
+	    sizeof(errbuf)) == 0 && c.nloglist_sources == 2 &&
+	    strcmp(c.loglist_sources[1].url,
+	    "https://valid.apple.com/ct/log_list/x.json") == 0 &&
+	    c.loglist_sources[1].nkeys == 0 &&
+	    c.loglist_sources[1].naddrs == 0);
+	s = c.nloglist_sources ? &c.loglist_sources[0] : NULL;
+	CHECK("loglist-source: options", s != NULL && s->naddrs == 2 &&
+	    s->addrs[1].sa.ss_family == AF_INET6 &&
+	    strcmp(s->ca_file, "/etc/ca.pem") == 0 && s->pins.count == 1 &&
+	    s->nkeys == 2 && strcmp(s->keys[1], "/k2.pem") == 0);
+	printed = conf_print_text(&c);
+	CHECK("loglist-source: printed back", printed != NULL &&
+	    strstr(printed, "loglist-source https://l.example.test/ct.json "
+	    "address 127.0.0.1 address ::1 ca-file /etc/ca.pem pin sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= key /k1.pem key "
+	    "/k2.pem\n") != NULL);
+	free(printed);
+	conf_free(&c);
+	expect_error("loglist-source: http", "upstream dot://127.0.0.1\n"
+	    "loglist-source http://l.example.test/ct.json\n",
+	    "t.conf:2: loglist-source: http://l.example.test/ct.json: not an "
+	    "https:// URL");
+	expect_error("loglist-source: bad address",
+	    "upstream dot://127.0.0.1\nloglist-source https://l.test/ "
+	    "address l.test\n", "t.conf:2: loglist-source: address 'l.test' "
+	    "is not an IP address");
+	expect_error("loglist-source: bad pin", "upstream dot://127.0.0.1\n"
+	    "loglist-source https://l.test/ pin sha256/x\n",
+	    "t.conf:2: loglist-source: bad pin 'sha256/x'");
+	expect_error("loglist-source: option without value",
+	    "upstream dot://127.0.0.1\nloglist-source https://l.test/ key\n",
+	    "t.conf:2: loglist-source: option 'key' needs a value");
+	expect_error("loglist-source: unknown option",
+	    "upstream dot://127.0.0.1\nloglist-source https://l.test/ "
+	    "name x\n", "t.conf:2: loglist-source: unknown option 'name'");
+}
+
+static void
 test_pins(void)
 {
 	unsigned char pin[CONF_PIN_LEN];
@@ -424,6 +476,7 @@ main(void)
 	test_addresses();
 	test_pins();
 	test_control_and_metrics();
+	test_loglist_sources();
 	test_out_of_memory();
 	test_print_parses_back();
 	return CHECK_DONE();

@@ -70,8 +70,9 @@ test_http1(void)
 	size_t step;
 
 	for (step = 1; step <= 64; step *= 4) {
-		CHECK("http1: content-length", parse_all(&r, "HTTP/1.1 200 OK\r\n"
-		    "Content-Length: 5\r\nContent-Type: application/json\r\n\r\n"
+		CHECK("http1: content-length", parse_all(&r,
+		    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		    "Content-Type: application/json\r\n\r\n"
 		    "hello", step, 0) == HTTP1_DONE && body_is(&r, "hello") &&
 		    strcmp(r.content_type, "application/json") == 0);
 		CHECK("http1: chunked with extension and trailer",
@@ -123,9 +124,9 @@ test_urls(void)
 	char host[256], path[256], err[300];
 	uint16_t port;
 
-	CHECK("url: name, default port", fetch_parse_url("https://a.test/x.json",
-	    host, sizeof(host), &port, path, sizeof(path), err,
-	    sizeof(err)) == 0 && strcmp(host, "a.test") == 0 && port == 443 &&
+	CHECK("url: name, default port", fetch_parse_url(
+	    "https://a.test/x.json", host, sizeof(host), &port, path,
+	    sizeof(path), err, sizeof(err)) == 0 && strcmp(host, "a.test") == 0 && port == 443 &&
 	    strcmp(path, "/x.json") == 0);
 	CHECK("url: IPv6 and port", fetch_parse_url("https://[::1]:8443",
 	    host, sizeof(host), &port, path, sizeof(path), err,
@@ -146,9 +147,10 @@ struct server {
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
 	uint16_t port;
-	const char *answer;	/* what it sends to every request; NULL: nothing */
+	const char *answer;	/* sent to every request; NULL: nothing */
 	int requests;
 	int close;		/* close after the answer */
+	char request[1024];	/* the last request's head */
 };
 
 static EVP_PKEY *
@@ -202,6 +204,8 @@ server_read_cb(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_search(in, "\r\n\r\n", 4, NULL).pos == -1)
 		return;
+	s->request[evbuffer_copyout(in, s->request,
+	    sizeof(s->request) - 1)] = '\0';
 	evbuffer_drain(in, evbuffer_get_length(in));
 	s->requests++;
 	if (s->answer != NULL) {
@@ -326,6 +330,12 @@ test_fetch(struct server *s, SSL_CTX *client, SSL_CTX *stranger)
 	o = run(s, client, url, "HTTP/1.1 200 OK\r\nContent-Type: "
 	    "application/json\r\nContent-Length: 4\r\n\r\n{ok}", NULL, 5000);
 	CHECK("fetch: a body by length", o.ok && strcmp(o.body, "{ok}") == 0);
+	snprintf(loop, sizeof(loop), "GET /l.json HTTP/1.1\r\nHost: "
+	    "list.example.test:%u\r\n", s->port);
+	CHECK("fetch: the request line and Host", strncmp(s->request, loop,
+	    strlen(loop)) == 0 && strstr(s->request, "\r\nAccept-Encoding: "
+	    "identity\r\n") != NULL && strstr(s->request, "\r\nConnection: "
+	    "close\r\n") != NULL);
 	o = run(s, client, url, "HTTP/1.1 200 OK\r\nContent-Type: "
 	    "application/json; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
 	    "\r\n2\r\n{o\r\n2\r\nk}\r\n0\r\n\r\n", "application/json", 5000);
@@ -487,8 +497,8 @@ test_evidence(void)
 	/* the source decides what the signature covers */
 	make_evidence(&ev, leaf, issuer, CT_SOURCE_TLS);
 	CHECK("evidence: embedded SCTs claimed as TLS ones fail",
-	    trust_evidence_check(&ev, &pol, all, at, &a, err, sizeof(err)) == 0 &&
-	    strstr(a.reason, "bad signature") != NULL);
+	    trust_evidence_check(&ev, &pol, all, at, &a, err,
+	    sizeof(err)) == 0 && strstr(a.reason, "bad signature") != NULL);
 	ct_result_free(&a);
 	ev.scts[0].len--;
 	CHECK("evidence: a cut SCT is unreadable", trust_evidence_check(&ev,

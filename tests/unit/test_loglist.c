@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "loglist.h"
+#include "loglist_apple.h"
 
 #define DATA CHECK_SRCDIR "/tests/data/ct/"
 
@@ -486,9 +487,72 @@ test_log_type(void)
 	loglist_free(list);
 }
 
+/* Apple's published list (schema v5): states, dates, conversion. */
+static void
+test_apple(void)
+{
+	static const char *path = DATA "apple-current-log-list.json";
+	struct loglist *list, *conv;
+	const struct loglist_log *l;
+	unsigned char id[LOGLIST_ID_LEN];
+	size_t i, n = 0, len;
+	char err[512], *text, *buf;
+	FILE *fp;
+
+	list = loglist_load(path, err, sizeof(err));
+	CHECK("apple: loads", list != NULL);
+	if (list == NULL) {
+		printf("# %s\n", err);
+		return;
+	}
+	CHECK("apple: detected", list->format == LOGLIST_APPLE_V5);
+	CHECK("apple: version", strcmp(list->version, "511") == 0 &&
+	    loglist_apple_version(list) == 511);
+	CHECK("apple: dated by its latest state change",
+	    list->timestamp == utc(2026, 3, 30, 19, 10, 5));
+	CHECK("apple: 16 operators, 166 logs", list->noperators == 16 &&
+	    list->nlogs == 166);
+	for (i = 0; i < list->nlogs; i++)
+		n += list->logs[i].state == LOGLIST_REJECTED;
+	CHECK("apple: rejected logs kept as rejected", n == 108);
+	/* Sectigo 'Mammoth2026H1': readonly with a final tree head */
+	memset(id, 0, sizeof(id));
+	for (i = 0; i < list->nlogs; i++)
+		if (strcmp(list->logs[i].description,
+		    "Sectigo 'Mammoth2026H1' log") == 0)
+			memcpy(id, list->logs[i].id, sizeof(id));
+	l = loglist_find(list, id, sizeof(id));
+	CHECK("apple: readonly state and its date", l != NULL &&
+	    l->state == LOGLIST_READONLY &&
+	    l->state_time == utc(2025, 9, 18, 17, 20, 0));
+	fp = fopen(path, "rb");
+	buf = malloc(1 << 20);
+	len = fp && buf ? fread(buf, 1, 1 << 20, fp) : 0;
+	if (fp != NULL)
+		fclose(fp);
+	text = loglist_apple_convert(buf, len, utc(2026, 12, 1, 0, 0, 0), &len,
+	    err, sizeof(err));
+	conv = text ? loglist_load_buf("converted", text, len, err,
+	    sizeof(err)) : NULL;
+	CHECK("apple: converted to ctstub's format", conv != NULL &&
+	    conv->format == LOGLIST_CHROME_V3 &&
+	    strcmp(conv->version, "apple-511") == 0 &&
+	    loglist_apple_version(conv) == 511 &&
+	    conv->timestamp == utc(2026, 12, 1, 0, 0, 0) &&
+	    conv->nlogs == list->nlogs);
+	CHECK("apple: a ctstub list is not converted",
+	    loglist_apple_convert("{\"version\": \"1\"}", 16, 0, &len, err,
+	    sizeof(err)) == NULL);
+	free(text);
+	free(buf);
+	loglist_free(conv);
+	loglist_free(list);
+}
+
 int
 main(void)
 {
+	test_apple();
 	test_shipped();
 	test_good();
 	test_bad_files();
