@@ -39,10 +39,13 @@ hold() {
 	    "see $TMP/$1.log"
 }
 
+# The shipped list, staged where nobody can read it (the checkout may sit
+# in a 0700 home).
+cp "$ROOT/conf/ct-logs.json" "$TMP/ct-logs.json"
 next_port
 HELD=$PORT
 printf '%s\n' "listen 127.0.0.1 $HELD" "upstream dot://127.0.0.1:$PORT_DEAD" \
-    "ct-log-list $ROOT/conf/ct-logs.json" "control off" "user nobody" \
+    "ct-log-list $TMP/ct-logs.json" "control off" "user nobody" \
     >"$TMP/held.conf"
 
 # --- another program on the port: named by its pid and name
@@ -101,7 +104,7 @@ stop_proc "$PID"
 # --- sudo make run: the build tree goes back to SUDO_USER
 if [ "$(id -u)" -eq 0 ]; then
 	printf '%s\n' "upstream dot://127.0.0.1:$PORT_DEAD" \
-	    "ct-log-list $ROOT/conf/ct-logs.json" "user nobody" >"$TMP/ok.conf"
+	    "ct-log-list $TMP/ct-logs.json" "user nobody" >"$TMP/ok.conf"
 	make_run "$TMP/run-sudo.out" SUDO_USER=nobody RUN_FLAGS=-n \
 	    RUN_CONF="$TMP/ok.conf"
 	expect_eq "sudo make run: ran (ctstub -n)" "0 $TMP/ok.conf: configuration OK" \
