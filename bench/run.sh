@@ -23,7 +23,10 @@
 # second time; the report keeps the better round of each stub and workload,
 # which filters out most disturbance from other jobs on the machine).
 # BENCH_REPORT_ONLY=1 rewrites the report from the last run's work dir
-# without measuring anything.
+# without measuring anything. BENCH_CTSTUB_BASE=PATH adds ctstub-base-dot:
+# another ctstub binary (a build of the branch point, say) with the same
+# DoT configuration, run in the same rounds, to compare a change before and
+# after in one run.
 # As root it installs missing Debian packages first. Only loopback
 # addresses are used; ports 40053 (plain DNS), 40853 (DoT), 40443 (DoH).
 
@@ -39,8 +42,10 @@ MKPKI=$BUILD/mkpki
 WORK=${BENCH_WORK:-$BENCH/tmp}
 DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
 PNG=${BENCH_PNG:-$ROOT/docs/benchmarks.png}
-ALL_STUBS="ctstub-dot ctstub-doh stubby unbound dnsdist kresd"
-STUBS=${BENCH_STUBS:-$ALL_STUBS}
+ALL_STUBS="ctstub-dot ctstub-doh stubby unbound dnsdist kresd ctstub-base-dot"
+DEFAULT_STUBS="ctstub-dot ctstub-doh stubby unbound dnsdist kresd"
+[ -n "${BENCH_CTSTUB_BASE:-}" ] && DEFAULT_STUBS="$DEFAULT_STUBS ctstub-base-dot"
+STUBS=${BENCH_STUBS:-$DEFAULT_STUBS}
 CEILINGS=${BENCH_CEILINGS:-udp dot doh}
 HIT_SECONDS=${BENCH_HIT_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -375,6 +380,14 @@ stub_setup() {
 		render "$BENCH/conf/ctstub.conf.in" "$dir/ctstub.conf" "${kv[@]}" \
 		    "UPSTREAM=https://$UP_ADDR:$DOH_PORT/dns-query"
 		CMD=("$CTSTUB" -d -f "$dir/ctstub.conf") ;;
+	ctstub-base-dot)
+		[ -x "${BENCH_CTSTUB_BASE:-}" ] || return 1
+		# a build from before local-zone knows no local-zone lines
+		render "$BENCH/conf/ctstub.conf.in" "$dir/ctstub.conf" "${kv[@]}" \
+		    "UPSTREAM=dot://$UP_ADDR:$DOT_PORT"
+		"$BENCH_CTSTUB_BASE" -n -f "$dir/ctstub.conf" >/dev/null 2>&1 ||
+		    sed -i '/^local-zone /d' "$dir/ctstub.conf"
+		CMD=("$BENCH_CTSTUB_BASE" -d -f "$dir/ctstub.conf") ;;
 	stubby)
 		render "$BENCH/conf/stubby.yml.in" "$dir/stubby.yml" "${kv[@]}"
 		CMD=(stubby -C "$dir/stubby.yml") ;;
@@ -485,6 +498,7 @@ label() {
 	case $1 in
 	ctstub-dot) echo "ctstub (DoT upstream)" ;;
 	ctstub-doh) echo "ctstub (DoH upstream)" ;;
+	ctstub-base-dot) echo "ctstub before (DoT upstream, BENCH_CTSTUB_BASE)" ;;
 	stubby) echo "stubby (DoT, no cache)" ;;
 	unbound) echo "unbound (forward-tls-upstream)" ;;
 	dnsdist) echo "dnsdist (DoT backend, packet cache)" ;;

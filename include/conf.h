@@ -32,7 +32,11 @@ struct conf_pins {
 	size_t count;
 };
 
-enum conf_transport { CONF_DOT, CONF_DOH };
+enum conf_transport {
+	CONF_DOT,
+	CONF_DOH,
+	CONF_PLAIN	/* dns://IP[:PORT], only inside a forward-zone */
+};
 
 struct conf_upstream {
 	char *url;		/* as written, for messages */
@@ -65,6 +69,22 @@ struct conf_loglist_source {
 };
 
 enum conf_ct_mode { CONF_CT_ENFORCE, CONF_CT_REPORT };
+
+/* local-zone and forward-zone lines, one per zone name. */
+enum conf_zone_kind {
+	CONF_ZONE_NXDOMAIN,	/* local-zone NAME nxdomain: answered here */
+	CONF_ZONE_PUBLIC,	/* local-zone NAME forward: the upstreams */
+	CONF_ZONE_FORWARD	/* forward-zone: the zone's own upstreams */
+};
+
+struct conf_zone {
+	char *name;		/* lower case, ending in '.' */
+	enum conf_zone_kind kind;
+	struct conf_upstream *upstreams;	/* CONF_ZONE_FORWARD */
+	size_t nupstreams;
+	char *ca_file;		/* NULL: the global ca-file (or system's) */
+	int ct_off;		/* its DoT/DoH upstreams need no SCTs */
+};
 
 enum conf_strategy { CONF_ORDERED, CONF_ROUND_ROBIN, CONF_FASTEST };
 
@@ -108,6 +128,9 @@ struct conf {
 	size_t nloglist_sources;
 	enum conf_audit_mode ct_audit;
 	int ct_audit_rfc6962;	/* 0: skip RFC 6962 logs (get-proof-by-hash) */
+	/* locally served names and forward zones */
+	struct conf_zone *zones;
+	size_t nzones;
 };
 
 /* Parses path into c (zeroed by the call); errors go to errs. */
@@ -116,6 +139,12 @@ int conf_load(const char *path, struct conf *c, FILE *errs);
 int conf_load_string(const char *name, const char *text, struct conf *c,
     FILE *errs);
 void conf_free(struct conf *c);
+/* Frees what z holds (its upstreams too) and zeroes it; NULL-safe. */
+void conf_zone_free(struct conf_zone *z);
+/* Does z send queries in plain DNS (a dns:// upstream)? */
+int conf_zone_plaintext(const struct conf_zone *z);
+/* Do a and b have the same local-zone and forward-zone lines? */
+int conf_zones_equal(const struct conf *a, const struct conf *b);
 /* Frees what u holds (URL, names, path, pins) and zeroes it; NULL-safe. */
 void conf_upstream_free(struct conf_upstream *u);
 /*

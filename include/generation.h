@@ -29,6 +29,7 @@
 struct server;
 struct loglist;
 struct upstream_set;
+struct zones;
 struct event;
 
 struct bootstrap;
@@ -41,6 +42,7 @@ struct generation {
 	unsigned *loglist_refs;		/* loglist is shared with copies */
 	struct verify_policy policy;
 	struct upstream_set *upstreams;	/* NULL until generation_start() */
+	struct zones *zones;		/* local and forward zones, likewise */
 	struct event *retire;		/* frees it once it was replaced */
 	struct generation *next_retiring;
 	/* the generation in force only: */

@@ -67,6 +67,7 @@ struct query {
 	struct query_origin origin;
 	TAILQ_ENTRY(query) client_link;	/* in its TCP client's list */
 	struct event *timer;
+	struct upstream_set *set;	/* its zone's upstreams (or all) */
 	size_t first_upstream;		/* where this query's tries start */
 	size_t attempts;		/* upstreams tried so far */
 	uint64_t sent_us;		/* when it went to its upstream */
@@ -76,7 +77,8 @@ struct query {
 	struct upstream *up;		/* the upstream it waits on */
 	void *conn;			/* the transport connection it waits on */
 	uint16_t wire_id;		/* DoT: our id on that connection */
-	void *stream;			/* DoH: its HTTP/2 stream */
+	void *stream;			/* DoH: its HTTP/2 stream; plain
+					 * DNS: its exchange */
 	TAILQ_ENTRY(query) conn_link;	/* in that connection's queue */
 	uint8_t bytes[];		/* msg points here */
 };

@@ -23,6 +23,7 @@ struct query;
 struct generation;
 struct control;
 struct netwatch;
+struct zones;
 
 #define SERVER_INFLIGHT_BUCKETS 1024	/* in-flight table, by cache key */
 
@@ -37,6 +38,7 @@ struct server {
 	const struct conf *conf;
 	const struct loglist *loglist;	/* the CT logs we trust */
 	struct upstream_set *upstreams;
+	struct zones *zones;		/* local and forward zones */
 	struct listen_set *listeners;
 	struct cache *cache;
 	const struct timeval *attempt_timeout;	/* half the query timeout */

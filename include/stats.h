@@ -54,6 +54,7 @@ struct stats_server {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	uint64_t loglist_update_failures;	/* reported by the helper */
+	uint64_t local_answers;	/* locally served names */
 };
 
 void stats_latency_add(struct stats_latency *l, uint64_t us);

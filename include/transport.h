@@ -51,5 +51,6 @@ void doh_feed(void *conn, struct evbuffer *in);
 
 extern const struct transport transport_dot;
 extern const struct transport transport_doh;
+extern const struct transport transport_plain;
 
 #endif

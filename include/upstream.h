@@ -70,6 +70,15 @@ struct upstream_set *upstream_set_new(struct server *srv,
     const struct conf *conf, const struct verify_policy *policy, char *err,
     size_t errlen);
 /*
+ * A set of its own (a forward zone's): the n upstreams of list (which
+ * must outlive the set), trusted with ca_file, else share_trust's CA
+ * store when given, else the system's; policy must outlive the set.
+ */
+struct upstream_set *upstream_set_new_list(struct server *srv,
+    const struct conf_upstream *list, size_t n, enum conf_strategy strategy,
+    const char *ca_file, SSL_CTX *share_trust,
+    const struct verify_policy *policy, char *err, size_t errlen);
+/*
  * A client TLS context as the daemon's upstreams use (conf's ca-file, its
  * own copy of policy's CT log store, alpn if given); share_trust: take
  * its CA store instead of loading one. The caller frees it; NULL with err.

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "conf.h"
+#include "zone.h"
 #include "fetch.h"
 
 #define CONF_MAX_ARGS 32
@@ -536,6 +537,12 @@ dir_upstream(struct conf_parser *p, struct conf *c, char **argv, int argc)
 	char err[600];
 	int i;
 
+	if (strncmp(argv[0], "dns://", 6) == 0) {
+		conf_error(p, "upstream: plain DNS (dns://) is only for "
+		    "forward-zone lines; upstreams for every name are DoT or "
+		    "DoH");
+		return -1;
+	}
 	if (conf_parse_upstream_url(argv[0], &u, err, sizeof(err)) == -1) {
 		conf_error(p, "%s", err);
 		return -1;
@@ -794,6 +801,308 @@ fail:
 	return -1;
 }
 
+/* --- local-zone and forward-zone ------------------------------------ */
+
+void
+conf_zone_free(struct conf_zone *z)
+{
+	size_t i;
+
+	if (z == NULL)
+		return;
+	for (i = 0; i < z->nupstreams; i++)
+		conf_upstream_free(&z->upstreams[i]);
+	free(z->upstreams);
+	free(z->name);
+	free(z->ca_file);
+	memset(z, 0, sizeof(*z));
+}
+
+int
+conf_zone_plaintext(const struct conf_zone *z)
+{
+	size_t i;
+
+	for (i = 0; i < z->nupstreams; i++)
+		if (z->upstreams[i].transport == CONF_PLAIN)
+			return 1;
+	return 0;
+}
+
+static int
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+upstreams_equal(const struct conf_upstream *a, const struct conf_upstream *b)
+{
+	return strcmp(a->url, b->url) == 0 && a->addr.salen == b->addr.salen &&
+	    memcmp(&a->addr.sa, &b->addr.sa, a->addr.salen) == 0 &&
+	    same_text(a->name, b->name) && a->pins.count == b->pins.count &&
+	    (a->pins.count == 0 || memcmp(a->pins.hash, b->pins.hash,
+	    a->pins.count * CONF_PIN_LEN) == 0);
+}
+
+int
+conf_zones_equal(const struct conf *a, const struct conf *b)
+{
+	size_t i, j;
+
+	if (a->nzones != b->nzones)
+		return 0;
+	for (i = 0; i < a->nzones; i++) {
+		const struct conf_zone *x = &a->zones[i], *y = &b->zones[i];
+
+		if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
+		    x->nupstreams != y->nupstreams || x->ct_off != y->ct_off ||
+		    !same_text(x->ca_file, y->ca_file))
+			return 0;
+		for (j = 0; j < x->nupstreams; j++)
+			if (!upstreams_equal(&x->upstreams[j], &y->upstreams[j]))
+				return 0;
+	}
+	return 1;
+}
+
+/* NAME in normal form (lower case, final dot) in out; -1 with an error. */
+static int
+zone_name(struct conf_parser *p, const char *directive, const char *text,
+    char *out, size_t len)
+{
+	uint8_t wire[ZONE_WIRE_MAX];
+	size_t n = zone_name_wire(text, wire, sizeof(wire));
+
+	if (n == 0) {
+		conf_error(p, "%s: '%s' is not a domain name%s", directive,
+		    text, strcmp(text, ".") == 0 ? " (the root is what 'upstream' "
+		    "lines are for)" : "");
+		return -1;
+	}
+	zone_name_text(wire, n, out, len);
+	return 0;
+}
+
+/*
+ * The slot for zone name: the one a line before used (a later line for
+ * the same name wins) or a new one at the end; NULL without memory.
+ */
+static struct conf_zone *
+zone_slot(struct conf *c, const char *name)
+{
+	struct conf_zone *grown;
+	size_t i;
+
+	for (i = 0; i < c->nzones; i++)
+		if (strcmp(c->zones[i].name, name) == 0)
+			return &c->zones[i];
+	grown = conf_realloc(c->zones, (c->nzones + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return NULL;
+	c->zones = grown;
+	memset(&c->zones[c->nzones], 0, sizeof(*grown));
+	return &c->zones[c->nzones++];
+}
+
+/* Puts z (taken over, also on failure) into c under its name. */
+static int
+zone_store(struct conf *c, struct conf_zone *z)
+{
+	struct conf_zone *slot = zone_slot(c, z->name);
+
+	if (slot == NULL) {
+		conf_zone_free(z);
+		return -1;
+	}
+	if (slot->name != NULL)
+		conf_zone_free(slot);
+	*slot = *z;
+	memset(z, 0, sizeof(*z));
+	return 0;
+}
+
+static int
+dir_local_zone(struct conf_parser *p, struct conf *c, char **argv, int argc)
+{
+	struct conf_zone z;
+	char name[ZONE_WIRE_MAX + 1];
+
+	memset(&z, 0, sizeof(z));
+	if (strcmp(argv[1], "nxdomain") == 0)
+		z.kind = CONF_ZONE_NXDOMAIN;
+	else if (strcmp(argv[1], "forward") == 0)
+		z.kind = CONF_ZONE_PUBLIC;
+	else {
+		conf_error(p, "local-zone: expected NAME nxdomain or NAME "
+		    "forward, got '%s'", argv[1]);
+		return -1;
+	}
+	if (zone_name(p, "local-zone", argv[0], name, sizeof(name)) == -1)
+		return -1;
+	if ((z.name = conf_strdup(name)) == NULL)
+		return -1;
+	return zone_store(c, &z);
+}
+
+
+/* "dns://IP[:PORT]": plain DNS, for forward zones only; 0 or -1 with err. */
+static int
+parse_plain_url(const char *url, struct conf_upstream *u, char *err,
+    size_t errlen)
+{
+	char buf[128], *host, *port;
+	uint16_t portnum = 53;
+
+	memset(u, 0, sizeof(*u));
+	if (strlen(url) >= sizeof(buf) || split_host_port(strcpy(buf,
+	    url + 6), &host, &port) == -1 ||
+	    (port != NULL && parse_port(port, &portnum) == -1) ||
+	    conf_parse_address(host, portnum, &u->addr) == -1) {
+		snprintf(err, errlen, "upstream '%s': expected dns://IP[:PORT]",
+		    url);
+		return -1;
+	}
+	u->transport = CONF_PLAIN;
+	u->port = portnum;
+	if ((u->url = conf_strdup(url)) == NULL) {
+		snprintf(err, errlen, "upstream '%s': out of memory", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more upstream for zone z from url. */
+static int
+zone_add_upstream(struct conf_parser *p, struct conf_zone *z,
+    const char *url)
+{
+	struct conf_upstream u, *grown;
+	char err[600];
+	int rc;
+
+	if (strncmp(url, "dns://", 6) == 0)
+		rc = parse_plain_url(url, &u, err, sizeof(err));
+	else
+		rc = conf_parse_upstream_url(url, &u, err, sizeof(err));
+	if (rc == -1) {
+		conf_error(p, "forward-zone %s: %s", z->name, err);
+		return -1;
+	}
+	grown = conf_realloc(z->upstreams, (z->nupstreams + 1) *
+	    sizeof(*grown));
+	if (grown == NULL) {
+		conf_upstream_free(&u);
+		return -1;
+	}
+	z->upstreams = grown;
+	z->upstreams[z->nupstreams++] = u;
+	return 0;
+}
+
+/* An option of the last upstream (address, name, pin) or of the zone. */
+static int
+zone_option(struct conf_parser *p, struct conf_zone *z, const char *key,
+    const char *value)
+{
+	struct conf_upstream *u = &z->upstreams[z->nupstreams - 1];
+
+	if (strcmp(key, "ca-file") == 0)
+		return replace_string(&z->ca_file, value);
+	if (strcmp(key, "ct") == 0) {
+		if (strcmp(value, "off") != 0 && strcmp(value, "on") != 0) {
+			conf_error(p, "forward-zone %s: ct: expected 'off' or "
+			    "'on', got '%s'", z->name, value);
+			return -1;
+		}
+		z->ct_off = strcmp(value, "off") == 0;
+		return 0;
+	}
+	if (u->transport == CONF_PLAIN) {
+		conf_error(p, "forward-zone %s: '%s' is for dot:// and "
+		    "https:// upstreams, not %s", z->name, key, u->url);
+		return -1;
+	}
+	if (strcmp(key, "address") == 0) {
+		if (u->host == NULL || u->addr.salen != 0 ||
+		    conf_parse_address(value, u->port, &u->addr) == -1) {
+			conf_error(p, "forward-zone %s: address '%s': one IP "
+			    "address, for an https:// URL with a host name",
+			    z->name, value);
+			return -1;
+		}
+		return 0;
+	}
+	return upstream_option(p, u, key, value);
+}
+
+/* What a zone must have once its line is read. */
+static int
+zone_check(struct conf_parser *p, const struct conf_zone *z)
+{
+	size_t i;
+	int tls = 0;
+
+	if (z->nupstreams == 0) {
+		conf_error(p, "forward-zone %s: no upstream (dot://, https:// "
+		    "or dns://)", z->name);
+		return -1;
+	}
+	for (i = 0; i < z->nupstreams; i++) {
+		const struct conf_upstream *u = &z->upstreams[i];
+
+		tls |= u->transport != CONF_PLAIN;
+		if (u->host != NULL && u->addr.salen == 0) {
+			conf_error(p, "forward-zone %s: upstream '%s' names a "
+			    "host: give it 'address IP'", z->name, u->url);
+			return -1;
+		}
+	}
+	if (!tls && (z->ca_file != NULL || z->ct_off)) {
+		conf_error(p, "forward-zone %s: ca-file and ct are for dot:// "
+		    "and https:// upstreams", z->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dir_forward_zone(struct conf_parser *p, struct conf *c, char **argv,
+    int argc)
+{
+	struct conf_zone z;
+	char name[ZONE_WIRE_MAX + 1];
+	int i;
+
+	memset(&z, 0, sizeof(z));
+	z.kind = CONF_ZONE_FORWARD;
+	if (zone_name(p, "forward-zone", argv[0], name, sizeof(name)) == -1 ||
+	    (z.name = conf_strdup(name)) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		if (strstr(argv[i], "://") != NULL) {
+			if (zone_add_upstream(p, &z, argv[i]) == -1)
+				goto fail;
+			continue;
+		}
+		if (z.nupstreams == 0 || i + 1 >= argc) {
+			conf_error(p, "forward-zone %s: '%s' %s", z.name,
+			    argv[i], z.nupstreams == 0 ? "before any upstream "
+			    "URL" : "needs a value");
+			goto fail;
+		}
+		if (zone_option(p, &z, argv[i], argv[i + 1]) == -1)
+			goto fail;
+		i++;
+	}
+	if (zone_check(p, &z) == -1)
+		goto fail;
+	return zone_store(c, &z);
+fail:
+	conf_zone_free(&z);
+	return -1;
+}
+
 /*
  * How conf_print writes a directive that is not a scalar row (its values,
  * or a comment line when it is unset, so that the output parses back).
@@ -810,6 +1119,8 @@ static void print_ct_log_list(const struct conf *, FILE *);
 static void print_control(const struct conf *, FILE *);
 static void print_metrics(const struct conf *, FILE *);
 static void print_loglist_source(const struct conf *, FILE *);
+static void print_local_zone(const struct conf *, FILE *);
+static void print_forward_zone(const struct conf *, FILE *);
 
 /*
  * A scalar row (kind other than DIRECTIVE_CUSTOM) is one setting of struct
@@ -897,6 +1208,10 @@ static const struct directive directives[] = {
 	/* SCT auditing (audit.c) */
 	WORD_ROW("ct-audit", ct_audit, words_ct_audit, CONF_AUDIT_REPORT),
 	WORD_ROW("ct-audit-rfc6962", ct_audit_rfc6962, words_no_yes, 1),
+	/* locally served names and per-domain forwarding */
+	{ "local-zone", 2, 2, dir_local_zone, print_local_zone },
+	{ "forward-zone", 2, CONF_MAX_ARGS - 1, dir_forward_zone,
+	    print_forward_zone },
 };
 #pragma GCC diagnostic pop
 
@@ -1159,6 +1474,9 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nloglist_sources; i++)
 		loglist_source_free(&c->loglist_sources[i]);
 	free(c->loglist_sources);
+	for (i = 0; i < c->nzones; i++)
+		conf_zone_free(&c->zones[i]);
+	free(c->zones);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1194,23 +1512,30 @@ print_listen(const struct conf *c, FILE *out)
 		print_address(out, "listen", &c->listens[i]);
 }
 
+/* One upstream as the parser reads it: URL and options. */
+static void
+print_upstream_words(FILE *out, const struct conf_upstream *u)
+{
+	char addr[ADDRESS_IP_LEN];
+
+	fprintf(out, "%s", u->url);
+	if (u->addr.salen != 0 && u->host != NULL) {
+		address_ip(&u->addr, addr, sizeof(addr));
+		fprintf(out, " address %s", addr);
+	}
+	if (u->name != NULL && u->host == NULL)
+		fprintf(out, " name %s", u->name);
+	print_pins(out, " ", "", &u->pins);
+}
+
 static void
 print_upstream(const struct conf *c, FILE *out)
 {
-	char addr[ADDRESS_IP_LEN];
 	size_t i;
 
 	for (i = 0; i < c->nupstreams; i++) {
-		const struct conf_upstream *u = &c->upstreams[i];
-
-		fprintf(out, "upstream %s", u->url);
-		if (u->addr.salen != 0 && u->host != NULL) {
-			address_ip(&u->addr, addr, sizeof(addr));
-			fprintf(out, " address %s", addr);
-		}
-		if (u->name != NULL && u->host == NULL)
-			fprintf(out, " name %s", u->name);
-		print_pins(out, " ", "", &u->pins);
+		fputs("upstream ", out);
+		print_upstream_words(out, &c->upstreams[i]);
 		fputc('\n', out);
 	}
 }
@@ -1300,6 +1625,52 @@ print_loglist_source(const struct conf *c, FILE *out)
 	if (c->nloglist_sources == 0)
 		fputs("# loglist-source not set: ctstub loglist update has no "
 		    "source\n", out);
+}
+
+static void
+print_local_zone(const struct conf *c, FILE *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nzones; i++) {
+		const struct conf_zone *z = &c->zones[i];
+
+		if (z->kind == CONF_ZONE_FORWARD)
+			continue;
+		fprintf(out, "local-zone %s %s\n", z->name,
+		    z->kind == CONF_ZONE_NXDOMAIN ? "nxdomain" : "forward");
+		n++;
+	}
+	if (n == 0)
+		fputs("# local-zone not set: the built-in locally served names "
+		    "only\n", out);
+}
+
+static void
+print_forward_zone(const struct conf *c, FILE *out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->nzones; i++) {
+		const struct conf_zone *z = &c->zones[i];
+
+		if (z->kind != CONF_ZONE_FORWARD)
+			continue;
+		fprintf(out, "forward-zone %s", z->name);
+		for (j = 0; j < z->nupstreams; j++) {
+			fputc(' ', out);
+			print_upstream_words(out, &z->upstreams[j]);
+		}
+		if (z->ca_file != NULL)
+			fprintf(out, " ca-file %s", z->ca_file);
+		if (z->ct_off)
+			fputs(" ct off", out);
+		fputc('\n', out);
+		n++;
+	}
+	if (n == 0)
+		fputs("# forward-zone not set: every name goes to the "
+		    "upstreams\n", out);
 }
 
 static void

@@ -188,6 +188,32 @@ print_upstream(const json_t *up)
 		printf("\n  answer time: not measured yet\n");
 }
 
+/* Forward zones with their upstreams; the locally served names in sum. */
+static void
+print_zones(const json_t *doc)
+{
+	const json_t *z, *up, *local = json_object_get(doc, "local_zones");
+	size_t i, j, n = 0;
+
+	json_array_foreach(json_object_get(doc, "forward_zones"), i, z) {
+		printf("\nforward-zone %s%s%s: %lld queries\n", str(z, "name"),
+		    json_is_true(json_object_get(z, "plaintext")) ?
+		    " (PLAINTEXT DNS)" : "", strcmp(str(z, "ct"), "off") == 0 ?
+		    " (ct off)" : "", num(z, "queries"));
+		json_array_foreach(json_object_get(z, "upstreams"), j, up)
+			print_upstream(up);
+	}
+	json_array_foreach(json_object_get(local, "zones"), i, z)
+		n += strcmp(str(z, "action"), "forward") != 0;
+	printf("\nlocally served names: %zu zones, %lld answers\n", n,
+	    num(local, "answers"));
+	json_array_foreach(json_object_get(local, "zones"), i, z)
+		if (json_is_true(json_object_get(z, "configured")))
+			printf("  local-zone %s %s: %lld answers\n",
+			    str(z, "name"), str(z, "action"),
+			    num(z, "answers"));
+}
+
 /*
  * Prints the status reply (as it is with json) and returns the exit
  * status: 0 healthy, 1 degraded or failing (or an unreadable reply).
@@ -214,6 +240,7 @@ print_status(const char *reply, int json)
 		print_daemon(doc);
 		json_array_foreach(json_object_get(doc, "upstreams"), i, up)
 			print_upstream(up);
+		print_zones(doc);
 	}
 	json_decref(doc);
 	return healthy ? 0 : 1;

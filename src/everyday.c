@@ -15,6 +15,7 @@
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
+#include "zones.h"
 
 #define NAME_TEXT_MAX 1025	/* a name with every octet escaped, and NUL */
 
@@ -85,7 +86,7 @@ everyday_reset(struct server *srv)
 {
 	char msg[80];
 	size_t ended = upstream_set_end_backoffs(srv->upstreams,
-	    "ctstub reset");
+	    "ctstub reset") + zones_end_backoffs(srv->zones, "ctstub reset");
 
 	snprintf(msg, sizeof(msg), "%zu back-off(s) ended", ended);
 	log_info("%s (ctstub reset)", msg);

@@ -16,6 +16,7 @@
 #include "loglist.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 #define RETIRE_GRACE_MS 1000	/* after the old query timeout */
 #define CONF_MAX_BYTES (1u << 20)	/* a configuration file is small */
@@ -269,7 +270,12 @@ generation_start(struct generation *gen, struct server *srv, char *err,
 {
 	gen->upstreams = upstream_set_new(srv, &gen->conf, &gen->policy, err,
 	    errlen);
-	return gen->upstreams == NULL ? -1 : 0;
+	if (gen->upstreams == NULL ||
+	    (gen->zones = zones_new(&gen->conf, err, errlen)) == NULL)
+		return -1;
+	/* zones without a ca-file share the CA store of the upstreams */
+	return zones_start(gen->zones, srv, &gen->policy,
+	    gen->upstreams->tls_dot, err, errlen);
 }
 
 /* A generation that is no longer in force resolves nothing more. */
@@ -292,6 +298,7 @@ generation_free(struct generation *gen)
 	if (gen->retire != NULL)
 		event_free(gen->retire);
 	upstream_set_free(gen->upstreams);
+	zones_free(gen->zones);
 	if (gen->loglist_refs == NULL || --*gen->loglist_refs == 0) {
 		loglist_free(gen->loglist);
 		free(gen->loglist_refs);
@@ -367,6 +374,7 @@ retire(struct server *srv, struct generation *old)
 
 	stop_lookups(old);
 	old->upstreams->retiring = 1;
+	zones_retire(old->zones);
 	old->retire = evtimer_new(srv->base, retire_cb, old);
 	if (old->retire == NULL) {
 		generation_free(old);
@@ -377,9 +385,13 @@ retire(struct server *srv, struct generation *old)
 	evtimer_add(old->retire, &tv);
 }
 
-/* Cache settings changed: a new, empty cache (the old keys differ). */
+/*
+ * Cache settings changed (the old keys differ), or the zones did (its
+ * answers came from upstreams that may no longer serve their names, or
+ * for names now served locally): a new, empty cache.
+ */
 static int
-replace_cache(struct server *srv, const struct conf *conf)
+replace_cache(struct server *srv, const struct conf *conf, const char *why)
 {
 	struct cache *cache = server_cache_new(conf);
 
@@ -387,7 +399,20 @@ replace_cache(struct server *srv, const struct conf *conf)
 		return -1;
 	cache_free(srv->cache);
 	srv->cache = cache;
-	log_info("reload: cache settings changed; the cache starts empty");
+	log_info("reload: %s changed; the cache starts empty", why);
+	return 0;
+}
+
+/* A new cache when the reload needs one; 0 or -1 (out of memory). */
+static int
+renew_cache(struct server *srv, const struct conf *old,
+    const struct conf *new)
+{
+	if (!same_cache_settings(old, new))
+		return replace_cache(srv, new, "cache settings");
+	if (!conf_zones_equal(old, new))
+		return replace_cache(srv, new, "local-zone or forward-zone "
+		    "lines");
 	return 0;
 }
 
@@ -434,6 +459,7 @@ take_over(struct server *srv, struct generation *gen)
 	struct generation *old = srv->gen;
 
 	upstream_set_carry_stats(gen->upstreams, old->upstreams);
+	zones_carry_stats(gen->zones, old->zones);
 	server_use(srv, gen);
 	retire(srv, old);
 }
@@ -448,8 +474,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 	if (gen == NULL ||
 	    apply_addresses(&gen->conf, NULL, &srv->gen->conf) == -1 ||
 	    generation_start(gen, srv, err, sizeof(err)) == -1 ||
-	    (!same_cache_settings(&srv->gen->conf, &gen->conf) &&
-	    replace_cache(srv, &gen->conf) == -1)) {
+	    renew_cache(srv, &srv->gen->conf, &gen->conf) == -1) {
 		if (gen != NULL) {
 			snprintf(msg, len, "reload failed, the running "
 			    "configuration stays: %s", err);
@@ -468,6 +493,7 @@ generation_reload(struct server *srv, char *msg, size_t len)
 	generation_warn_if_stale(gen);
 	srv->horizon_warned = 0;	/* a new list: say it again */
 	generation_warn_horizon(gen, time(NULL), &srv->horizon_warned);
+	zones_log_plaintext(gen->zones);
 	snprintf(msg, len, "reloaded %s: %zu upstream(s), CT log list %s",
 	    gen->conf.path, gen->conf.nupstreams, gen->loglist->version);
 	log_info("%s", msg);

@@ -32,6 +32,7 @@
 #include "sandbox.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 struct options {
 	int foreground;
@@ -457,6 +458,7 @@ serve(const struct options *o, struct generation *gen)
 		fatal("cannot start the event loop");
 	srv.netwatch = netwatch_start(&srv);
 	log_info("ctstub started with %zu upstream(s)", gen->conf.nupstreams);
+	zones_log_plaintext(gen->zones);
 	run(&loop, events);
 	shutdown_server(&srv);
 }

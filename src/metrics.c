@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 static void
 family(FILE *out, const char *name, const char *type, const char *help)
@@ -217,6 +218,54 @@ upstream_outlook(FILE *out, const struct upstream_set *set,
 			    set->list[i].trust.certs[0].not_after));
 }
 
+/* One counter of each forward zone's upstreams: ctstub_zone_NAME. */
+static void
+per_zone_upstream(FILE *out, const struct zones *zs, const struct counter *c)
+{
+	char name[80];
+	size_t i, j;
+	uint64_t value;
+
+	snprintf(name, sizeof(name), "zone_%s", c->name);
+	family(out, name, "counter", c->help);
+	for (i = 0; zs != NULL && i < zs->count; i++) {
+		const struct upstream_set *set = zs->list[i].upstreams;
+
+		for (j = 0; set != NULL && j < set->count; j++) {
+			memcpy(&value, (const char *)&set->list[j].stats +
+			    c->offset, sizeof(value));
+			fprintf(out, "ctstub_%s{zone=\"%s\",upstream=\"%s\"} "
+			    "%llu\n", name, zs->list[i].name,
+			    set->list[j].label, (unsigned long long)value);
+		}
+	}
+}
+
+/* Each forward zone's queries and upstreams; the local answers. */
+static void
+zone_metrics(FILE *out, const struct server *srv)
+{
+	const struct zones *zs = srv->zones;
+	size_t i, k;
+
+	family(out, "local_answers_total", "counter",
+	    "Answers made for locally served names.");
+	fprintf(out, "ctstub_local_answers_total %llu\n",
+	    (unsigned long long)srv->stats.local_answers);
+	family(out, "zone_queries_total", "counter",
+	    "Client queries for each forward zone the cache did not answer.");
+	for (i = 0; zs != NULL && i < zs->count; i++)
+		if (zs->list[i].kind == ZONE_FORWARD)
+			fprintf(out, "ctstub_zone_queries_total{zone=\"%s\","
+			    "plaintext=\"%s\",ct=\"%s\"} %llu\n",
+			    zs->list[i].name,
+			    conf_zone_plaintext(zs->list[i].conf) ? "yes" :
+			    "no", zs->list[i].conf->ct_off ? "off" : "on",
+			    (unsigned long long)zs->list[i].queries);
+	for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		per_zone_upstream(out, zs, &counters[k]);
+}
+
 char *
 metrics_text(struct server *srv)
 {
@@ -238,6 +287,7 @@ metrics_text(struct server *srv)
 	generation_horizon(srv->gen, time(NULL), &h);
 	loglist_outlook(out, srv, &h);
 	upstream_outlook(out, set, &h);
+	zone_metrics(out, srv);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

@@ -11,6 +11,7 @@
 #include "netwatch.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 #ifdef __linux__
 #include <linux/netlink.h>
@@ -37,9 +38,11 @@ settle_cb(evutil_socket_t fd, short events, void *arg)
 
 	log_info("network changed (address, route or link): ending upstream "
 	    "back-offs");
-	if (nw->srv->upstreams != NULL && !nw->srv->stopping)
+	if (nw->srv->upstreams != NULL && !nw->srv->stopping) {
 		upstream_set_end_backoffs(nw->srv->upstreams,
 		    "the network changed");
+		zones_end_backoffs(nw->srv->zones, "the network changed");
+	}
 }
 
 static int

@@ -12,10 +12,12 @@
 #include "cache.h"
 #include "conf.h"
 #include "listen.h"
+#include "localzone.h"
 #include "log.h"
 #include "query.h"
 #include "server.h"
 #include "upstream.h"
+#include "zones.h"
 
 static uint64_t
 now_seconds(void)
@@ -106,13 +108,16 @@ table_slot(struct server *srv, const struct cache_key *key)
 	return &srv->inflight_table[key->hash % SERVER_INFLIGHT_BUCKETS];
 }
 
+/* A leader for key going to the same upstreams: never across zones. */
 static struct query *
-table_find(struct server *srv, const struct cache_key *key)
+table_find(struct server *srv, const struct cache_key *key,
+    const struct upstream_set *set)
 {
 	struct query *q = *table_slot(srv, key);
 
 	for (; q != NULL; q = q->table_next)
 		if (q->key.hash == key->hash && q->key.len == key->len &&
+		    q->set == set &&
 		    memcmp(q->key.bytes, key->bytes, key->len) == 0)
 			return q;
 	return NULL;
@@ -250,7 +255,7 @@ join_fairly(const char **parts, size_t n, char *out)
 static const char *
 failure_text(const struct query *q, const char *last, char *out)
 {
-	const struct upstream_set *set = q->srv->upstreams;
+	const struct upstream_set *set = q->set;
 	const char *parts[FAILURE_PARTS];
 	size_t i, n = 0;
 
@@ -272,9 +277,55 @@ failure_text(const struct query *q, const char *last, char *out)
 }
 
 /*
+ * The upstreams serving the names of zone z (NULL: no zone): a forward
+ * zone's own, or else the configured ones; NULL when z is served locally.
+ */
+static struct upstream_set *
+zone_upstreams(struct server *srv, const struct zone *z)
+{
+	if (z == NULL || z->kind == ZONE_PUBLIC)
+		return srv->upstreams;
+	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
+}
+
+/* The upstreams serving a name now; NULL for a locally served name. */
+static struct upstream_set *
+serving_set(struct server *srv, const uint8_t *msg,
+    const struct dnsmsg_query *info)
+{
+	size_t off;
+
+	return zone_upstreams(srv, zones_match(srv->zones, msg, info, &off));
+}
+
+static void answer_locally(struct server *srv, struct zone *z,
+    size_t zone_off, const struct query_origin *origin, const uint8_t *msg,
+    size_t len, const struct dnsmsg_query *info);
+
+/* A reload made q's name a locally served one: q and its followers. */
+static void
+answer_local_now(struct query *q)
+{
+	struct query *f;
+	size_t off;
+	struct zone *z = zones_match(q->srv->zones, q->msg, &q->info, &off);
+
+	while ((f = TAILQ_FIRST(&q->followers)) != NULL) {
+		TAILQ_REMOVE(&q->followers, f, follower_link);
+		answer_locally(f->srv, z, off, &f->origin, f->msg, f->len,
+		    &f->info);
+		query_free(f);
+	}
+	answer_locally(q->srv, z, off, &q->origin, q->msg, q->len, &q->info);
+	query_free(q);
+}
+
+/*
  * The try loop. q goes to the next upstream it may use (the strategy's
  * order, those in back-off skipped), or is answered SERVFAIL with the
- * reason of each upstream it tried.
+ * reason of each upstream it tried. The upstreams are those of q's zone,
+ * taken again from the configuration in force after a reload (which may
+ * have made the name a locally served one).
  */
 static void
 query_try_next(struct query *q, const char *previous)
@@ -288,10 +339,14 @@ query_try_next(struct query *q, const char *previous)
 		query_fail(q, "ctstub is shutting down");
 		return;
 	}
+	if (q->set->retiring &&
+	    (q->set = serving_set(srv, q->msg, &q->info)) == NULL) {
+		answer_local_now(q);
+		return;
+	}
 	if (q->attempts == 0 && q->up == NULL)
-		q->first_upstream = upstream_first(srv->upstreams);
-	up = upstream_pick(srv->upstreams, q->first_upstream, &q->attempts,
-	    &reason);
+		q->first_upstream = upstream_first(q->set);
+	up = upstream_pick(q->set, q->first_upstream, &q->attempts, &reason);
 	if (up == NULL) {
 		const char *all = failure_text(q, previous, joined);
 
@@ -304,7 +359,7 @@ query_try_next(struct query *q, const char *previous)
 static int
 query_can_fail_over(const struct query *q)
 {
-	return q->attempts < q->srv->upstreams->count;
+	return q->attempts < q->set->count;
 }
 
 /*
@@ -374,7 +429,8 @@ query_timeout_cb(evutil_socket_t fd, short events, void *arg)
 static struct query *
 query_new(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin, const struct dnsmsg_query *info,
-    const struct cache_key *key, struct query *leader)
+    const struct cache_key *key, struct upstream_set *set,
+    struct query *leader)
 {
 	struct query *q = calloc(1, sizeof(*q) + len);
 
@@ -393,6 +449,7 @@ query_new(struct server *srv, const uint8_t *msg, size_t len,
 	q->info = *info;
 	q->origin = *origin;
 	q->key = *key;
+	q->set = set;
 	if (q->origin.watch != NULL)
 		q->origin.watch->query = q;
 	q->leader = leader;
@@ -439,12 +496,52 @@ answer_from_cache(struct server *srv, const struct query_origin *origin,
 	    0;
 }
 
+/* A locally served name: answered here, without any upstream. */
+static void
+answer_locally(struct server *srv, struct zone *z, size_t zone_off,
+    const struct query_origin *origin, const uint8_t *msg, size_t len,
+    const struct dnsmsg_query *info)
+{
+	uint8_t resp[DNS_ERROR_MAX + 128];
+	size_t n = localzone_answer(z, msg, info, zone_off, resp,
+	    sizeof(resp));
+
+	srv->stats.local_answers++;
+	z->answers++;
+	if (n == 0 || reply_answer(origin, msg, info, resp, n, "ctstub "
+	    "(locally served name)") == -1)
+		reply_error(origin, msg, len, info, DNS_RCODE_SERVFAIL,
+		    DNS_EDE_OTHER, "cannot make the local answer");
+}
+
+/*
+ * The zone of the query: a local one answers it here (1); else *set gets
+ * the upstreams to ask, a forward zone's or the configured ones (0).
+ */
+static int
+route(struct server *srv, const struct query_origin *origin,
+    const uint8_t *msg, size_t len, const struct dnsmsg_query *info,
+    struct upstream_set **set)
+{
+	size_t off;
+	struct zone *z = zones_match(srv->zones, msg, info, &off);
+
+	if ((*set = zone_upstreams(srv, z)) == NULL) {
+		answer_locally(srv, z, off, origin, msg, len, info);
+		return 1;
+	}
+	if (z != NULL && z->kind == ZONE_FORWARD)
+		z->queries++;
+	return 0;
+}
+
 void
 query_start(struct server *srv, const uint8_t *msg, size_t len,
     const struct query_origin *origin)
 {
 	struct dnsmsg_query info;
 	struct cache_key key;
+	struct upstream_set *set;
 	struct query *q, *leader;
 	int rc = dnsmsg_parse_query(msg, len, &info);
 
@@ -462,19 +559,26 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		return;
 	}
 	dnsmsg_limit_udp(&info, (uint16_t)srv->conf->max_udp_size);
+	/*
+	 * The cache first: it holds only answers from the upstreams that
+	 * serve the name now (remember(); a reload that changes the zones
+	 * starts an empty one), never one for a locally served name.
+	 */
 	cache_key_of(srv->cache, msg, &info, &key);
 	if (answer_from_cache(srv, origin, msg, &info, &key)) {
 		srv->stats.cache_hits++;
 		return;
 	}
+	if (route(srv, origin, msg, len, &info, &set))
+		return;
 	if (srv->stopping || srv->inflight >= srv->conf->max_inflight) {
 		srv->stats.dropped++;
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "too many queries in flight");
 		return;
 	}
-	leader = table_find(srv, &key);
-	q = query_new(srv, msg, len, origin, &info, &key, leader);
+	leader = table_find(srv, &key, set);
+	q = query_new(srv, msg, len, origin, &info, &key, set, leader);
 	if (q == NULL) {
 		reply_error(origin, msg, len, &info, DNS_RCODE_SERVFAIL,
 		    DNS_EDE_OTHER, "out of memory");
@@ -492,7 +596,9 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 /*
  * Caches the answer without the upstream's padding (most of a padded
  * answer's bytes): rewritten as for an EDNS client, which serving undoes
- * for clients without EDNS.
+ * for clients without EDNS. Only when the upstreams it came from still
+ * serve the name: not after a reload moved it to another zone or made it
+ * a locally served one.
  */
 static void
 remember(struct query *q, const uint8_t *resp, size_t len)
@@ -501,6 +607,8 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 	struct dnsmsg_query as_edns = q->info;
 	size_t n;
 
+	if (serving_set(q->srv, q->msg, &q->info) != q->set)
+		return;
 	as_edns.has_edns = 1;
 	n = dnsmsg_client_response(resp, len, q->msg, &as_edns, DNS_MAX_MSG,
 	    compact, sizeof(compact));
@@ -573,7 +681,7 @@ query_upstream_failed(struct query *q, const char *reason,
 	log_debug("query %llu: upstream %s failed: %s",
 	    (unsigned long long)q->serial, upstream_label(up), reason);
 	/* the same upstream once more, unless a reload replaced it */
-	if (up != NULL && up->set == q->srv->upstreams && may_resend(q, retry) &&
+	if (up != NULL && !up->set->retiring && may_resend(q, retry) &&
 	    upstream_usable(up)) {
 		upstream_send(up, q);
 		return;

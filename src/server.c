@@ -24,6 +24,7 @@ server_use(struct server *srv, struct generation *gen)
 	srv->conf = &gen->conf;
 	srv->loglist = gen->loglist;
 	srv->upstreams = gen->upstreams;
+	srv->zones = gen->zones;
 	if (srv->audit != NULL && audit_configure(srv->audit, &gen->conf, err,
 	    sizeof(err)) == -1)
 		log_warn("%s", err);

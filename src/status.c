@@ -17,6 +17,7 @@
 #include "status.h"
 #include "upstream.h"
 #include "verdict.h"
+#include "zones.h"
 
 static json_t *
 iso_time(time_t t)
@@ -133,13 +134,26 @@ audit_state_json(const struct upstream *up)
 	return a != NULL ? a : json_null();
 }
 
+static const char *
+transport_name(const struct conf_upstream *u)
+{
+	switch (u->transport) {
+	case CONF_DOH:
+		return "doh";
+	case CONF_PLAIN:
+		return "plain";
+	default:
+		return "dot";
+	}
+}
+
 static json_t *
 upstream_json(const struct upstream *up, const struct generation *gen,
     const struct horizon *h)
 {
 	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
-	    up->conf->transport == CONF_DOH ? "doh" : "dot", "connected",
+	    transport_name(up->conf), "connected",
 	    up->ready, "health", upstream_health(up), "last_error",
 	    up->last_error[0] ? up->last_error : NULL, "backoff_ms",
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
@@ -166,6 +180,72 @@ daemon_json(const struct server *srv)
 	    "dropped", (json_int_t)s->dropped, "inflight",
 	    (json_int_t)srv->inflight, "reloads", (json_int_t)s->reloads,
 	    "reload_failures", (json_int_t)s->reload_failures);
+}
+
+static json_t *
+upstreams_json(const struct upstream_set *set, const struct generation *gen,
+    const struct horizon *h)
+{
+	json_t *ups = json_array();
+	size_t i;
+
+	for (i = 0; set != NULL && i < set->count; i++)
+		json_array_append_new(ups, upstream_json(&set->list[i], gen,
+		    h));
+	return ups;
+}
+
+static const char *
+zone_action(const struct zone *z)
+{
+	static const char *const names[] = { "forward", "localhost",
+	    "nxdomain", "forward-zone" };
+
+	return names[z->kind];
+}
+
+/* Each forward zone: its upstreams, plaintext or not, its CT. */
+static json_t *
+forward_zones_json(const struct zones *zs, const struct generation *gen,
+    const struct horizon *h)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; zs != NULL && i < zs->count; i++) {
+		const struct zone *z = &zs->list[i];
+
+		if (z->kind != ZONE_FORWARD)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:b, s:s, s:s?, "
+		    "s:I, s:o}", "name", z->name, "plaintext",
+		    conf_zone_plaintext(z->conf), "ct", z->conf->ct_off ?
+		    "off" : "as configured", "ca_file", z->conf->ca_file,
+		    "queries", (json_int_t)z->queries, "upstreams",
+		    upstreams_json(z->upstreams, gen, h)));
+	}
+	return list;
+}
+
+/* The locally served names (and local-zone ... forward exceptions). */
+static json_t *
+local_zones_json(const struct server *srv)
+{
+	const struct zones *zs = srv->zones;
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; zs != NULL && i < zs->count; i++) {
+		const struct zone *z = &zs->list[i];
+
+		if (z->kind == ZONE_FORWARD)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:I}",
+		    "name", z->name, "action", zone_action(z), "configured",
+		    z->conf != NULL, "answers", (json_int_t)z->answers));
+	}
+	return json_pack("{s:I, s:o}", "answers",
+	    (json_int_t)srv->stats.local_answers, "zones", list);
 }
 
 static json_t *
@@ -213,18 +293,15 @@ dump(json_t *doc)
 char *
 status_json(struct server *srv)
 {
-	json_t *ups = json_array(), *doc;
+	json_t *ups, *doc;
 	struct horizon h;
 	char verdict[VERDICT_MAX];
 	enum verdict_state state = verdict_of(srv, verdict, sizeof(verdict));
-	size_t i;
 
 	generation_horizon(srv->gen, time(NULL), &h);
-	for (i = 0; i < srv->upstreams->count; i++)
-		json_array_append_new(ups, upstream_json(
-		    &srv->upstreams->list[i], srv->gen, &h));
+	ups = upstreams_json(srv->upstreams, srv->gen, &h);
 	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
-	    "s:s, s:s}",
+	    "s:s, s:s, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -233,7 +310,9 @@ status_json(struct server *srv)
 	    "enforce",
 	    "ct_log_list", loglist_json(srv, &h), "counters",
 	    daemon_json(srv), "upstreams", ups, "state",
-	    verdict_state_name(state), "verdict", verdict);
+	    verdict_state_name(state), "verdict", verdict, "forward_zones",
+	    forward_zones_json(srv->zones, srv->gen, &h), "local_zones",
+	    local_zones_json(srv));
 	if (doc != NULL)
 		json_object_set_new(doc, "ct_audit", json_string(
 		    conf_audit_mode_name(srv->conf->ct_audit)));

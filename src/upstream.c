@@ -28,8 +28,9 @@
  */
 #define PROBE_MAX_MS		5000
 
-SSL_CTX *
-upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
+/* A client TLS context trusting ca_file, with its own copy of the CT logs. */
+static SSL_CTX *
+tls_ctx_for(const char *ca_file, const struct verify_policy *policy,
     SSL_CTX *share_trust, const unsigned char *alpn, size_t alpn_len,
     char *err, size_t errlen)
 {
@@ -40,7 +41,16 @@ upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
 		snprintf(err, errlen, "cannot build the CT log store");
 		return NULL;
 	}
-	return tls_ctx_new(conf->ca_file, share_trust, store, alpn, alpn_len,
+	return tls_ctx_new(ca_file, share_trust, store, alpn, alpn_len,
+	    err, errlen);
+}
+
+SSL_CTX *
+upstream_tls_ctx(const struct conf *conf, const struct verify_policy *policy,
+    SSL_CTX *share_trust, const unsigned char *alpn, size_t alpn_len,
+    char *err, size_t errlen)
+{
+	return tls_ctx_for(conf->ca_file, policy, share_trust, alpn, alpn_len,
 	    err, errlen);
 }
 
@@ -57,39 +67,75 @@ upstream_unresolved(struct upstream *up)
 	    up->conf->host);
 }
 
-struct upstream_set *
-upstream_set_new(struct server *srv, const struct conf *conf,
-    const struct verify_policy *policy, char *err, size_t errlen)
+static const struct transport *
+transport_of(const struct conf_upstream *u)
+{
+	switch (u->transport) {
+	case CONF_DOH:
+		return &transport_doh;
+	case CONF_PLAIN:
+		return &transport_plain;
+	default:
+		return &transport_dot;
+	}
+}
+
+static int
+needs_tls(const struct conf_upstream *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].transport != CONF_PLAIN)
+			return 1;
+	return 0;
+}
+
+/* The TLS contexts of set, when one of its upstreams uses TLS. */
+static int
+set_tls(struct upstream_set *set, const struct conf_upstream *list, size_t n,
+    const char *ca_file, SSL_CTX *share_trust, char *err, size_t errlen)
 {
 	static const unsigned char h2[] = { 2, 'h', '2' };
+
+	if (!needs_tls(list, n))
+		return 0;
+	/* one copy of the CA certificates (the system bundle is large) */
+	set->tls_dot = tls_ctx_for(ca_file, set->policy, share_trust, NULL, 0,
+	    err, errlen);
+	if (set->tls_dot == NULL)
+		return -1;
+	set->tls_doh = tls_ctx_for(ca_file, set->policy, set->tls_dot, h2,
+	    sizeof(h2), err, errlen);
+	return set->tls_doh == NULL ? -1 : 0;
+}
+
+struct upstream_set *
+upstream_set_new_list(struct server *srv, const struct conf_upstream *list,
+    size_t n, enum conf_strategy strategy, const char *ca_file,
+    SSL_CTX *share_trust, const struct verify_policy *policy, char *err,
+    size_t errlen)
+{
 	struct upstream_set *set = calloc(1, sizeof(*set));
 	size_t i;
 
-	if (set == NULL || (set->list = calloc(conf->nupstreams,
-	    sizeof(*set->list))) == NULL) {
+	if (set == NULL || (n > 0 && (set->list = calloc(n,
+	    sizeof(*set->list))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* one copy of the CA certificates (the system bundle is large) */
-	set->tls_dot = upstream_tls_ctx(conf, policy, NULL, NULL, 0, err,
-	    errlen);
-	if (set->tls_dot == NULL)
-		goto fail;
-	set->tls_doh = upstream_tls_ctx(conf, policy, set->tls_dot, h2,
-	    sizeof(h2), err, errlen);
-	if (set->tls_doh == NULL)
-		goto fail;
 	set->srv = srv;
 	set->policy = policy;
-	set->count = conf->nupstreams;
-	set->strategy = conf->strategy;
+	set->count = n;
+	set->strategy = strategy;
+	if (set_tls(set, list, n, ca_file, share_trust, err, errlen) == -1)
+		goto fail;
 	for (i = 0; i < set->count; i++) {
 		struct upstream *up = &set->list[i];
 
 		up->set = set;
-		up->conf = &conf->upstreams[i];
-		up->transport = up->conf->transport == CONF_DOH ?
-		    &transport_doh : &transport_dot;
+		up->conf = &list[i];
+		up->transport = transport_of(up->conf);
 		if (up->conf->addr.salen == 0)
 			upstream_unresolved(up);
 		else
@@ -105,6 +151,14 @@ fail:
 	}
 	free(set);
 	return NULL;
+}
+
+struct upstream_set *
+upstream_set_new(struct server *srv, const struct conf *conf,
+    const struct verify_policy *policy, char *err, size_t errlen)
+{
+	return upstream_set_new_list(srv, conf->upstreams, conf->nupstreams,
+	    conf->strategy, conf->ca_file, NULL, policy, err, errlen);
 }
 
 /* Called by upstream_set_carry_stats; see include/upstream.h. */

@@ -13,7 +13,7 @@ BUILD_PKGS="gcc make pkg-config libssl-dev libnghttp2-dev libc-ares-dev
   libevent-dev libjansson-dev zlib1g-dev ca-certificates"
 CHECK_PKGS="bind9 bind9-dnsutils knot-dnsutils dnsperf haproxy openssl
   iproute2 procps tcpdump python3 python3-h2 python3-cryptography clang libclang-rt-14-dev tshark
-  systemd man-db groff-base busybox binutils util-linux"
+  systemd man-db groff-base busybox binutils util-linux dnsmasq-base"
 
 usage() { echo "usage: $0 build|check|pkg-config PKG..." >&2; exit 2; }
 

@@ -115,7 +115,8 @@ for round in 1 2 3; do
 	next_port
 	CT_PORTS[hup$round]=$PORT
 	conf=$TMP/hup$round.conf
-	printf '%s\n' "listen 127.0.0.1 $PORT" "control off" "$DOT" "$DOH" \
+	printf '%s\n' "listen 127.0.0.1 $PORT" "control off" \
+	    "local-zone test. forward" "$DOT" "$DOH" \
 	    "bootstrap 127.0.0.1 $HOLE_PORT" "ca-file $PKI/root.pem" \
 	    "ct-log-list $PKI/ct-logs.json" "timeout 3000" >"$conf"
 	[ "$(id -u)" -ne 0 ] || echo "user nobody" >>"$conf"

@@ -264,7 +264,7 @@ done
 mapfile -t LINES < <(awk '/^# \[profile / { skip = 1 } skip && !NF { skip = 0 }
     !skip && /^#[a-z]/' conf/ctstub.conf)
 expect_eq "shipped config: other commented directives" \
-    "listen pin control metrics" \
+    "listen pin control metrics local-zone forward-zone forward-zone forward-zone forward-zone" \
     "$(printf '%s\n' "${LINES[@]}" | awk '{ sub(/^#/, ""); print $1 }' |
 	tr '\n' ' ' | sed 's/ $//')"
 for line in "${LINES[@]}"; do
@@ -278,6 +278,13 @@ for line in "${LINES[@]}"; do
 	if [ "$word" = pin ]; then
 		# the placeholder must not pass for a pin
 		expect_eq "shipped config: placeholder '$d' is refused" 2 "$rc"
+	elif [[ $d == *corp-ca.pem* ]]; then
+		# the company's CA file is a placeholder too: -n loads it
+		expect_eq "shipped config: '$d' needs its CA file: exit 2" 2 \
+		    "$rc"
+		check "shipped config: '$d' says which CA file" "got: $out" \
+		    grep -qF "cannot load CA certificates from /etc/ctstub/corp-ca.pem" \
+		    <<<"$out"
 	else
 		expect_eq "shipped config: '$d'" "$f: configuration OK" "$out"
 	fi

@@ -82,7 +82,9 @@ done
 for awk in "${AWKS[@]}"; do
 	for want in "bad-unknown 3: unknown option 'listen_adress'" \
 	    "bad-value 3: timeout: expected a number from 100 to 60000, got '50'" \
-	    "bad-no-upstream 3: section 'main' has no upstream (add: list upstream 'dot://IP')"
+	    "bad-no-upstream 3: section 'main' has no upstream (add: list upstream 'dot://IP')" \
+	    "bad-zones 5: forward_zone: no upstream URL after 'lan.'" \
+	    "bad-zones 8: forward_zone: ct: expected off or on, got 'maybe'"
 	do
 		name=${want%% *}
 		translate "$awk" "$DATA/$name.uci"

@@ -304,6 +304,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	mkdir -p "$TMP/unit-run" && chown nobody "$TMP/unit-run"
 	{
 		echo "listen 127.0.0.154 454"
+		echo "local-zone test. forward"
 		echo "upstream dot://$GOOD"
 		echo "control $TMP/unit-run/ctstub.sock"
 		echo "ca-file $PKI/root.pem"

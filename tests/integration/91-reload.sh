@@ -25,6 +25,7 @@ write_conf() {
 	{
 		echo "listen 127.0.0.1 $P"
 		echo "control $SOCK"
+		echo "local-zone test. forward"
 		echo "ca-file $PKI/root.pem"
 		echo "ct-log-list $LISTS/ct-logs.json"
 		echo "timeout 3000"

@@ -47,6 +47,7 @@ HOST_DEVLOG=$(ls -l /dev/log 2>&1)
 {
 	echo "listen 127.0.0.1 $((P + 2))"
 	echo "control $TMP/run/daemon.sock"
+	echo "local-zone test. forward"
 	echo "$GOOD"
 	echo "ca-file $PKI/root.pem"
 	echo "ct-log-list $PKI/ct-logs.json"

@@ -393,7 +393,12 @@ test_out_of_memory(void)
 	    "ca-file /etc/ctstub/ca.pem\n"
 	    "user ctstub\n"
 	    "control /run/ctstub.sock\n"
-	    "ct-log-list /etc/ctstub/ct-logs.json\n";
+	    "ct-log-list /etc/ctstub/ct-logs.json\n"
+	    "local-zone corp.example nxdomain\n"
+	    "forward-zone lan. dns://192.168.1.1 dns://[fd00::1]:5353\n"
+	    "forward-zone vpn.example dot://10.0.0.53 pin sha256/"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= https://dns.vpn/q "
+	    "address 10.0.0.54 ca-file /etc/corp.pem ct off\n";
 	char errbuf[2048];
 	struct conf c;
 	unsigned n, silent = 0, unsaid = 0;
@@ -437,6 +442,13 @@ test_print_parses_back(void)
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 		"ca-file /etc/ca.pem\nuser ctstub\ncontrol off\n"
 		"metrics 127.0.0.1 9153\n",
+		"upstream dot://127.0.0.1\nlocal-zone Test forward\n"
+		"local-zone corp.example. nxdomain\n"
+		"forward-zone lan dns://192.168.1.1 dns://[fd00::1]:5353\n"
+		"forward-zone vpn.example. dot://10.0.0.53 name dns.vpn pin "
+		"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "
+		"https://dns.vpn/q address 10.0.0.54 ca-file /etc/corp.pem "
+		"ct off\n",
 	};
 	char errbuf[1024], *first, *second;
 	struct conf c;
@@ -465,6 +477,62 @@ test_print_parses_back(void)
 	}
 }
 
+static void
+test_zones(void)
+{
+	char errbuf[1024] = "";
+	struct conf c;
+	const struct conf_zone *z;
+
+	CHECK("zones: parse", parse("upstream dot://127.0.0.1\n"
+	    "local-zone Test. forward\nlocal-zone test nxdomain\n"
+	    "forward-zone lan. dns://192.168.1.1:5353 dns://10.0.0.1\n"
+	    "forward-zone vpn.Example dot://10.0.0.53 ct off ca-file /c.pem\n"
+	    "local-zone lan. nxdomain\n", &c, errbuf, sizeof(errbuf)) == 0);
+	CHECK("zones: one per name, in order", c.nzones == 3);
+	z = &c.zones[0];
+	CHECK("zones: a later local-zone line wins", c.nzones == 3 &&
+	    strcmp(z->name, "test.") == 0 && z->kind == CONF_ZONE_NXDOMAIN);
+	z = &c.zones[1];
+	CHECK("zones: a later local-zone replaces a forward-zone",
+	    c.nzones == 3 && strcmp(z->name, "lan.") == 0 &&
+	    z->kind == CONF_ZONE_NXDOMAIN && z->nupstreams == 0);
+	z = &c.zones[2];
+	CHECK("zones: forward-zone name lower case, final dot", c.nzones == 3 &&
+	    strcmp(z->name, "vpn.example.") == 0 && z->nupstreams == 1 &&
+	    z->ct_off && strcmp(z->ca_file, "/c.pem") == 0 &&
+	    !conf_zone_plaintext(z));
+	conf_free(&c);
+	CHECK("zones: plain DNS upstream", parse("upstream dot://127.0.0.1\n"
+	    "forward-zone lan. dns://192.168.1.1:5353\n", &c, errbuf,
+	    sizeof(errbuf)) == 0 && c.nzones == 1 &&
+	    c.zones[0].upstreams[0].transport == CONF_PLAIN &&
+	    c.zones[0].upstreams[0].port == 5353 &&
+	    conf_zone_plaintext(&c.zones[0]));
+	conf_free(&c);
+	expect_error("zones: dns:// as an upstream", "upstream dns://10.0.0.1\n",
+	    "t.conf:1: upstream: plain DNS (dns://) is only for forward-zone");
+	expect_error("zones: forward-zone .", "upstream dot://127.0.0.1\n"
+	    "forward-zone . dns://10.0.0.1\n", "t.conf:2: forward-zone: '.' is "
+	    "not a domain name");
+	expect_error("zones: dns:// with a host name", "upstream dot://1.2.3.4\n"
+	    "forward-zone lan dns://router.lan\n", "t.conf:2: forward-zone "
+	    "lan.: upstream 'dns://router.lan': expected dns://IP[:PORT]");
+	expect_error("zones: https host without address", "upstream "
+	    "dot://1.2.3.4\nforward-zone lan https://r.lan/q\n",
+	    "t.conf:2: forward-zone lan.: upstream 'https://r.lan/q' names a "
+	    "host: give it 'address IP'");
+	expect_error("zones: ct on|off only", "upstream dot://1.2.3.4\n"
+	    "forward-zone lan dot://10.0.0.1 ct maybe\n", "t.conf:2: "
+	    "forward-zone lan.: ct: expected 'off' or 'on', got 'maybe'");
+	expect_error("zones: unknown option", "upstream dot://1.2.3.4\n"
+	    "forward-zone lan dot://10.0.0.1 weight 3\n", "t.conf:2: "
+	    "upstream: unknown option 'weight'");
+	expect_error("zones: option without value", "upstream dot://1.2.3.4\n"
+	    "forward-zone lan dot://10.0.0.1 pin\n", "t.conf:2: "
+	    "forward-zone lan.: 'pin' needs a value");
+}
+
 int
 main(void)
 {
@@ -479,5 +547,6 @@ main(void)
 	test_loglist_sources();
 	test_out_of_memory();
 	test_print_parses_back();
+	test_zones();
 	return CHECK_DONE();
 }

@@ -7,7 +7,8 @@
  * waiting for them. Covers the half and full timeouts (a slow name against
  * a silent upstream), failover, the retry after an idle close, the resends
  * of unprocessed queries, back-off growth, cap, probes and reset, the
- * strategies, and which connection a stall closes.
+ * strategies, which connection a stall closes, and forward zones (their
+ * own upstreams only, no coalescing across zones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "transport.h"
 #include "upstream.h"
 #include "verify.h"
+#include "zones.h"
 
 #define TIMEOUT_MS 2000
 
@@ -231,6 +233,25 @@ answer(struct query *q)
 	TAILQ_REMOVE(&c->queries, q, conn_link);
 	q->conn = NULL;
 	query_answer(q, resp, q->len);
+}
+
+/* q's upstream answers it with an A record (an answer the cache keeps). */
+static void
+answer_a(struct query *q)
+{
+	static const uint8_t rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+	    192, 0, 2, 1 };
+	struct fake_conn *c = q->conn;
+	uint8_t resp[300];
+
+	memcpy(resp, q->msg, q->len);
+	resp[2] |= 0x80;			/* QR */
+	resp[3] |= 0x80;			/* RA */
+	dnsmsg_put16(resp + 6, 1);		/* ANCOUNT */
+	memcpy(resp + q->len, rr, sizeof(rr));
+	TAILQ_REMOVE(&c->queries, q, conn_link);
+	q->conn = NULL;
+	query_answer(q, resp, q->len + sizeof(rr));
 }
 
 /* The server closed the connection q waits on (retry as a transport). */
@@ -626,6 +647,78 @@ test_pick_skips_backoff(void)
 	teardown();
 }
 
+/* The forward zone "test." of zc, its upstream on the fake transport. */
+static struct zones *
+zones_with_forward(struct conf *zc, struct upstream_set **set)
+{
+	char err[600];
+	struct zones *zs;
+	size_t i;
+
+	if (conf_load_string("zones", "upstream dot://127.0.0.1\n"
+	    "forward-zone test. dot://127.0.0.9:853\n", zc, stderr) != 0 ||
+	    (zs = zones_new(zc, err, sizeof(err))) == NULL ||
+	    zones_start(zs, &srv, &policy, NULL, err, sizeof(err)) == -1)
+		abort();
+	for (i = 0; i < zs->count; i++)
+		if (zs->list[i].kind == ZONE_FORWARD)
+			*set = zs->list[i].upstreams;
+	(*set)->list[0].transport = &fake_transport;
+	return zs;
+}
+
+/*
+ * Issue 13: a forward zone's names go to its upstreams only (none left:
+ * SERVFAIL, never the public ones), and a query is never joined to one for
+ * the same name going to other upstreams (a reload moved the name).
+ */
+static void
+test_forward_zone(void)
+{
+	struct conf zc;
+	struct upstream_set *zone_set = NULL;
+	struct zones *zs;
+	struct query *q1, *q3;
+
+	setup(1, "ordered");
+	zs = zones_with_forward(&zc, &zone_set);
+	srv.zones = zs;
+	q1 = ask("a");
+	CHECK("zone: a.test goes to the zone's upstream", q1 != NULL &&
+	    q1->up == &zone_set->list[0] && q1->set == zone_set &&
+	    up_at(0)->stats.queries == 0);
+	CHECK("zone: counted for the zone", zs->list[zs->count - 1].queries ==
+	    1);
+	ask("a");
+	CHECK("zone: the same question to the same zone is joined",
+	    srv.stats.coalesced == 1 && fake.sends == 1);
+	srv.zones = NULL;	/* as after a reload without the zone */
+	q3 = ask("a");
+	CHECK("zone: the same question going elsewhere is not joined",
+	    q3 != NULL && q3->up == up_at(0) && srv.stats.coalesced == 1 &&
+	    fake.sends == 2);
+	answer_a(q1);
+	CHECK("zone: an answer from upstreams that no longer serve the name "
+	    "is not cached", cache_entries(srv.cache) == 0);
+	if (q3 != NULL)
+		answer_a(q3);
+	CHECK("zone: all answered", srv.inflight == 0);
+	CHECK("zone: one from those that serve it is cached",
+	    cache_entries(srv.cache) == 1);
+	srv.zones = zs;
+	fake_close(zone_set->list[0].conn, "closed by the server",
+	    QUERY_NO_RETRY);
+	fake.refuse_open = 1;
+	ask("b");
+	CHECK("zone: its upstream unreachable: SERVFAIL, not the public one",
+	    srv.stats.servfail == 1 && srv.inflight == 0 &&
+	    up_at(0)->stats.queries == 1 && zone_set->list[0].backoff_ms ==
+	    1000);
+	zones_free(zs);
+	conf_free(&zc);
+	teardown();
+}
+
 int
 main(void)
 {
@@ -642,5 +735,6 @@ main(void)
 	test_backoff_reset();
 	test_strategies();
 	test_pick_skips_backoff();
+	test_forward_zone();
 	return CHECK_DONE();
 }
