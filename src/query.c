@@ -14,6 +14,7 @@
 #include "listen.h"
 #include "localzone.h"
 #include "log.h"
+#include "portal.h"
 #include "query.h"
 #include "server.h"
 #include "upstream.h"
@@ -283,6 +284,12 @@ failure_text(const struct query *q, const char *last, char *out)
 static struct upstream_set *
 zone_upstreams(struct server *srv, const struct zone *z)
 {
+	struct upstream_set *portal = portal_set(srv);
+
+	/* portal mode: every name not served locally */
+	if (portal != NULL && (z == NULL || z->kind == ZONE_PUBLIC ||
+	    z->kind == ZONE_FORWARD))
+		return portal;
 	if (z == NULL || z->kind == ZONE_PUBLIC)
 		return srv->upstreams;
 	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
@@ -607,7 +614,8 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 	struct dnsmsg_query as_edns = q->info;
 	size_t n;
 
-	if (serving_set(q->srv, q->msg, &q->info) != q->set)
+	if (serving_set(q->srv, q->msg, &q->info) != q->set ||
+	    portal_owns(q->srv, q->set))	/* plaintext: never kept */
 		return;
 	as_edns.has_edns = 1;
 	n = dnsmsg_client_response(resp, len, q->msg, &as_edns, DNS_MAX_MSG,

@@ -12,6 +12,7 @@
 #include "generation.h"
 #include "horizon.h"
 #include "loglist.h"
+#include "portal.h"
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
@@ -286,7 +287,7 @@ status_json(struct server *srv)
 	generation_horizon(srv->gen, time(NULL), &h);
 	ups = upstreams_json(srv->upstreams, srv->gen, &h);
 	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
-	    "s:s, s:s, s:o, s:o}",
+	    "s:s, s:s, s:o, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -297,7 +298,7 @@ status_json(struct server *srv)
 	    daemon_json(srv), "upstreams", ups, "state",
 	    verdict_state_name(state), "verdict", verdict, "forward_zones",
 	    forward_zones_json(srv->zones, srv->gen, &h), "local_zones",
-	    local_zones_json(srv)));
+	    local_zones_json(srv), "portal", portal_json(srv)));
 }
 
 int
