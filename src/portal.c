@@ -111,6 +111,7 @@ retire(struct portal *pt)
 		session_free(s);
 		return;
 	}
+	s->portal = pt;
 	s->next_retired = pt->retired;
 	pt->retired = s;
 	evtimer_add(s->retire, &tv);

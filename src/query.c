@@ -328,6 +328,26 @@ answer_local_now(struct query *q)
 }
 
 /*
+ * q's set was replaced (a reload, the end of portal mode): q starts over
+ * on the upstreams serving its name now, which it has not tried yet; -1
+ * when the name is served locally now.
+ */
+static int
+move_to_serving_set(struct query *q)
+{
+	struct upstream_set *now = serving_set(q->srv, q->msg, &q->info);
+
+	if (now == NULL)
+		return -1;
+	if (now != q->set) {
+		q->set = now;
+		q->attempts = 0;
+		q->first_upstream = upstream_first(now);
+	}
+	return 0;
+}
+
+/*
  * The try loop. q goes to the next upstream it may use (the strategy's
  * order, those in back-off skipped), or is answered SERVFAIL with the
  * reason of each upstream it tried. The upstreams are those of q's zone,
@@ -346,8 +366,7 @@ query_try_next(struct query *q, const char *previous)
 		query_fail(q, "ctstub is shutting down");
 		return;
 	}
-	if (q->set->retiring &&
-	    (q->set = serving_set(srv, q->msg, &q->info)) == NULL) {
+	if (q->set->retiring && move_to_serving_set(q) == -1) {
 		answer_local_now(q);
 		return;
 	}
@@ -363,10 +382,11 @@ query_try_next(struct query *q, const char *previous)
 	upstream_send(up, q);
 }
 
+/* An upstream left to try, or a replaced set (its successor's are). */
 static int
 query_can_fail_over(const struct query *q)
 {
-	return q->attempts < q->set->count;
+	return q->attempts < q->set->count || q->set->retiring;
 }
 
 /*

@@ -162,5 +162,21 @@ check "expired: login.portal.test went over DoT" "see $DOT_LOG" \
     wait_count "$DOT_LOG" "query: login.portal.test IN" $((N + 1))
 expect_eq "two starts logged in all" 2 "$(log_count "$LOG" "portal mode on")"
 
+# --- a query in flight when it ends moves to the encrypted upstreams ------
+SILENT=$((NAMED_PORT0 + 41))	# takes datagrams, never answers
+start_bg "$TMP/silent.log" "$PY" -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', $SILENT))
+time.sleep(600)"
+wait_port udp 127.0.0.1 "$SILENT" "$PID" || bail "silent server" "see $TMP/silent.log"
+SILENT_PID=$PID
+"$CTSTUB" portal -s "$SOCK" --for 1s --server "127.0.0.1:$SILENT" >/dev/null
+expect_eq "in flight at the end: DoT's answer" \
+    "a3.example.test. IN A 198.51.100.3" "$(ans a3.example.test)"
+check "in flight at the end: it expired first" "see $LOG" \
+    wait_count "$LOG" "portal mode off (expired)" 2
+stop_proc "$SILENT_PID" TERM
+
 stop_ctstub p
 done_testing
