@@ -4,7 +4,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
-PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson
+PKGS    := openssl libevent libevent_openssl libnghttp2 libcares jansson \
+           zlib
 # The release number is the file VERSION (also the OpenWrt package's
 # PKG_VERSION); a build from a git checkout says `git describe` instead
 # (the tag, or VERSION and the commit when there is no tag).

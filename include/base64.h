@@ -14,6 +14,10 @@
 int base64_decode(const char *in, unsigned char *out, size_t outmax,
     size_t *outlen);
 
+/* The same for the len characters at in (no NUL needed). */
+int base64_decode_n(const char *in, size_t len, unsigned char *out,
+    size_t outmax, size_t *outlen);
+
 /* Decodes into a new buffer the caller frees; NULL if bad or no memory. */
 unsigned char *base64_decode_alloc(const char *in, size_t *outlen);
 

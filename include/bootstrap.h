@@ -44,6 +44,17 @@ struct bootstrap *bootstrap_start(struct event_base *base,
     const struct conf *c, bootstrap_done_fn done, void *arg, char *err,
     size_t errlen);
 
+/*
+ * One name looked up at servers ("IP:PORT,[IPv6]:PORT", c-ares's CSV)
+ * within timeout_ms, the same way: for SCT auditing, which asks ctstub's
+ * own listener, so a log's host name is resolved through the verified
+ * upstreams (servers NULL or "": the system's resolvers, for `ctstub
+ * check --audit`). done and freeing as for bootstrap_start.
+ */
+struct bootstrap *bootstrap_lookup(struct event_base *base, const char *host,
+    const char *servers, unsigned timeout_ms, bootstrap_done_fn done,
+    void *arg, char *err, size_t errlen);
+
 /* The names looked up (valid until bootstrap_free). */
 size_t bootstrap_count(const struct bootstrap *b);
 const struct bootstrap_name *bootstrap_name(const struct bootstrap *b,

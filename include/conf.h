@@ -88,6 +88,9 @@ struct conf_zone {
 
 enum conf_strategy { CONF_ORDERED, CONF_ROUND_ROBIN, CONF_FASTEST };
 
+/* ct-audit: prove that counted SCTs' logs published the certificate. */
+enum conf_audit_mode { CONF_AUDIT_OFF, CONF_AUDIT_REPORT, CONF_AUDIT_ENFORCE };
+
 struct conf {
 	char *path;
 	struct conf_address *listens;
@@ -123,6 +126,8 @@ struct conf {
 	/* loglist update */
 	struct conf_loglist_source *loglist_sources;	/* tried in order */
 	size_t nloglist_sources;
+	enum conf_audit_mode ct_audit;
+	int ct_audit_rfc6962;	/* 0: skip RFC 6962 logs (get-proof-by-hash) */
 	/* locally served names and forward zones */
 	struct conf_zone *zones;
 	size_t nzones;
@@ -147,6 +152,8 @@ void conf_upstream_free(struct conf_upstream *u);
  * that fails on demand. Not for other modules.
  */
 void *conf_realloc(void *ptr, size_t size);
+/* "off", "report" or "enforce". */
+const char *conf_audit_mode_name(enum conf_audit_mode m);
 /* Writes the effective configuration, one directive per line. */
 void conf_print(const struct conf *c, FILE *out);
 /* conf_print's text in a string the caller frees; NULL without memory. */

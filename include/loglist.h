@@ -36,6 +36,8 @@
 #define LOGLIST_ID_LEN	32		/* SHA-256 of the log's key */
 #define LOGLIST_MAX_FILE (8u << 20)	/* refuse bigger list files */
 #define LOGLIST_NOTE_MAX 256
+#define LOGLIST_DEFAULT_MMD 86400	/* seconds, when a log has no "mmd" */
+#define LOGLIST_MAX_MMD	(30 * 86400)
 
 enum loglist_state {
 	LOGLIST_PENDING,
@@ -64,6 +66,11 @@ struct loglist_log {
 	time_t		 interval_end;
 	int		 tiled;		/* listed under tiled_logs */
 	const CTLOG	*ctlog;
+	/* for auditing; a URL is NULL when the list does not give it */
+	long		 mmd;		/* maximum merge delay, seconds */
+	char		*url;		/* RFC 6962 logs */
+	char		*submission_url; /* tiled logs */
+	char		*monitoring_url; /* tiled logs */
 };
 
 enum loglist_format {

@@ -55,6 +55,7 @@ struct server {
 	 */
 	uint64_t (*clock_us)(void);
 	struct stats_server stats;
+	struct audit *audit;		/* SCT auditing; outlives generations */
 	/* early warning about the CT log list (horizon.h) */
 	time_t horizon_warned;		/* the last horizon warning; 0: none */
 	time_t loglist_failed_at;	/* the last failed update; 0: none */

@@ -85,9 +85,11 @@ struct upstream_trust {
 void trust_record(struct upstream_trust *t, SSL *ssl,
     const struct ct_result *ct, const struct conf_pins *pins);
 
-/* t holds chain's certificates (the first TRUST_MAX_CERTS) and nothing
- * else (what it held is freed: zero a new t first); chain stays the
- * caller's. */
+/*
+ * t holds chain's certificates (the first TRUST_MAX_CERTS) and nothing
+ * else: what t held is freed first, so t must be zeroed or recorded
+ * before (free it with trust_clear); chain stays the caller's.
+ */
 void trust_record_chain(struct upstream_trust *t, STACK_OF(X509) *chain);
 
 /* "sha256/BASE64" of cert's public key into out (TRUST_PIN_TEXT). */
@@ -102,6 +104,13 @@ int trust_copy(struct upstream_trust *dst, const struct upstream_trust *src);
 /* Frees what t owns and zeroes it; NULL-safe, idempotent. */
 void trust_clear(struct upstream_trust *t);
 void trust_evidence_clear(struct trust_evidence *ev);
+
+/*
+ * Leaf, issuer (may be NULL) and every SCT of scts into ev (zeroed by
+ * the caller). Out of memory leaves it partial.
+ */
+void trust_evidence_of(struct trust_evidence *ev, X509 *leaf, X509 *issuer,
+    const STACK_OF(SCT) *scts);
 
 /* "embedded", "tls", "ocsp" (the evidence's spelling) and back; -1. */
 const char *trust_source_name(enum ct_source source);

@@ -175,5 +175,14 @@ void upstream_verified(struct upstream *up, SSL *ssl,
  */
 void upstream_failed(struct upstream *up, const char *reason,
     enum verify_refusal refused);
+/*
+ * For audit_set_proven_cb (arg: the struct server): under ct-audit
+ * enforce, a certificate with this SHA-256 has an SCT proven false;
+ * every upstream of the configuration in force that presented it drops
+ * its connection and is refused (back-off; its next handshake meets
+ * audit_refusal).
+ */
+void upstream_audit_proven_cb(const unsigned char cert_id[32],
+    const char *reason, void *arg);
 
 #endif

@@ -26,7 +26,14 @@ b64_value(unsigned char c)
 int
 base64_decode(const char *in, unsigned char *out, size_t outmax, size_t *outlen)
 {
-	size_t len = strlen(in), i, n = 0;
+	return base64_decode_n(in, strlen(in), out, outmax, outlen);
+}
+
+int
+base64_decode_n(const char *in, size_t len, unsigned char *out, size_t outmax,
+    size_t *outlen)
+{
+	size_t i, n = 0;
 	unsigned long v;
 	int j, c, pad;
 

@@ -238,8 +238,7 @@ collect_names(struct bootstrap *b, const struct conf *c)
 }
 
 static int
-channel_new(struct bootstrap *b, const struct conf *c, char *servers,
-    size_t len)
+channel_new(struct bootstrap *b, const char *servers)
 {
 	struct ares_options opts;
 
@@ -251,42 +250,33 @@ channel_new(struct bootstrap *b, const struct conf *c, char *servers,
 	    ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS)
 		return -1;
 	b->channel_ok = 1;
-	return servers_csv(c, servers, len) == -1 ||
-	    ares_set_servers_ports_csv(b->channel, servers) != ARES_SUCCESS ?
-	    -1 : 0;
+	if (servers == NULL || servers[0] == '\0')
+		return 0;	/* the system's resolv.conf */
+	return ares_set_servers_ports_csv(b->channel, servers) !=
+	    ARES_SUCCESS ? -1 : 0;
 }
 
-struct bootstrap *
-bootstrap_start(struct event_base *base, const struct conf *c,
-    bootstrap_done_fn done, void *arg, char *err, size_t errlen)
+/* Looks b's names up at servers within timeout_ms; 0 or -1 with err. */
+static int
+lookup_all(struct bootstrap *b, const char *servers, unsigned timeout_ms,
+    char *err, size_t errlen)
 {
-	struct bootstrap *b = calloc(1, sizeof(*b));
 	struct timeval now = { 0, 0 };
-	char servers[1024];
 	size_t i;
 
-	if (b == NULL || collect_names(b, c) == -1 || b->nnames == 0 ||
-	    (b->timer = evtimer_new(base, timer_cb, b)) == NULL) {
-		snprintf(err, errlen, b && b->names && b->nnames == 0 ?
-		    "no host name to resolve" : "out of memory");
-		goto fail;
-	}
-	b->base = base;
-	b->done = done;
-	b->arg = arg;
-	if (channel_new(b, c, servers, sizeof(servers)) == -1) {
+	if (channel_new(b, servers) == -1) {
 		snprintf(err, errlen, "cannot set up the bootstrap resolver");
-		goto fail;
+		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b->deadline);
-	b->deadline.tv_sec += c->timeout_ms / 1000;
-	b->deadline.tv_nsec += (long)(c->timeout_ms % 1000) * 1000000;
+	b->deadline.tv_sec += timeout_ms / 1000;
+	b->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (b->deadline.tv_nsec >= 1000000000) {
 		b->deadline.tv_sec++;
 		b->deadline.tv_nsec -= 1000000000;
 	}
 	log_debug("bootstrap: looking up %zu host name(s) at %s", b->nnames,
-	    servers);
+	    servers && servers[0] ? servers : "the system's resolvers");
 	for (i = 0; i < b->nnames; i++) {
 		b->names[i].pending = 2;
 		ares_gethostbyname(b->channel, b->names[i].host, AF_INET,
@@ -296,8 +286,63 @@ bootstrap_start(struct event_base *base, const struct conf *c,
 	}
 	/* answers from /etc/hosts come at once: report them from the loop */
 	evtimer_add(b->timer, &now);
+	return 0;
+}
+
+static struct bootstrap *
+bootstrap_new(struct event_base *base, bootstrap_done_fn done, void *arg)
+{
+	struct bootstrap *b = calloc(1, sizeof(*b));
+
+	if (b == NULL || (b->timer = evtimer_new(base, timer_cb, b)) == NULL) {
+		bootstrap_free(b);
+		return NULL;
+	}
+	b->base = base;
+	b->done = done;
+	b->arg = arg;
 	return b;
+}
+
+struct bootstrap *
+bootstrap_start(struct event_base *base, const struct conf *c,
+    bootstrap_done_fn done, void *arg, char *err, size_t errlen)
+{
+	struct bootstrap *b = bootstrap_new(base, done, arg);
+	char servers[1024];
+
+	if (b == NULL || collect_names(b, c) == -1 || b->nnames == 0) {
+		snprintf(err, errlen, b && b->names && b->nnames == 0 ?
+		    "no host name to resolve" : "out of memory");
+		goto fail;
+	}
+	if (servers_csv(c, servers, sizeof(servers)) == -1) {
+		snprintf(err, errlen, "cannot set up the bootstrap resolver");
+		goto fail;
+	}
+	if (lookup_all(b, servers, c->timeout_ms, err, errlen) == 0)
+		return b;
 fail:
+	bootstrap_free(b);
+	return NULL;
+}
+
+struct bootstrap *
+bootstrap_lookup(struct event_base *base, const char *host,
+    const char *servers, unsigned timeout_ms, bootstrap_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct bootstrap *b = bootstrap_new(base, done, arg);
+
+	if (b == NULL || (b->names = calloc(1, sizeof(*b->names))) == NULL ||
+	    (b->names[0].host = strdup(host)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		bootstrap_free(b);
+		return NULL;
+	}
+	b->nnames = 1;
+	if (lookup_all(b, servers, timeout_ms, err, errlen) == 0)
+		return b;
 	bootstrap_free(b);
 	return NULL;
 }

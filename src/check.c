@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "audit.h"
 #include "check.h"
 #include "conf.h"
 #include "ct.h"
@@ -37,6 +38,7 @@ struct check_options {
 	const char *log_list;
 	struct conf_pins pins;
 	struct ct_policy ct;
+	int audit;		/* --audit: prove the counted SCTs at once */
 	const char *target;	/* CHAIN.pem or URL */
 };
 
@@ -47,12 +49,12 @@ usage(const char *cmd)
 		fprintf(stderr, "usage: ctstub check [--at TIME] [--ip ADDR | "
 		    "--name NAME] [--ca-file F] [--log-list F] [--pin "
 		    "sha256/B64] [--min-logs N] [--min-operators N] "
-		    "CHAIN.pem\n");
+		    "[--audit] CHAIN.pem\n");
 	else
 		fprintf(stderr, "usage: ctstub probe -f CONF [UPSTREAM-LINE]\n"
 		    "       ctstub probe [--at TIME] [--name NAME] [--ca-file F] "
 		    "[--log-list F] [--pin sha256/B64] [--min-logs N] "
-		    "[--min-operators N] dot://IP[:PORT] | "
+		    "[--min-operators N] [--audit] dot://IP[:PORT] | "
 		    "https://IP[:PORT]/PATH\n");
 	return EXIT_USAGE;
 }
@@ -126,6 +128,7 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "min-logs", required_argument, NULL, 'L' },
 		{ "min-operators", required_argument, NULL, 'O' },
+		{ "audit", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct conf_address probe_addr;
@@ -146,6 +149,7 @@ parse_check_options(int argc, char **argv, struct check_options *o)
 		case 'L': bad |= parse_count(optarg, &o->ct.min_logs); break;
 		case 'O': bad |= parse_count(optarg, &o->ct.min_operators);
 			break;
+		case 'A': o->audit = 1; break;
 		default: bad = -1;
 		}
 	}
@@ -319,6 +323,43 @@ done:
 	X509_STORE_CTX_free(ctx);
 }
 
+/* --audit: the audit of ev's counted SCTs; a proven failure refuses. */
+static void
+audit_at_once(const struct check_options *o, const struct loglist *list,
+    const struct trust_evidence *ev, const struct ct_result *res,
+    char *reason, size_t len)
+{
+	if (!o->audit)
+		return;
+	if (audit_now(list, o->ca_file, ev, res, stdout) == 1 &&
+	    reason[0] == '\0')
+		snprintf(reason, len, "CT audit: a log did not prove that it "
+		    "published the certificate");
+}
+
+/* The embedded SCTs of leaf as evidence, then audit_at_once. */
+static void
+audit_embedded(const struct check_options *o, const struct loglist *list,
+    X509 *leaf, X509 *issuer, const struct ct_result *res, char *reason,
+    size_t len)
+{
+	struct trust_evidence ev;
+	STACK_OF(SCT) *scts;
+	int i;
+
+	if (!o->audit)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	scts = X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
+	for (i = 0; scts != NULL && i < sk_SCT_num(scts); i++)
+		SCT_set_source(sk_SCT_value(scts, i),
+		    SCT_SOURCE_X509V3_EXTENSION);
+	trust_evidence_of(&ev, leaf, issuer, scts);
+	audit_at_once(o, list, &ev, res, reason, len);
+	trust_evidence_clear(&ev);
+	SCT_LIST_free(scts);
+}
+
 static void
 check_ct_and_pins(const struct check_options *o, const struct loglist *list,
     STACK_OF(X509) *chain, STACK_OF(X509) *verified, char *reason,
@@ -335,6 +376,8 @@ check_ct_and_pins(const struct check_options *o, const struct loglist *list,
 	ct_result_print(stdout, &res);
 	if (ok != 1 && reason[0] == '\0')
 		snprintf(reason, len, "%s", res.reason);
+	if (ok == 1)
+		audit_embedded(o, list, leaf, issuer, &res, reason, len);
 	ct_result_free(&res);
 	if (o->pins.count == 0)
 		return;
@@ -436,13 +479,29 @@ print_verified_chain(SSL *ssl)
 		print_chain_pins(SSL_get0_verified_chain(ssl));
 }
 
+/* --audit after a probe: the evidence the handshake presented. */
+static void
+probe_audit(const struct check_options *o, const struct loglist *list,
+    SSL *ssl, const struct ct_result *res, char *reason, size_t len)
+{
+	struct upstream_trust trust = { 0 };
+
+	if (o == NULL || !o->audit)
+		return;
+	trust_record(&trust, ssl, NULL, NULL);
+	audit_at_once(o, list, &trust.evidence, res, reason, len);
+	trust_clear(&trust);
+}
+
 /*
  * Handshake with the daemon's own checks for u (the name it authenticates
- * and its pins, else the policy's); no query is ever sent.
+ * and its pins, else the policy's); no query is ever sent. o: the command
+ * line's options (--audit), NULL for probe -f.
  */
 static int
 probe_upstream(const struct conf_upstream *u,
-    const struct verify_policy *policy, SSL_CTX *ctx)
+    const struct verify_policy *policy, SSL_CTX *ctx,
+    const struct check_options *o)
 {
 	char label[80], ip[80], reason[CT_REASON_MAX + 100] = "", tlserr[300];
 	struct verify_state st;
@@ -476,6 +535,9 @@ probe_upstream(const struct conf_upstream *u,
 	print_target(ip, u->name);
 	if (st.ct_done)
 		ct_result_print(stdout, &res);
+	if (st.ct_done && res.accepted)
+		probe_audit(o, policy->loglist, ssl, &res, reason,
+		    sizeof(reason));
 	rc = verdict(reason);
 	close(fd);
 done:
@@ -521,7 +583,7 @@ probe_url(int argc, char **argv)
 		policy.ct = o.ct;
 		policy.pins = &o.pins;
 		policy.at = o.at;
-		rc = probe_upstream(&u, &policy, ctx);
+		rc = probe_upstream(&u, &policy, ctx, &o);
 	}
 	SSL_CTX_free(ctx);
 	loglist_free(list);
@@ -587,7 +649,7 @@ probe_each(const struct generation *gen, const struct conf *c)
 			continue;
 		}
 		one = probe_upstream(u, &gen->policy,
-		    u->transport == CONF_DOH ? doh : dot);
+		    u->transport == CONF_DOH ? doh : dot, NULL);
 		if (one > rc)
 			rc = one;
 	}

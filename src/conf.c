@@ -1140,6 +1140,9 @@ static const char *const words_ct_stale[] = { "enforce", "fail-open", NULL };
 /* in the order of enum conf_strategy */
 static const char *const words_strategy[] = { "ordered", "round-robin",
     "fastest", NULL };
+/* in the order of enum conf_audit_mode */
+static const char *const words_ct_audit[] = { "off", "report", "enforce",
+    NULL };
 
 struct directive {
 	const char *name;
@@ -1201,6 +1204,9 @@ static const struct directive directives[] = {
 	/* loglist update */
 	{ "loglist-source", 1, CONF_MAX_ARGS - 1, dir_loglist_source,
 	    print_loglist_source },
+	/* SCT auditing (audit.c) */
+	WORD_ROW("ct-audit", ct_audit, words_ct_audit, CONF_AUDIT_REPORT),
+	WORD_ROW("ct-audit-rfc6962", ct_audit_rfc6962, words_no_yes, 1),
 	/* locally served names and per-domain forwarding */
 	{ "local-zone", 2, 2, dir_local_zone, print_local_zone },
 	{ "forward-zone", 2, CONF_MAX_ARGS - 1, dir_forward_zone,
@@ -1691,6 +1697,12 @@ conf_print(const struct conf *c, FILE *out)
 		else
 			print_scalar(c, &directives[i], out);
 	}
+}
+
+const char *
+conf_audit_mode_name(enum conf_audit_mode m)
+{
+	return words_ct_audit[m];
 }
 
 char *

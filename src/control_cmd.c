@@ -102,6 +102,8 @@ print_daemon(const json_t *doc)
 		    num(doc, "landlock_abi"));
 	else
 		printf("sandbox: none (no Landlock)\n");
+	printf("CT audit: %s\n", json_is_string(json_object_get(doc,
+	    "ct_audit")) ? str(doc, "ct_audit") : "off");
 	printf("CT log list %s: version %s, %lld days old%s, %lld logs, "
 	    "%lld operators\n", str(list, "path"), str(list, "version"),
 	    num(list, "age_days"), json_is_true(json_object_get(list,
@@ -149,6 +151,25 @@ print_trust(const json_t *t)
 	    "no");
 }
 
+/* One line per counted SCT: its log and what the audit proved. */
+static void
+print_audit(const json_t *a)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(a, i, item) {
+		printf("  CT audit: %s: %s", str(item, "log"),
+		    str(item, "state"));
+		if (strcmp(str(item, "state"), "included") == 0)
+			printf(" (tree of %lld entries)",
+			    num(item, "tree_size"));
+		else if (str(item, "reason")[0] != '\0')
+			printf(" (%s)", str(item, "reason"));
+		printf("\n");
+	}
+}
+
 static void
 print_upstream(const json_t *up)
 {
@@ -165,6 +186,7 @@ print_upstream(const json_t *up)
 	if (json_is_string(json_object_get(up, "last_error")))
 		printf("  last error: %s\n", str(up, "last_error"));
 	print_trust(json_object_get(up, "trust"));
+	print_audit(json_object_get(up, "ct_audit"));
 	printf("  queries %lld, answers %lld, failures %lld, failovers %lld, "
 	    "connections %lld\n  refusals:", num(c, "queries"),
 	    num(c, "answers"), num(c, "failures"), num(c, "failovers"),

@@ -426,11 +426,47 @@ check_unique(struct parse *p, const struct loglist_log *log)
 	return 0;
 }
 
+/* An optional URL member: absent leaves NULL; present must be http(s). */
+static int
+get_url(struct parse *p, json_t *jlog, const char *key, char **out)
+{
+	if (json_object_get(jlog, key) == NULL)
+		return 0;
+	if (get_text(p, jlog, key, MAX_TEXT, out) == -1)
+		return -1;
+	if ((strncmp(*out, "https://", 8) != 0 &&
+	    strncmp(*out, "http://", 7) != 0) || strchr(*out, ' ') != NULL)
+		return perr(p, "\"%s\" is not an http(s) URL", key);
+	return 0;
+}
+
+/* The log's URLs and maximum merge delay, for auditing. */
+static int
+get_audit_fields(struct parse *p, json_t *jlog, struct loglist_log *log)
+{
+	json_t *v = json_object_get(jlog, "mmd");
+
+	log->mmd = LOGLIST_DEFAULT_MMD;
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > LOGLIST_MAX_MMD))
+		return perr(p, "\"mmd\" is not a number of seconds from 1 to "
+		    "%d", LOGLIST_MAX_MMD);
+	if (v != NULL)
+		log->mmd = (long)json_integer_value(v);
+	return get_url(p, jlog, "url", &log->url) == -1 ||
+	    get_url(p, jlog, "submission_url", &log->submission_url) == -1 ||
+	    get_url(p, jlog, "monitoring_url", &log->monitoring_url) == -1 ?
+	    -1 : 0;
+}
+
 static void
 log_clear(struct loglist_log *log)
 {
 	free(log->description);
 	free(log->key);
+	free(log->url);
+	free(log->submission_url);
+	free(log->monitoring_url);
 	memset(log, 0, sizeof(*log));
 }
 
@@ -450,7 +486,8 @@ parse_log(struct parse *p, json_t *jlog, int tiled)
 	if (get_log_id(p, jlog, log) == -1 ||
 	    get_text(p, jlog, "key", MAX_KEY_B64, &log->key) == -1 ||
 	    check_key(p, log) == -1 || get_state(p, jlog, log) == -1 ||
-	    get_interval(p, jlog, log) == -1)
+	    get_interval(p, jlog, log) == -1 ||
+	    get_audit_fields(p, jlog, log) == -1)
 		goto fail;
 	if (dropped(p, jlog, log)) {
 		log_clear(log);

@@ -17,6 +17,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "check.h"
 #include "commands.h"
@@ -31,6 +32,7 @@
 #include "portal.h"
 #include "sandbox.h"
 #include "server.h"
+#include "upstream.h"
 #include "zones.h"
 
 struct options {
@@ -348,6 +350,8 @@ shutdown_server(struct server *srv)
 	generation_free(srv->gen);
 	listen_free(srv->listeners);
 	cache_free(srv->cache);
+	audit_free(srv->audit);
+	srv->audit = NULL;
 	/*
 	 * A connection freed above may still have deferred callbacks queued
 	 * (a handshake that ended in the last loop pass): they hold its
@@ -447,6 +451,9 @@ serve(const struct options *o, struct generation *gen)
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatal("cannot start the event loop");
+	if ((srv.audit = audit_new(srv.base, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	audit_set_proven_cb(srv.audit, upstream_audit_proven_cb, &srv);
 	server_use(&srv, gen);
 	srv.cache = server_cache_new(&gen->conf);
 	if (srv.cache == NULL || srv.attempt_timeout == NULL)

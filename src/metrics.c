@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "generation.h"
 #include "horizon.h"
@@ -134,6 +135,34 @@ upstream_latency(FILE *out, const struct upstream_set *set)
 		    "\"%s\"} %g\n", up->label, (double)l->sum_us / 1e6);
 		fprintf(out, "ctstub_upstream_answer_seconds_count{upstream="
 		    "\"%s\"} %llu\n", up->label, (unsigned long long)l->total);
+	}
+}
+
+/* A label value with its backslashes and double quotes escaped. */
+static void
+label_value(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+/* Proven SCT audit failures, by the log that broke its promise. */
+static void
+audit_failures_by_log(FILE *out, const struct audit *a)
+{
+	const char *log;
+	uint64_t n;
+	size_t i;
+
+	family(out, "ct_audit_failures_total", "counter",
+	    "SCTs proven not included (or a shrunk or forked tree) by log.");
+	for (i = 0; audit_failures(a, i, &log, &n) == 0; i++) {
+		fputs("ctstub_ct_audit_failures_total{log=\"", out);
+		label_value(out, log);
+		fprintf(out, "\"} %llu\n", (unsigned long long)n);
 	}
 }
 
@@ -274,6 +303,7 @@ metrics_text(struct server *srv)
 		per_upstream(out, set, &counters[i]);
 	upstream_refusals(out, set);
 	upstream_latency(out, set);
+	audit_failures_by_log(out, srv->audit);
 	generation_horizon(srv->gen, time(NULL), &h);
 	loglist_outlook(out, srv, &h);
 	upstream_outlook(out, set, &h);

@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "generation.h"
 #include "log.h"
+#include "audit.h"
 #include "server.h"
 
 #define SERVE_STALE_WINDOW_S 86400	/* RFC 8767: keep a day at most */
@@ -17,12 +18,16 @@ server_use(struct server *srv, struct generation *gen)
 	unsigned ms = gen->conf.timeout_ms / 2;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	const struct timeval *common;
+	char err[300];
 
 	srv->gen = gen;
 	srv->conf = &gen->conf;
 	srv->loglist = gen->loglist;
 	srv->upstreams = gen->upstreams;
 	srv->zones = gen->zones;
+	if (srv->audit != NULL && audit_configure(srv->audit, &gen->conf, err,
+	    sizeof(err)) == -1)
+		log_warn("%s", err);
 	/* one common timeout queue per distinct value: libevent keeps them */
 	common = event_base_init_common_timeout(srv->base, &tv);
 	if (common != NULL)

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "base64.h"
 #include "cache.h"
 #include "generation.h"
@@ -124,6 +125,16 @@ latency_json(const struct stats_latency *l)
 	    "mean", (double)l->sum_us / (double)l->total / 1000);
 }
 
+/* Each counted SCT's audit state; null when the certificate is not audited. */
+static json_t *
+audit_state_json(const struct upstream *up)
+{
+	const struct trust_evidence *ev = &up->trust.evidence;
+	json_t *a = audit_json(up->set->srv->audit, ev->leaf, ev->leaf_len);
+
+	return a != NULL ? a : json_null();
+}
+
 static const char *
 transport_name(const struct conf_upstream *u)
 {
@@ -141,7 +152,7 @@ static json_t *
 upstream_json(const struct upstream *up, const struct generation *gen,
     const struct horizon *h)
 {
-	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:I, s:o, s:o, "
 	    "s:o}", "url", up->conf->url, "address", up->label, "transport",
 	    transport_name(up->conf), "connected",
 	    up->ready, "health", upstream_health(up), "last_error",
@@ -149,6 +160,10 @@ upstream_json(const struct upstream *up, const struct generation *gen,
 	    (json_int_t)up->backoff_ms, "trust", trust_json(&up->trust, gen, h),
 	    "counters", counters_json(&up->stats), "latency_ms",
 	    latency_json(&up->stats.latency));
+
+	if (doc != NULL)
+		json_object_set_new(doc, "ct_audit", audit_state_json(up));
+	return doc;
 }
 
 static json_t *
@@ -279,15 +294,15 @@ dump(json_t *doc)
 char *
 status_json(struct server *srv)
 {
-	json_t *ups;
+	json_t *ups, *doc;
 	struct horizon h;
 	char verdict[VERDICT_MAX];
 	enum verdict_state state = verdict_of(srv, verdict, sizeof(verdict));
 
 	generation_horizon(srv->gen, time(NULL), &h);
 	ups = upstreams_json(srv->upstreams, srv->gen, &h);
-	return dump(json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
-	    "s:s, s:s, s:o, s:o, s:o}",
+	doc = json_pack("{s:I, s:s, s:o, s:I, s:i, s:s, s:o, s:o, s:o, "
+	    "s:s, s:s, s:o, s:o}",
 	    "pid", (json_int_t)getpid(), "config", srv->conf_path, "started",
 	    iso_time(srv->started), "uptime_s",
 	    (json_int_t)(time(NULL) - srv->started), "landlock_abi",
@@ -298,7 +313,13 @@ status_json(struct server *srv)
 	    daemon_json(srv), "upstreams", ups, "state",
 	    verdict_state_name(state), "verdict", verdict, "forward_zones",
 	    forward_zones_json(srv->zones, srv->gen, &h), "local_zones",
-	    local_zones_json(srv), "portal", portal_json(srv)));
+	    local_zones_json(srv));
+	if (doc != NULL) {
+		json_object_set_new(doc, "ct_audit", json_string(
+		    conf_audit_mode_name(srv->conf->ct_audit)));
+		json_object_set_new(doc, "portal", portal_json(srv));
+	}
+	return dump(doc);
 }
 
 int

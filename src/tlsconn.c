@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "log.h"
 #include "server.h"
@@ -89,6 +90,11 @@ handle_connected(struct tlsconn *tc)
 	    sizeof(reason));
 	if (refused != VERIFY_NOT_REFUSED) {
 		fail_before_ready(tc, reason, refused);
+		return;
+	}
+	if (audit_refusal(tc->up->set->srv->audit,
+	    SSL_get0_peer_certificate(tc->ssl), reason, sizeof(reason))) {
+		fail_before_ready(tc, reason, VERIFY_REFUSED_CT);
 		return;
 	}
 	if (tc->alpn != NULL && !alpn_selected(tc->ssl, tc->alpn)) {

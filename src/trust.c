@@ -211,24 +211,32 @@ record_raw_sct(struct trust_evidence *ev, const SCT *sct)
  * extension, OCSP). Out of memory leaves the evidence partial: the
  * pre-flight then refuses nothing it should not, it only sees less.
  */
-static void
-record_evidence(struct trust_evidence *ev, SSL *ssl)
+void
+trust_evidence_of(struct trust_evidence *ev, X509 *leaf, X509 *issuer,
+    const STACK_OF(SCT) *scts)
 {
-	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
-	const STACK_OF(SCT) *scts = SSL_get0_peer_scts(ssl);
 	int i, n = scts != NULL ? sk_SCT_num(scts) : 0;
 
-	if (chain == NULL || sk_X509_num(chain) < 1 ||
-	    copy_der(sk_X509_value(chain, 0), &ev->leaf, &ev->leaf_len) == -1)
+	if (leaf == NULL || copy_der(leaf, &ev->leaf, &ev->leaf_len) == -1)
 		goto out;
-	if (sk_X509_num(chain) > 1)
-		copy_der(sk_X509_value(chain, 1), &ev->issuer,
-		    &ev->issuer_len);
+	if (issuer != NULL)
+		copy_der(issuer, &ev->issuer, &ev->issuer_len);
 	if (n > 0 && (ev->scts = calloc((size_t)n, sizeof(*ev->scts))) != NULL)
 		for (i = 0; i < n; i++)
 			record_raw_sct(ev, sk_SCT_value(scts, i));
  out:
 	ERR_clear_error();
+}
+
+static void
+record_evidence(struct trust_evidence *ev, SSL *ssl)
+{
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+
+	if (chain == NULL || sk_X509_num(chain) < 1)
+		return;
+	trust_evidence_of(ev, sk_X509_value(chain, 0), sk_X509_num(chain) > 1 ?
+	    sk_X509_value(chain, 1) : NULL, SSL_get0_peer_scts(ssl));
 }
 
 static X509 *

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "log.h"
 #include "loglist.h"
@@ -426,8 +427,11 @@ upstream_verified(struct upstream *up, SSL *ssl, const struct ct_result *ct,
 	up->stats.connections++;
 	up->ready = 1;
 	up->last_anomaly = NULL;
-	if (!SSL_session_reused(ssl))
+	if (!SSL_session_reused(ssl)) {
 		trust_record(&up->trust, ssl, ct, pins);
+		audit_certificate(up->set->srv->audit, up->set->srv->loglist,
+		    &up->trust.evidence, ct, up->label);
+	}
 	/*
 	 * A verified handshake ends a back-off (the network is back), unless
 	 * the last failure was a stall: that upstream did connect but did not
@@ -435,6 +439,38 @@ upstream_verified(struct upstream *up, SSL *ssl, const struct ct_result *ct,
 	 */
 	if (!up->stalled || up->stats.failures != up->stall_failures)
 		upstream_works(up, "connected");
+}
+
+/* Does up's last verified certificate have this SHA-256? */
+static int
+presented(const struct upstream *up, const unsigned char id[32])
+{
+	const struct trust_evidence *ev = &up->trust.evidence;
+	unsigned char md[32];
+
+	return ev->leaf != NULL && EVP_Digest(ev->leaf, ev->leaf_len, md,
+	    NULL, EVP_sha256(), NULL) && memcmp(md, id, sizeof(md)) == 0;
+}
+
+void
+upstream_audit_proven_cb(const unsigned char cert_id[32], const char *reason,
+    void *arg)
+{
+	struct server *srv = arg;
+	struct upstream_set *set = srv->upstreams;
+	char line[AUDITJOB_REASON_MAX + 64];
+	size_t i;
+
+	snprintf(line, sizeof(line), "CT audit: %s", reason);
+	for (i = 0; set != NULL && i < set->count; i++) {
+		struct upstream *up = &set->list[i];
+
+		if (!presented(up, cert_id))
+			continue;
+		if (up->conn != NULL)
+			up->transport->close(up->conn, line, QUERY_NO_RETRY);
+		upstream_failed(up, line, VERIFY_REFUSED_CT);
+	}
 }
 
 void

@@ -663,7 +663,7 @@ elapsed_ms() { echo $(($(now_ms) - $1)); }
 parser_directives() {
 	awk '/directives\[\] = \{/ { on = 1; next }
 	    on && /^};/ { exit }
-	    on { if (match($0, /^[ \t]*(\{ |[A-Z]+_ROW\()"[a-z-]+",/)) {
+	    on { if (match($0, /^[ \t]*(\{ |[A-Z]+_ROW\()"[a-z0-9-]+",/)) {
 		s = substr($0, RSTART, RLENGTH); sub(/^[^"]*"/, "", s)
 		sub(/",$/, "", s); print s } }' "$ROOT/src/conf.c"
 }

@@ -10,9 +10,9 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libssl-dev libnghttp2-dev libc-ares-dev
-  libevent-dev libjansson-dev ca-certificates"
+  libevent-dev libjansson-dev zlib1g-dev ca-certificates"
 CHECK_PKGS="bind9 bind9-dnsutils knot-dnsutils dnsperf haproxy openssl
-  iproute2 procps tcpdump python3 python3-h2 clang libclang-rt-14-dev tshark
+  iproute2 procps tcpdump python3 python3-h2 python3-cryptography clang libclang-rt-14-dev tshark
   systemd man-db groff-base busybox binutils util-linux dnsmasq-base"
 
 usage() { echo "usage: $0 build|check|pkg-config PKG..." >&2; exit 2; }
@@ -24,6 +24,7 @@ debian_of() { # pkg-config name: the Debian package that ships its .pc
 	libnghttp2) echo libnghttp2-dev ;;
 	libcares) echo libc-ares-dev ;;
 	jansson) echo libjansson-dev ;;
+	zlib) echo zlib1g-dev ;;
 	*) echo "?" ;;
 	esac
 }

@@ -8,7 +8,9 @@
  * a log list in Chrome's v3 schema, and one leaf per test variant carrying
  * real RFC 6962 SCTs: embedded through a precertificate, or for the TLS
  * extension (.sctl and OpenSSL serverinfo files).  All keys are EC P-256,
- * all signatures ECDSA with SHA-256.  See tests/tools/README.md for the
+ * all signatures ECDSA with SHA-256.  Every SCT's log entry is written to
+ * ct-entries.txt, so a test log server (ctlogserver.py) can publish it;
+ * tiled test logs put a static-ct-api leaf_index extension in their SCTs.  See tests/tools/README.md for the
  * file list and what each variant is meant to prove.
  */
 #include <errno.h>
@@ -44,8 +46,12 @@ enum {
 	ENTRY_PRECERT = 1,
 	TLS_HASH_SHA256 = 4,
 	TLS_SIG_ECDSA = 3,
-	TLSEXT_TYPE_SCT = 18
+	TLSEXT_TYPE_SCT = 18,
+	EXT_LEAF_INDEX = 0	/* static-ct-api SCT extension */
 };
+
+#define AUDIT_MMD	5	/* seconds: the audit logs' merge delay */
+#define TILED_FIRST_INDEX 1000	/* tiled logs' first entry: tiles 0-2 full */
 
 /*
  * Serverinfo v2 context: offered in reply to the ClientHello extension, in
@@ -102,30 +108,35 @@ struct log_spec {
 	enum log_state state;
 	long state_age;		/* state timestamp = now - state_age */
 	const char *fixed_id;	/* base64 log id to claim, not the key hash */
+	int tiled;		/* under tiled_logs, SCTs with leaf_index */
+	long mmd;		/* 0: 24 hours */
 };
 
 /* Chrome's mimic id: its private key is public, so it must never count. */
 static const struct log_spec LOG_SPECS[] = {
-	{ "a1", 0, LOG_USABLE, 300 * DAY, NULL },
-	{ "a2", 0, LOG_USABLE, 300 * DAY, NULL },
-	{ "b1", 1, LOG_USABLE, 300 * DAY, NULL },
-	{ "p1", 1, LOG_PENDING, 10 * DAY, NULL },
-	{ "c1", 2, LOG_USABLE, 300 * DAY, NULL },
-	{ "r1", 2, LOG_RETIRED, 30 * DAY, NULL },
-	{ "x1", -1, LOG_USABLE, 0, NULL },
-	{ "x2", -1, LOG_USABLE, 0, NULL },
-	{ "x3", -1, LOG_USABLE, 0, NULL },
-	{ "x4", -1, LOG_USABLE, 0, NULL },
-	{ "x5", -1, LOG_USABLE, 0, NULL },
-	{ "x6", -1, LOG_USABLE, 0, NULL },
-	{ "x7", -1, LOG_USABLE, 0, NULL },
-	{ "x8", -1, LOG_USABLE, 0, NULL },
-	{ "x9", -1, LOG_USABLE, 0, NULL },
-	{ "x10", -1, LOG_USABLE, 0, NULL },
-	{ "x11", -1, LOG_USABLE, 0, NULL },
-	{ "x12", -1, LOG_USABLE, 0, NULL },
+	{ "a1", 0, LOG_USABLE, 300 * DAY, NULL, 0, 0 },
+	{ "a2", 0, LOG_USABLE, 300 * DAY, NULL, 0, 0 },
+	{ "b1", 1, LOG_USABLE, 300 * DAY, NULL, 0, 0 },
+	{ "p1", 1, LOG_PENDING, 10 * DAY, NULL, 0, 0 },
+	{ "c1", 2, LOG_USABLE, 300 * DAY, NULL, 0, 0 },
+	{ "r1", 2, LOG_RETIRED, 30 * DAY, NULL, 0, 0 },
+	{ "x1", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x2", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x3", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x4", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x5", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x6", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x7", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x8", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x9", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x10", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x11", -1, LOG_USABLE, 0, NULL, 0, 0 },
+	{ "x12", -1, LOG_USABLE, 0, NULL, 0, 0 },
 	{ "mimic", -1, LOG_USABLE, 0,
-	    "9EGV1vAOLbVUNcrdV3iS5T4VrUFwWPh44U/2uRh0FYk=" },
+	    "9EGV1vAOLbVUNcrdV3iS5T4VrUFwWPh44U/2uRh0FYk=", 0, 0 },
+	/* for auditing (98-audit): a tiled log and an RFC 6962 log */
+	{ "t1", 0, LOG_USABLE, 300 * DAY, NULL, 1, AUDIT_MMD },
+	{ "s1", 1, LOG_USABLE, 300 * DAY, NULL, 0, AUDIT_MMD },
 };
 #define LOG_COUNT (sizeof(LOG_SPECS) / sizeof(LOG_SPECS[0]))
 #define LOG_INTERVAL (365 * DAY)	/* temporal interval: now +- this */
@@ -233,6 +244,15 @@ static const struct variant EXTRAS[] = {
 	{ "retired-backdated", CA_INTER, PLACE_EMBED, 0, SAN_DEFAULT, 1, 90,
 	    { { "a1", SCT_OK }, { "r1", SCT_BACKDATED } },
 	    "refuse", "r1-sct-backdated-a1-sct-after-r1-retirement" },
+	{ "audit", CA_INTER, PLACE_EMBED, 0, SAN_DEFAULT, 1, 90,
+	    { { "t1", SCT_OK }, { "s1", SCT_OK } },
+	    "accept", "t1-tiled-and-s1-rfc6962-embedded-for-auditing" },
+	{ "audit2", CA_INTER, PLACE_EMBED, 0, SAN_DEFAULT, 1, 90,
+	    { { "t1", SCT_OK }, { "s1", SCT_OK } },
+	    "accept", "a-second-leaf-t1-and-s1-for-auditing" },
+	{ "audit-tlsext", CA_INTER, PLACE_TLSEXT, 0, SAN_DEFAULT, 1, 90,
+	    { { "t1", SCT_OK }, { "s1", SCT_OK } },
+	    "accept", "t1-and-s1-tls-extension-x509-entries-for-auditing" },
 };
 #define EXTRA_COUNT (sizeof(EXTRAS) / sizeof(EXTRAS[0]))
 
@@ -253,6 +273,9 @@ struct ca {
 struct ctlog {
 	EVP_PKEY *key;
 	unsigned char id[32];	/* what its SCTs carry as LogID */
+	uint64_t next_index;	/* the entry its next SCT stands for */
+	const char *name;
+	int tiled;
 	char id_b64[B64_LEN];
 	char key_b64[B64_LEN];	/* DER SubjectPublicKeyInfo */
 };
@@ -264,6 +287,8 @@ struct pki {
 	struct ctlog logs[LOG_COUNT];
 	struct buf shared_list;	/* embedded list of the share_list variant */
 	FILE *expected;
+	FILE *entries;		/* ct-entries.txt */
+	X509 *issuing;		/* issuer of the leaf being made */
 };
 
 /* What an SCT signs over besides its own fields (RFC 6962 3.2). */
@@ -272,6 +297,8 @@ struct ct_entry {
 	unsigned char issuer_key_hash[32];	/* ENTRY_PRECERT only */
 	unsigned char *der;	/* leaf certificate or precert TBS */
 	size_t der_len;
+	unsigned char *precert;	/* ENTRY_PRECERT: the signed precertificate */
+	size_t precert_len;
 };
 
 /* ---- byte buffers and TLS vectors ----------------------------------- */
@@ -648,6 +675,9 @@ static int make_log(struct pki *p, size_t i)
 
 	if ((log->key = new_p256_key()) == NULL)
 		return 0;
+	log->name = LOG_SPECS[i].name;
+	log->tiled = LOG_SPECS[i].tiled;
+	log->next_index = log->tiled ? TILED_FIRST_INDEX : 0;
 	ok = set_log_id(log, LOG_SPECS[i].fixed_id) &&
 	    base64(log->id, sizeof(log->id), log->id_b64) &&
 	    spki_der(log->key, &der, &len) &&
@@ -669,6 +699,22 @@ static int make_logs(struct pki *p)
 	return 1;
 }
 
+/*
+ * An RFC 6962 log has a url; a tiled log a submission_url (its checkpoint
+ * origin: NAME.ct.example.test) and a monitoring_url. Tests point the
+ * url and monitoring_url at their log server.
+ */
+static int write_log_urls(FILE *f, const struct log_spec *spec)
+{
+	if (!spec->tiled)
+		return fprintf(f, "          \"url\": "
+		    "\"https://%s.ct.example.test/\",\n", spec->name) > 0;
+	return fprintf(f,
+	    "          \"submission_url\": \"https://%s.ct.example.test/\",\n"
+	    "          \"monitoring_url\": \"https://%s-mon.ct.example.test/\","
+	    "\n", spec->name, spec->name) > 0;
+}
+
 static int write_log_json(FILE *f, const struct pki *p, size_t i)
 {
 	const struct log_spec *spec = &LOG_SPECS[i];
@@ -682,9 +728,10 @@ static int write_log_json(FILE *f, const struct pki *p, size_t i)
 	    "        {\n"
 	    "          \"description\": \"ctstub test log %s\",\n"
 	    "          \"log_id\": \"%s\",\n"
-	    "          \"key\": \"%s\",\n"
-	    "          \"url\": \"https://%s.ct.example.test/\",\n"
-	    "          \"mmd\": 86400,\n"
+	    "          \"key\": \"%s\",\n",
+	    spec->name, p->logs[i].id_b64, p->logs[i].key_b64) > 0 &&
+	    write_log_urls(f, spec) && fprintf(f,
+	    "          \"mmd\": %ld,\n"
 	    "          \"state\": {\n"
 	    "            \"%s\": {\n"
 	    "              \"timestamp\": \"%s\"\n"
@@ -695,28 +742,38 @@ static int write_log_json(FILE *f, const struct pki *p, size_t i)
 	    "            \"end_exclusive\": \"%s\"\n"
 	    "          }\n"
 	    "        }",
-	    spec->name, p->logs[i].id_b64, p->logs[i].key_b64, spec->name,
+	    spec->mmd ? spec->mmd : DAY,
 	    STATE_NAMES[spec->state], state_ts, start, end) > 0;
 }
 
-static int write_operator_json(FILE *f, const struct pki *p, size_t op)
+/* The operator's logs of one kind (tiled or not), comma-separated. */
+static int write_logs_json(FILE *f, const struct pki *p, size_t op,
+    int tiled)
 {
 	const char *sep = "";
-	int ok;
+	int ok = 1;
 
-	ok = fprintf(f,
-	    "    {\n"
-	    "      \"name\": \"%s\",\n"
-	    "      \"email\": [\"%s\"],\n"
-	    "      \"logs\": [\n",
-	    OPERATORS[op].name, OPERATORS[op].email) > 0;
 	for (size_t i = 0; ok && i < LOG_COUNT; i++) {
-		if (LOG_SPECS[i].op != (int)op)
+		if (LOG_SPECS[i].op != (int)op || LOG_SPECS[i].tiled != tiled)
 			continue;
 		ok = fputs(sep, f) >= 0 && write_log_json(f, p, i);
 		sep = ",\n";
 	}
-	return ok && fputs("\n      ],\n      \"tiled_logs\": []\n    }", f) >= 0;
+	return ok;
+}
+
+static int write_operator_json(FILE *f, const struct pki *p, size_t op)
+{
+	return fprintf(f,
+	    "    {\n"
+	    "      \"name\": \"%s\",\n"
+	    "      \"email\": [\"%s\"],\n"
+	    "      \"logs\": [\n",
+	    OPERATORS[op].name, OPERATORS[op].email) > 0 &&
+	    write_logs_json(f, p, op, 0) &&
+	    fputs("\n      ],\n      \"tiled_logs\": [\n", f) >= 0 &&
+	    write_logs_json(f, p, op, 1) &&
+	    fputs("\n      ]\n    }", f) >= 0;
 }
 
 /* ct-logs.json: our own list in Chrome's v3 schema. */
@@ -770,7 +827,7 @@ static int write_log_cnf(const struct pki *p)
 
 /* The digitally-signed struct of a v1 SCT over a certificate. */
 static void put_signed_data(struct buf *b, const struct ct_entry *e,
-    uint64_t ts_ms)
+    uint64_t ts_ms, const struct buf *ext)
 {
 	buf_put_uint(b, SCT_V1, 1);
 	buf_put_uint(b, SIG_TYPE_CERT_TIMESTAMP, 1);
@@ -779,7 +836,7 @@ static void put_signed_data(struct buf *b, const struct ct_entry *e,
 	if (e->type == ENTRY_PRECERT)
 		buf_put(b, e->issuer_key_hash, sizeof(e->issuer_key_hash));
 	buf_put_vec(b, e->der, e->der_len, 3);
-	buf_put_uint(b, 0, 2);	/* CtExtensions: none */
+	buf_put_vec(b, ext->data, ext->len, 2);	/* CtExtensions */
 }
 
 /* ECDSA-SHA256 signature (DER), OPENSSL_malloc'ed into *sig. */
@@ -801,17 +858,70 @@ fail:
 	return ok;
 }
 
-/* Appends one SerializedSCT from log to list. */
-static int put_sct(struct buf *list, const struct ctlog *log,
+static int put_b64(FILE *f, const unsigned char *in, size_t n)
+{
+	unsigned char *out;
+	int ok;
+
+	if (n == 0)
+		return fputs(" -", f) >= 0;
+	if (n > INT_MAX / 2 || (out = malloc(n / 3 * 4 + 5)) == NULL)
+		return 0;
+	EVP_EncodeBlock(out, in, (int)n);
+	ok = fprintf(f, " %s", out) > 0;
+	free(out);
+	return ok;
+}
+
+/*
+ * ct-entries.txt, one line per SCT: LOG INDEX ENTRY_TYPE, then base64 of
+ * the TimestampedEntry (the signed data after version and signature
+ * type), of the precertificate ("-" for x509 entries) and of the issuer.
+ */
+static int write_entry(struct pki *p, const struct ctlog *log,
+    const struct ct_entry *e, const struct buf *tbs, uint64_t index)
+{
+	unsigned char *issuer = NULL;
+	int n, ok;
+
+	if ((n = i2d_X509(p->issuing, &issuer)) <= 0)
+		return 0;
+	ok = fprintf(p->entries, "%s %llu %u", log->name,
+	    (unsigned long long)index, e->type) > 0 &&
+	    put_b64(p->entries, tbs->data + 2, tbs->len - 2) &&
+	    put_b64(p->entries, e->precert, e->precert_len) &&
+	    put_b64(p->entries, issuer, (size_t)n) &&
+	    fputs("\n", p->entries) >= 0;
+	OPENSSL_free(issuer);
+	return ok;
+}
+
+/* A tiled log's SCT says which entry it is: the leaf_index extension. */
+static void put_extensions(struct buf *ext, const struct ctlog *log,
+    uint64_t index)
+{
+	if (!log->tiled)
+		return;
+	buf_put_uint(ext, EXT_LEAF_INDEX, 1);
+	buf_put_uint(ext, 5, 2);
+	buf_put_uint(ext, index, 5);
+}
+
+/* Appends one SerializedSCT from log to list; the log logs e. */
+static int put_sct(struct pki *p, struct buf *list, struct ctlog *log,
     const struct ct_entry *e, uint64_t ts_ms, enum sct_how how)
 {
-	struct buf tbs = { 0 };
+	struct buf tbs = { 0 }, ext = { 0 };
 	unsigned char *sig = NULL;
+	uint64_t index = log->next_index++;
 	size_t sig_len, start;
 	int ok;
 
-	put_signed_data(&tbs, e, ts_ms);
-	ok = !tbs.failed && sign_sha256(log->key, &tbs, &sig, &sig_len);
+	put_extensions(&ext, log, index);
+	put_signed_data(&tbs, e, ts_ms, &ext);
+	ok = !tbs.failed && !ext.failed &&
+	    sign_sha256(log->key, &tbs, &sig, &sig_len) &&
+	    write_entry(p, log, e, &tbs, index);
 	if (ok && how == SCT_BAD_SIG)
 		sig[sig_len - 1] ^= 0x01;	/* last byte of s: still DER */
 	if (ok) {
@@ -819,7 +929,7 @@ static int put_sct(struct buf *list, const struct ctlog *log,
 		buf_put_uint(list, SCT_V1, 1);
 		buf_put(list, log->id, sizeof(log->id));
 		buf_put_uint(list, ts_ms, 8);
-		buf_put_uint(list, 0, 2);	/* CtExtensions: none */
+		buf_put_vec(list, ext.data, ext.len, 2);
 		buf_put_uint(list, TLS_HASH_SHA256, 1);
 		buf_put_uint(list, TLS_SIG_ECDSA, 1);
 		buf_put_vec(list, sig, sig_len, 2);
@@ -827,6 +937,7 @@ static int put_sct(struct buf *list, const struct ctlog *log,
 	}
 	OPENSSL_free(sig);
 	buf_free(&tbs);
+	buf_free(&ext);
 	return ok && !list->failed;
 }
 
@@ -850,7 +961,7 @@ static uint64_t sct_time_ms(const struct pki *p, const struct variant *v,
 }
 
 /* A SignedCertificateTimestampList with the variant's SCTs over e. */
-static int build_sct_list(const struct pki *p, const struct variant *v,
+static int build_sct_list(struct pki *p, const struct variant *v,
     const struct ct_entry *e, struct buf *list)
 {
 	size_t start = vec_open(list, 2);
@@ -858,7 +969,7 @@ static int build_sct_list(const struct pki *p, const struct variant *v,
 	for (const struct sct_spec *s = v->scts; s->log != NULL; s++) {
 		int i = log_index(s->log);
 
-		if (i < 0 || !put_sct(list, &p->logs[i], e,
+		if (i < 0 || !put_sct(p, list, &p->logs[i], e,
 		    sct_time_ms(p, v, s->how), s->how))
 			return 0;
 	}
@@ -908,14 +1019,17 @@ static int add_sct_ext(X509 *x, const struct buf *list)
  * poison), have the logs sign its TBS without the poison, then put their
  * list in x and sign the final certificate.
  */
-static int issue_embedded(const struct pki *p, const struct variant *v,
+static int issue_embedded(struct pki *p, const struct variant *v,
     X509 *x, const struct ca *issuer, struct buf *list)
 {
 	struct ct_entry e = { .type = ENTRY_PRECERT };
 	int len, ok;
 
 	if (!add_poison(x) || !sign_cert(x, issuer->key) ||
-	    !remove_ext(x, NID_ct_precert_poison) ||
+	    (len = i2d_X509(x, &e.precert)) <= 0)
+		return 0;
+	e.precert_len = (size_t)len;
+	if (!remove_ext(x, NID_ct_precert_poison) ||
 	    !spki_sha256(issuer->key, e.issuer_key_hash) ||
 	    (len = i2d_re_X509_tbs(x, &e.der)) <= 0)
 		return 0;
@@ -923,11 +1037,12 @@ static int issue_embedded(const struct pki *p, const struct variant *v,
 	ok = build_sct_list(p, v, &e, list) && add_sct_ext(x, list) &&
 	    sign_cert(x, issuer->key);
 	OPENSSL_free(e.der);
+	OPENSSL_free(e.precert);
 	return ok;
 }
 
 /* Sign x as is; the logs sign the final certificate (x509_entry). */
-static int issue_tlsext(const struct pki *p, const struct variant *v,
+static int issue_tlsext(struct pki *p, const struct variant *v,
     X509 *x, const struct ca *issuer, struct buf *list)
 {
 	struct ct_entry e = { .type = ENTRY_X509 };
@@ -946,6 +1061,7 @@ static int issue_leaf(struct pki *p, const struct variant *v, X509 *x,
 {
 	const struct ca *issuer = &p->cas[v->issuer];
 
+	p->issuing = issuer->cert;
 	switch (v->place) {
 	case PLACE_EMBED:
 		return issue_embedded(p, v, x, issuer, list);
@@ -1044,17 +1160,25 @@ static int make_leaves(struct pki *p)
 {
 	int ok = 1;
 
-	if ((p->expected = open_out(p, "expected", ".txt")) == NULL)
+	if ((p->entries = open_out(p, "ct-entries", ".txt")) == NULL)
 		return 0;
+	if ((p->expected = open_out(p, "expected", ".txt")) == NULL) {
+		close_out(p->entries, 0);
+		return 0;
+	}
 	for (size_t i = 0; ok && i < VARIANT_COUNT; i++)
 		ok = make_leaf(p, &VARIANTS[i]);
 	ok = close_out(p->expected, ok);
-	if (!ok || (p->expected = open_out(p, "extra", ".txt")) == NULL)
-		return 0;
+	p->expected = NULL;
+	if (ok && (p->expected = open_out(p, "extra", ".txt")) == NULL)
+		ok = 0;
 	for (size_t i = 0; ok && i < EXTRA_COUNT; i++)
 		ok = make_leaf(p, &EXTRAS[i]);
-	ok = close_out(p->expected, ok);
+	if (p->expected != NULL)
+		ok = close_out(p->expected, ok);
 	p->expected = NULL;
+	ok = close_out(p->entries, ok);
+	p->entries = NULL;
 	return ok;
 }
 

@@ -63,6 +63,31 @@ fails_with(const char *path, const char *want)
 	return 1;
 }
 
+/* Every log has what auditing needs: its URLs and its MMD. */
+static void
+test_shipped_urls(const struct loglist *list)
+{
+	size_t i;
+	int urls = 1, tiled = 0, mmd = 1;
+
+	for (i = 0; i < list->nlogs; i++) {
+		const struct loglist_log *l = &list->logs[i];
+
+		if (l->tiled) {
+			tiled++;
+			urls &= l->submission_url != NULL &&
+			    l->monitoring_url != NULL &&
+			    strncmp(l->monitoring_url, "https://", 8) == 0;
+			mmd &= l->mmd == 60;
+		} else {
+			urls &= l->url != NULL;
+			mmd &= l->mmd == 86400;
+		}
+	}
+	CHECK("shipped list: every log has its URLs", urls && tiled > 0);
+	CHECK("shipped list: MMD 24 h, 60 s for tiled logs", mmd);
+}
+
 static void
 test_shipped(void)
 {
@@ -93,6 +118,7 @@ test_shipped(void)
 	CHECK("shipped list has current logs", current >= 10);
 	CHECK("shipped list has no mimic", loglist_find(list, mimic1,
 	    sizeof(mimic1)) == NULL);
+	test_shipped_urls(list);
 	loglist_free(list);
 }
 
@@ -341,8 +367,24 @@ edit_not_array(json_t *r)
 }
 
 static void
+edit_mmd(json_t *r)
+{
+	json_object_set_new(nth_log(r, 0, 0), "mmd", json_integer(0));
+}
+
+static void
+edit_url(json_t *r)
+{
+	set(nth_log(r, 0, 0), "url", "ftp://log.example.test/");
+}
+
+static void
 test_mutations(void)
 {
+	CHECK("mmd of 0 refused", mutated_fails_with(edit_mmd,
+	    "\"mmd\" is not a number of seconds from 1 to"));
+	CHECK("url not http(s) refused", mutated_fails_with(edit_url,
+	    "\"url\" is not an http(s) URL"));
 	CHECK("key not base64", mutated_fails_with(edit_key_b64,
 	    "mutated: operator 1 log 1 (\"Google 'Argon2026h1' log\"): key is "
 	    "not base64"));
