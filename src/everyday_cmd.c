@@ -219,14 +219,22 @@ query_main(int argc, char **argv)
 	return rc;
 }
 
+/* An IPv6 address without brackets (and so without a port)? */
+static int
+bare_ipv6(const char *ip)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET6, ip, buf) == 1;
+}
+
 /* An address fit for a portal: an IP, and not this host's own stub. */
 static int
 network_server(const char *ip)
 {
 	unsigned char buf[16];
 
-	return (inet_pton(AF_INET, ip, buf) == 1 ||
-	    inet_pton(AF_INET6, ip, buf) == 1) &&
+	return (inet_pton(AF_INET, ip, buf) == 1 || bare_ipv6(ip)) &&
 	    strncmp(ip, "127.", 4) != 0 && strcmp(ip, "::1") != 0;
 }
 
@@ -304,6 +312,7 @@ portal_main(int argc, char **argv)
 	}
 	if (strpbrk(server, " \t\r\n") != NULL)
 		usage(what);
-	snprintf(command, sizeof(command), "portal on %u %s", seconds, server);
+	snprintf(command, sizeof(command), "portal on %u %s%s%s", seconds,
+	    bare_ipv6(server) ? "[" : "", server, bare_ipv6(server) ? "]" : "");
 	return simple_command(&o, command);
 }

@@ -162,6 +162,26 @@ check "expired: login.portal.test went over DoT" "see $DOT_LOG" \
     wait_count "$DOT_LOG" "query: login.portal.test IN" $((N + 1))
 expect_eq "two starts logged in all" 2 "$(log_count "$LOG" "portal mode on")"
 
+# --- the server found in systemd-resolved's file -----------------------------
+# Documentation addresses (RFC 5737, RFC 3849), ended at once: no client
+# asks anything meanwhile, so nothing is sent to them.
+printf 'nameserver 127.0.0.53\nnameserver ::1\nnameserver 192.0.2.53\n' \
+    >"$TMP/resolv.conf"
+OUT=$(PATH=/nonexistent CTSTUB_PORTAL_RESOLV_CONF=$TMP/resolv.conf \
+    "$CTSTUB" portal -s "$SOCK" --for 1m 2>&1)
+"$CTSTUB" portal -s "$SOCK" --off >/dev/null
+check "found: the first non-loopback nameserver" "got [$OUT]" \
+    grep -qF "plain DNS to 192.0.2.53:53 for 60 s" <<<"$OUT"
+printf 'nameserver 2001:db8::53\n' >"$TMP/resolv.conf"
+OUT=$(PATH=/nonexistent CTSTUB_PORTAL_RESOLV_CONF=$TMP/resolv.conf \
+    "$CTSTUB" portal -s "$SOCK" --for 1m 2>&1)
+"$CTSTUB" portal -s "$SOCK" --off >/dev/null
+check "found: an IPv6 nameserver" "got [$OUT]" \
+    grep -qF "plain DNS to [2001:db8::53]:53 for 60 s" <<<"$OUT"
+expect_eq "found: both ended by the user" 3 \
+    "$(log_count "$LOG" "portal mode off (ended by the user)")"
+
+
 # --- a query in flight when it ends moves to the encrypted upstreams ------
 SILENT=$((NAMED_PORT0 + 41))	# takes datagrams, never answers
 start_bg "$TMP/silent.log" "$PY" -c "
