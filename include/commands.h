@@ -17,6 +17,7 @@ int loglist_main(int argc, char **argv);
 int query_main(int argc, char **argv);
 int flush_main(int argc, char **argv);
 int reset_main(int argc, char **argv);
+int portal_main(int argc, char **argv);
 
 /*
  * The control socket named by the configuration at conf_path (or the

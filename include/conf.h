@@ -172,6 +172,12 @@ int conf_upstream_resolved(struct conf *c, size_t i,
  */
 int conf_parse_upstream_url(const char *url, struct conf_upstream *u,
     char *err, size_t errlen);
+/*
+ * "dns://IP[:PORT]" (port 53 unless given; "[IPv6]:PORT"): plain DNS, for
+ * forward zones and portal mode only; 0 or -1 with err.
+ */
+int conf_parse_plain_url(const char *url, struct conf_upstream *u,
+    char *err, size_t errlen);
 /* "sha256/BASE64" to 32 bytes; 0 or -1. */
 int conf_parse_pin(const char *text, unsigned char out[CONF_PIN_LEN]);
 /* name in the directory of path (the default CT log list); caller frees. */

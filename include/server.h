@@ -24,6 +24,7 @@ struct generation;
 struct control;
 struct netwatch;
 struct zones;
+struct portal;
 
 #define SERVER_INFLIGHT_BUCKETS 1024	/* in-flight table, by cache key */
 
@@ -59,6 +60,7 @@ struct server {
 	time_t horizon_warned;		/* the last horizon warning; 0: none */
 	time_t loglist_failed_at;	/* the last failed update; 0: none */
 	char loglist_failure[HORIZON_REASON_MAX];	/* its reason */
+	struct portal *portal;	/* portal mode (portal.h); NULL: never on */
 };
 
 /* Makes gen the configuration in force (shortcuts, timeouts). */

@@ -946,9 +946,8 @@ dir_local_zone(struct conf_parser *p, struct conf *c, char **argv, int argc)
 }
 
 
-/* "dns://IP[:PORT]": plain DNS, for forward zones only; 0 or -1 with err. */
-static int
-parse_plain_url(const char *url, struct conf_upstream *u, char *err,
+int
+conf_parse_plain_url(const char *url, struct conf_upstream *u, char *err,
     size_t errlen)
 {
 	char buf[128], *host, *port;
@@ -982,7 +981,7 @@ zone_add_upstream(struct conf_parser *p, struct conf_zone *z,
 	int rc;
 
 	if (strncmp(url, "dns://", 6) == 0)
-		rc = parse_plain_url(url, &u, err, sizeof(err));
+		rc = conf_parse_plain_url(url, &u, err, sizeof(err));
 	else
 		rc = conf_parse_upstream_url(url, &u, err, sizeof(err));
 	if (rc == -1) {

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loglist.h"
 #include "metrics.h"
+#include "portal.h"
 #include "server.h"
 #include "status.h"
 
@@ -331,12 +332,14 @@ serve_command(struct control_client *c, const char *line)
 		reply(c, NULL, everyday_flush(srv, args));
 	else if (strcmp(line, "reset") == 0)
 		reply(c, NULL, everyday_reset(srv));
+	else if ((args = command_args(line, "portal")) != NULL)
+		reply(c, NULL, portal_command(srv, args));
 	else {
 		char *out = NULL;
 
 		status_result_json(0, "unknown command (status, metrics, "
 		    "reload, loglist-update-failed REASON, query, flush, "
-		    "reset)", &out);
+		    "reset, portal)", &out);
 		reply(c, NULL, out);
 	}
 }

@@ -76,6 +76,19 @@ print_outlook(const json_t *list)
 		    num(list, "update_failures"));
 }
 
+/* Portal mode, when on or once ended. */
+static void
+print_portal(const json_t *p)
+{
+	if (strcmp(str(p, "state"), "on") == 0)
+		printf("PORTAL MODE ON: plain DNS to %s, %lld s left "
+		    "(`ctstub portal --off` ends it)\n", str(p, "server"),
+		    num(p, "seconds_left"));
+	else if (num(p, "starts") > 0)
+		printf("portal mode off (started %lld times; the last one "
+		    "%s)\n", num(p, "starts"), str(p, "last_end"));
+}
+
 static void
 print_daemon(const json_t *doc)
 {
@@ -103,6 +116,7 @@ print_daemon(const json_t *doc)
 	    num(c, "cache_hits"), num(c, "cache_entries"), num(c, "coalesced"),
 	    num(c, "servfail"), num(c, "inflight"), num(c, "reloads"),
 	    num(c, "reload_failures"));
+	print_portal(json_object_get(doc, "portal"));
 }
 
 static void

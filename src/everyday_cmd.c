@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ctstub query, flush and reset: the everyday commands, asked of the
- * running daemon over its control socket (everyday.c answers them).
+ * ctstub query, flush, reset and portal: the everyday commands, asked of
+ * the running daemon over its control socket (everyday.c and portal.c
+ * answer them). portal finds the network's DNS server here, as the user.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +18,16 @@
 #include "control.h"
 #include "dnsmsg.h"
 #include "dnstext.h"
+#include "portal.h"
 
 struct everyday_opts {
 	const char *conf_path;
 	char *socket;
 	int json;
+	int portal;		/* takes --for, --server, --off */
+	const char *duration;	/* portal --for */
+	const char *server;	/* portal --server */
+	int off;		/* portal --off */
 };
 
 static void
@@ -35,7 +42,10 @@ static void
 parse_opts(int argc, char **argv, const char *what, struct everyday_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
+		{ "json", no_argument, NULL, 'j' },
+		{ "for", required_argument, NULL, 'F' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "off", no_argument, NULL, 'O' }, { NULL, 0, NULL, 0 }
 	};
 	int ch;
 
@@ -45,9 +55,14 @@ parse_opts(int argc, char **argv, const char *what, struct everyday_opts *o)
 		case 'f': o->conf_path = optarg; break;
 		case 's': free(o->socket); o->socket = strdup(optarg); break;
 		case 'j': o->json = 1; break;
+		case 'F': o->duration = optarg; break;
+		case 'S': o->server = optarg; break;
+		case 'O': o->off = 1; break;
 		default: usage(what);
 		}
 	}
+	if (!o->portal && (o->duration || o->server || o->off))
+		usage(what);
 	if (o->socket == NULL &&
 	    (o->socket = commands_control_path(o->conf_path)) == NULL) {
 		fprintf(stderr, "ctstub: %s has 'control off'\n", o->conf_path);
@@ -202,4 +217,102 @@ query_main(int argc, char **argv)
 		rc = print_answer(doc);
 	json_decref(doc);
 	return rc;
+}
+
+/* An IPv6 address without brackets (and so without a port)? */
+static int
+bare_ipv6(const char *ip)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+/* An address fit for a portal: an IP, and not this host's own stub. */
+static int
+network_server(const char *ip)
+{
+	unsigned char buf[16];
+
+	return (inet_pton(AF_INET, ip, buf) == 1 || bare_ipv6(ip)) &&
+	    strncmp(ip, "127.", 4) != 0 && strcmp(ip, "::1") != 0;
+}
+
+/* NetworkManager's DNS servers of the devices (`nmcli -g IP4.DNS`). */
+static int
+server_from_nmcli(char *out, size_t len)
+{
+	FILE *p = popen("nmcli -g IP4.DNS device show 2>/dev/null", "r");
+	char line[512], *tok, *save;
+	int found = 0;
+
+	if (p == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), p) != NULL)
+		for (tok = strtok_r(line, " |\n", &save); tok != NULL && !found;
+		    tok = strtok_r(NULL, " |\n", &save))
+			if ((found = network_server(tok)))
+				snprintf(out, len, "%s", tok);
+	while (fgets(line, sizeof(line), p) != NULL)
+		;
+	pclose(p);
+	return found;
+}
+
+/* systemd-resolved's upstream servers ("nameserver IP" lines). */
+static int
+server_from_resolved(char *out, size_t len)
+{
+	const char *path = getenv("CTSTUB_PORTAL_RESOLV_CONF");
+	FILE *f = fopen(path ? path : "/run/systemd/resolve/resolv.conf",
+	    "r");
+	char line[512], ip[64];
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " nameserver %63s", ip) == 1 &&
+		    (found = network_server(ip)))
+			snprintf(out, len, "%s", ip);
+	fclose(f);
+	return found;
+}
+
+int
+portal_main(int argc, char **argv)
+{
+	static const char what[] = "portal [-f FILE] [-s SOCKET] [--for "
+	    "DURATION] [--server IP[:PORT]] | portal --off";
+	struct everyday_opts o = { .portal = 1 };
+	char command[256], server[128];
+	unsigned seconds = PORTAL_DEFAULT_S;
+
+	parse_opts(argc, argv, what, &o);
+	if (optind != argc || (o.off && (o.duration || o.server)))
+		usage(what);
+	if (o.off)
+		return simple_command(&o, "portal off");
+	if (o.duration != NULL &&
+	    portal_parse_duration(o.duration, &seconds) == -1) {
+		fprintf(stderr, "ctstub: --for %s: expected a time like 90s or "
+		    "5m, at most %um\n", o.duration, PORTAL_MAX_S / 60);
+		exit(2);
+	}
+	if (o.server != NULL)
+		snprintf(server, sizeof(server), "%s", o.server);
+	else if (!server_from_nmcli(server, sizeof(server)) &&
+	    !server_from_resolved(server, sizeof(server))) {
+		fprintf(stderr, "ctstub: portal: cannot find the network's DNS "
+		    "server (NetworkManager, "
+		    "/run/systemd/resolve/resolv.conf); give it: ctstub "
+		    "portal --server IP (the router's address, or the DNS "
+		    "server the DHCP lease names)\n");
+		exit(1);
+	}
+	if (strpbrk(server, " \t\r\n") != NULL)
+		usage(what);
+	snprintf(command, sizeof(command), "portal on %u %s%s%s", seconds,
+	    bare_ipv6(server) ? "[" : "", server, bare_ipv6(server) ? "]" : "");
+	return simple_command(&o, command);
 }

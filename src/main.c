@@ -29,6 +29,7 @@
 #include "loglist.h"
 #include "netwatch.h"
 #include "notify.h"
+#include "portal.h"
 #include "sandbox.h"
 #include "server.h"
 #include "upstream.h"
@@ -67,6 +68,9 @@ static const char usage_text[] =
     "       ctstub query [-f FILE] [-s SOCKET] [--json] NAME [TYPE]\n"
     "       ctstub flush [-f FILE] [-s SOCKET] [NAME]\n"
     "       ctstub reset [-f FILE] [-s SOCKET]\n"
+    "       ctstub portal [-f FILE] [-s SOCKET] [--for DURATION] "
+    "[--server IP[:PORT]]\n"
+    "       ctstub portal [-f FILE] [-s SOCKET] --off\n"
     "       ctstub SUBCOMMAND --help\n";
 
 /* Asked for (help): stdout and 0; a mistake: stderr and 2. */
@@ -158,6 +162,8 @@ find_subcommand(char **argv)
 		return flush_main;
 	if (strcmp(argv[1], "reset") == 0)
 		return reset_main;
+	if (strcmp(argv[1], "portal") == 0)
+		return portal_main;
 	if (strcmp(argv[1], "help") == 0)
 		usage(1);
 	return NULL;
@@ -339,6 +345,7 @@ shutdown_server(struct server *srv)
 	srv->stopping = 1;
 	netwatch_free(srv->netwatch);
 	control_free(srv->control);
+	portal_free(srv);
 	generation_free_retiring(srv);
 	generation_free(srv->gen);
 	listen_free(srv->listeners);

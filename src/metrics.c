@@ -11,6 +11,7 @@
 #include "generation.h"
 #include "horizon.h"
 #include "metrics.h"
+#include "portal.h"
 #include "server.h"
 #include "upstream.h"
 #include "zones.h"
@@ -266,6 +267,25 @@ zone_metrics(FILE *out, const struct server *srv)
 		per_zone_upstream(out, zs, &counters[k]);
 }
 
+/* Portal mode: on or not, time left, how often the user started it. */
+static void
+portal_metrics(FILE *out, const struct server *srv)
+{
+	const char *server;
+	unsigned left = portal_left(srv, &server);
+
+	family(out, "portal_active", "gauge", "1 while portal mode sends "
+	    "queries in plain DNS to the network's server (ctstub portal).");
+	fprintf(out, "ctstub_portal_active %d\n", portal_set(srv) != NULL);
+	family(out, "portal_seconds_left", "gauge",
+	    "Seconds until portal mode ends by itself; 0 when off.");
+	fprintf(out, "ctstub_portal_seconds_left %u\n", left);
+	family(out, "portal_starts_total", "counter",
+	    "Times portal mode was started (ctstub portal).");
+	fprintf(out, "ctstub_portal_starts_total %llu\n",
+	    (unsigned long long)portal_starts(srv));
+}
+
 char *
 metrics_text(struct server *srv)
 {
@@ -288,6 +308,7 @@ metrics_text(struct server *srv)
 	loglist_outlook(out, srv, &h);
 	upstream_outlook(out, set, &h);
 	zone_metrics(out, srv);
+	portal_metrics(out, srv);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

@@ -310,14 +310,17 @@ plain_close(void *arg, const char *reason, enum query_retry retry)
 	struct plain_conn *conn = arg;
 	struct query_list queries = TAILQ_HEAD_INITIALIZER(queries);
 	struct plain_xfer *x;
+	struct query *q;
 	char why[sizeof(conn->up->last_error)];
 
 	/* reason may live in the upstream, which the failures may rewrite */
 	snprintf(why, sizeof(why), "%s", reason);
 	if (conn->up->conn == conn)
 		upstream_disconnected(conn->up);
-	while ((x = TAILQ_FIRST(&conn->xfers)) != NULL)
-		TAILQ_INSERT_TAIL(&queries, xfer_end(x), conn_link);
+	while ((x = TAILQ_FIRST(&conn->xfers)) != NULL) {
+		q = xfer_end(x);	/* once: the macro uses elm repeatedly */
+		TAILQ_INSERT_TAIL(&queries, q, conn_link);
+	}
 	free(conn);
 	query_list_fail(&queries, why, retry);
 }

@@ -14,6 +14,7 @@
 #include "listen.h"
 #include "localzone.h"
 #include "log.h"
+#include "portal.h"
 #include "query.h"
 #include "server.h"
 #include "upstream.h"
@@ -283,6 +284,12 @@ failure_text(const struct query *q, const char *last, char *out)
 static struct upstream_set *
 zone_upstreams(struct server *srv, const struct zone *z)
 {
+	struct upstream_set *portal = portal_set(srv);
+
+	/* portal mode: every name not served locally */
+	if (portal != NULL && (z == NULL || z->kind == ZONE_PUBLIC ||
+	    z->kind == ZONE_FORWARD))
+		return portal;
 	if (z == NULL || z->kind == ZONE_PUBLIC)
 		return srv->upstreams;
 	return z->kind == ZONE_FORWARD ? z->upstreams : NULL;
@@ -321,6 +328,26 @@ answer_local_now(struct query *q)
 }
 
 /*
+ * q's set was replaced (a reload, the end of portal mode): q starts over
+ * on the upstreams serving its name now, which it has not tried yet; -1
+ * when the name is served locally now.
+ */
+static int
+move_to_serving_set(struct query *q)
+{
+	struct upstream_set *now = serving_set(q->srv, q->msg, &q->info);
+
+	if (now == NULL)
+		return -1;
+	if (now != q->set) {
+		q->set = now;
+		q->attempts = 0;
+		q->first_upstream = upstream_first(now);
+	}
+	return 0;
+}
+
+/*
  * The try loop. q goes to the next upstream it may use (the strategy's
  * order, those in back-off skipped), or is answered SERVFAIL with the
  * reason of each upstream it tried. The upstreams are those of q's zone,
@@ -339,8 +366,7 @@ query_try_next(struct query *q, const char *previous)
 		query_fail(q, "ctstub is shutting down");
 		return;
 	}
-	if (q->set->retiring &&
-	    (q->set = serving_set(srv, q->msg, &q->info)) == NULL) {
+	if (q->set->retiring && move_to_serving_set(q) == -1) {
 		answer_local_now(q);
 		return;
 	}
@@ -356,10 +382,11 @@ query_try_next(struct query *q, const char *previous)
 	upstream_send(up, q);
 }
 
+/* An upstream left to try, or a replaced set (its successor's are). */
 static int
 query_can_fail_over(const struct query *q)
 {
-	return q->attempts < q->set->count;
+	return q->attempts < q->set->count || q->set->retiring;
 }
 
 /*
@@ -607,7 +634,8 @@ remember(struct query *q, const uint8_t *resp, size_t len)
 	struct dnsmsg_query as_edns = q->info;
 	size_t n;
 
-	if (serving_set(q->srv, q->msg, &q->info) != q->set)
+	if (serving_set(q->srv, q->msg, &q->info) != q->set ||
+	    portal_owns(q->srv, q->set))	/* plaintext: never kept */
 		return;
 	as_edns.has_edns = 1;
 	n = dnsmsg_client_response(resp, len, q->msg, &as_edns, DNS_MAX_MSG,

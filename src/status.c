@@ -13,6 +13,7 @@
 #include "generation.h"
 #include "horizon.h"
 #include "loglist.h"
+#include "portal.h"
 #include "server.h"
 #include "status.h"
 #include "upstream.h"
@@ -313,9 +314,11 @@ status_json(struct server *srv)
 	    verdict_state_name(state), "verdict", verdict, "forward_zones",
 	    forward_zones_json(srv->zones, srv->gen, &h), "local_zones",
 	    local_zones_json(srv));
-	if (doc != NULL)
+	if (doc != NULL) {
 		json_object_set_new(doc, "ct_audit", json_string(
 		    conf_audit_mode_name(srv->conf->ct_audit)));
+		json_object_set_new(doc, "portal", portal_json(srv));
+	}
 	return dump(doc);
 }
 

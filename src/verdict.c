@@ -6,6 +6,7 @@
 
 #include "generation.h"
 #include "loglist.h"
+#include "portal.h"
 #include "server.h"
 #include "upstream.h"
 #include "verdict.h"
@@ -133,7 +134,16 @@ verdict_of(const struct server *srv, char *out, size_t len)
 	const struct upstream *first = NULL;
 	size_t i, down = 0, unknown = 0;
 	long stale = generation_list_stale_days(srv->gen);
+	const char *portal;
+	unsigned left = portal_left(srv, &portal);
 
+	if (portal[0] != '\0') {
+		snprintf(out, len, "degraded: portal mode on: every query in "
+		    "plain DNS to %s for %u s more — log in in the browser; "
+		    "`ctstub portal --off` ends it (" DOC "captive-portal)",
+		    portal, left);
+		return VERDICT_DEGRADED;
+	}
 	for (i = 0; i < set->count; i++) {
 		if (upstream_down(&set->list[i]) && down++ == 0)
 			first = &set->list[i];

@@ -354,6 +354,51 @@ start_named() {
 	done
 }
 
+# zone_file NAME RECORDS...: a zone file for NAME in $TMP/zones (SOA, NS
+# and ns A 127.0.0.1 first), for plain_named.
+zone_file() {
+	local name=$1
+	shift
+	mkdir -p "$TMP/zones"
+	{
+		echo "\$TTL 300"
+		echo "@ IN SOA ns.$name. hostmaster.$name. 1 3600 600 86400 300"
+		echo "  IN NS ns.$name."
+		echo "ns IN A 127.0.0.1"
+		printf '%s\n' "$@"
+	} >"$TMP/zones/$name.zone"
+}
+# plain_named NAME PORT DOT-PORT ZONE...: another named on 127.0.0.1:PORT
+# (plain DNS; DoT too on DOT-PORT unless "", with $PKI/corp.pem and
+# corp.key) serving each ZONE from zone_file; queries logged in
+# $TMP/NAME/named.log.
+plain_named() {
+	local name=$1 port=$2 dot=$3 dir=$TMP/$1 z
+	shift 3
+	mkdir -p "$dir"
+	{
+		echo "options { directory \"$dir\"; pid-file \"$dir/pid\";"
+		echo "  session-keyfile \"$dir/session.key\";"
+		echo "  recursion no; dnssec-validation no; notify no;"
+		echo "  listen-on port $port { 127.0.0.1; }; listen-on-v6 { none; };"
+		[ -n "$dot" ] &&
+		    echo "  listen-on port $dot tls corp { 127.0.0.1; };"
+		echo "};"
+		echo "controls { };"
+		echo "logging { category queries { default_stderr; }; };"
+		[ -n "$dot" ] && echo "tls corp { cert-file \"$PKI/corp.pem\";" \
+		    "key-file \"$PKI/corp.key\"; };"
+		for z in "$@"; do
+			echo "zone \"$z.\" { type primary;" \
+			    "file \"$TMP/zones/$z.zone\"; };"
+		done
+	} >"$dir/named.conf"
+	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
+	wait_port udp 127.0.0.1 "$port" "$PID" ||
+	    bail "$name starts" "see $dir/named.log"
+	[ -z "$dot" ] || wait_port tcp 127.0.0.1 "$dot" "$PID" ||
+	    bail "$name DoT" "see $dir/named.log"
+}
 # start_ctstub [-v] [-p PORT] NAME [CONFIG-LINE...]: the one way to start
 # a ctstub: on 127.0.0.1:PORT (-p; else the next free port, next_port),
 # with the test root as ca-file, the test log list, timeout 3000, user

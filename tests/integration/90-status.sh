@@ -195,7 +195,7 @@ expect_eq "evidence: the policy" "2 2 True" \
     "$(ej '"%d %d %s" % (d["policy"]["min_logs"], d["policy"]["min_operators"], d["policy"]["lifetime_rule"])')"
 R=$(control_cmd "$SOCK" frobnicate)
 expect_eq "control socket: unknown command refused" \
-    "False unknown command (status, metrics, reload, loglist-update-failed REASON, query, flush, reset)" \
+    "False unknown command (status, metrics, reload, loglist-update-failed REASON, query, flush, reset, portal)" \
     "$("$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"], d["message"])' <<<"$R")"
 
 # 16 idle metrics clients at once: the 17th is closed at once, and the

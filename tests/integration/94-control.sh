@@ -102,7 +102,7 @@ closed_between() {
 	    awk -v t="$t" -v lo="$2" -v hi="$3" 'BEGIN { exit !(t >= lo && t < hi) }'
 }
 
-UNKNOWN="ok=False unknown command (status, metrics, reload, loglist-update-failed REASON, query, flush, reset)"
+UNKNOWN="ok=False unknown command (status, metrics, reload, loglist-update-failed REASON, query, flush, reset, portal)"
 # The daemon's idle timer is 5 s: not before (4.9 allows for clock
 # rounding), and not much after (7.5 s: room for a busy machine, not for
 # a 7 or 8 s timer).

@@ -43,19 +43,6 @@ P2_DOT=$((NAMED_PORT0 + 41))
 P3=$((NAMED_PORT0 + 42))	# named3: dev.corp.example.
 PD=$((NAMED_PORT0 + 43))	# dnsmasq
 
-# zone_file NAME RECORDS...: a zone file for NAME in $TMP/zones.
-mkdir -p "$TMP/zones"
-zone_file() {
-	local name=$1
-	shift
-	{
-		echo "\$TTL 300"
-		echo "@ IN SOA ns.$name. hostmaster.$name. 1 3600 600 86400 300"
-		echo "  IN NS ns.$name."
-		echo "ns IN A 127.0.0.1"
-		printf '%s\n' "$@"
-	} >"$TMP/zones/$name.zone"
-}
 BIG=$(for i in $(seq 8); do printf '"%0200d" ' "$i"; done)
 zone_file corp.example "www IN A 10.0.0.1" "www.dev IN A 10.0.0.99"
 zone_file dev.corp.example "www IN A 10.0.0.2"
@@ -63,34 +50,6 @@ zone_file lan "printer IN A 192.168.1.50" "big IN TXT $BIG"
 zone_file 168.192.in-addr.arpa "50.1 IN PTR printer.lan."
 zone_file vpn.example "www IN A 10.8.0.1"
 
-# plain_named NAME PORT [DOT-PORT] ZONE...: another named on 127.0.0.1.
-plain_named() {
-	local name=$1 port=$2 dot=$3 dir=$TMP/$1 z
-	shift 3
-	mkdir -p "$dir"
-	{
-		echo "options { directory \"$dir\"; pid-file \"$dir/pid\";"
-		echo "  session-keyfile \"$dir/session.key\";"
-		echo "  recursion no; dnssec-validation no; notify no;"
-		echo "  listen-on port $port { 127.0.0.1; }; listen-on-v6 { none; };"
-		[ -n "$dot" ] &&
-		    echo "  listen-on port $dot tls corp { 127.0.0.1; };"
-		echo "};"
-		echo "controls { };"
-		echo "logging { category queries { default_stderr; }; };"
-		[ -n "$dot" ] && echo "tls corp { cert-file \"$PKI/corp.pem\";" \
-		    "key-file \"$PKI/corp.key\"; };"
-		for z in "$@"; do
-			echo "zone \"$z.\" { type primary;" \
-			    "file \"$TMP/zones/$z.zone\"; };"
-		done
-	} >"$dir/named.conf"
-	start_bg "$dir/named.log" named -g -c "$dir/named.conf"
-	wait_port udp 127.0.0.1 "$port" "$PID" ||
-	    bail "$name starts" "see $dir/named.log"
-	[ -z "$dot" ] || wait_port tcp 127.0.0.1 "$dot" "$PID" ||
-	    bail "$name DoT" "see $dir/named.log"
-}
 plain_named named2 "$P2" "$P2_DOT" corp.example lan 168.192.in-addr.arpa \
     vpn.example
 plain_named named3 "$P3" "" dev.corp.example
