@@ -94,10 +94,16 @@ reply_answer(const struct query_origin *origin, const uint8_t *msg,
 	return 0;
 }
 
-/* "upstream IP:PORT", for a watched query's report. */
+/*
+ * "upstream IP:PORT" (q's) for the report of a query watched through
+ * origin; NULL, at no cost, for the clients' queries.
+ */
 static const char *
-source_of(const struct query *q, char *buf, size_t len)
+source_of(const struct query *q, const struct query_origin *origin,
+    char *buf, size_t len)
 {
+	if (origin->watch == NULL)
+		return NULL;
 	snprintf(buf, len, "upstream %s", upstream_label(q->up));
 	return buf;
 }
@@ -157,10 +163,10 @@ answer_followers(struct query *leader, const uint8_t *resp, size_t len)
 	struct query *f;
 	char source[100];
 
-	source_of(leader, source, sizeof(source));
 	while ((f = TAILQ_FIRST(&leader->followers)) != NULL) {
 		TAILQ_REMOVE(&leader->followers, f, follower_link);
-		reply_answer(&f->origin, f->msg, &f->info, resp, len, source);
+		reply_answer(&f->origin, f->msg, &f->info, resp, len,
+		    source_of(leader, &f->origin, source, sizeof(source)));
 		query_free(f);
 	}
 }
@@ -675,7 +681,7 @@ query_answer(struct query *q, const uint8_t *resp, size_t len)
 	dnsmsg_clamp_ttls(answer, len, conf->cache_min_ttl,
 	    conf->cache_max_ttl);
 	if (reply_answer(&q->origin, q->msg, &q->info, answer, len,
-	    source_of(q, source, sizeof(source))) == -1) {
+	    source_of(q, &q->origin, source, sizeof(source))) == -1) {
 		answer_refused(q, NULL);
 		return;
 	}
