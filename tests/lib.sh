@@ -24,6 +24,14 @@
 # shellcheck disable=SC2034 # variables are for the sourcing scripts
 set -u
 
+# A script that sets OWN_NETNS=1 before sourcing this file runs again, at
+# once, in a network namespace of its own with only lo (up): what it does
+# to addresses and ports cannot touch other runs on the host.
+if [ -n "${OWN_NETNS:-}" ] && [ -z "${CTSTUB_OWN_NETNS:-}" ]; then
+	CTSTUB_OWN_NETNS=1 exec unshare -n -- bash -c \
+	    'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
+fi
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 BUILD=${BUILD:-build}

@@ -12,10 +12,7 @@
 # It runs in a network namespace of its own (loopback only): the address it
 # adds to lo must not end the back-offs of ctstubs that another run on this
 # host is testing, nor theirs its own.
-if [ -z "${CTSTUB_OWN_NETNS:-}" ]; then
-	CTSTUB_OWN_NETNS=1 exec unshare -n -- bash -c \
-	    'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
-fi
+OWN_NETNS=1
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_ctstub

@@ -15,10 +15,7 @@
 #     in front of ctstub resolve localhost and printer.lan through it.
 # Everything runs in a network namespace of its own, so ctstub can listen
 # on 127.0.0.1:53, the only port glibc's resolv.conf can name.
-if [ -z "${CTSTUB_OWN_NETNS:-}" ]; then
-	CTSTUB_OWN_NETNS=1 exec unshare -n -- bash -c \
-	    'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
-fi
+OWN_NETNS=1
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_ctstub
