@@ -170,7 +170,7 @@ OUT=$(q 127.0.0.1 "${CT_PORTS[zoned]}" -x 10.1.2.3)
 expect_eq "local-zone 10.in-addr.arpa. forward: named's PTR" \
     "3.2.1.10.in-addr.arpa. IN PTR ten.example.test." "$(ans "$OUT")"
 check "named saw 3.2.1.10.in-addr.arpa" "see $NAMED_LOG" \
-    grep -qF "query: 3.2.1.10.in-addr.arpa IN PTR" "$NAMED_LOG"
+    wait_log "$NAMED_LOG" "query: 3.2.1.10.in-addr.arpa IN PTR"
 local_nx "local-zone corp.example. nxdomain" "${CT_PORTS[zoned]}" \
     www.corp.example. corp.example.
 local_nx "zoned: other defaults stay" "${CT_PORTS[zoned]}" \

@@ -76,7 +76,7 @@ expect_eq "192.168.1.50 PTR: named2's (not the local NXDOMAIN)" \
     "50.1.168.192.in-addr.arpa. IN PTR printer.lan." "$(ans "$OUT")"
 same_as_direct "www.example.test over DoT" 127.0.0.1 $P www.example.test A
 check "named2 saw printer.lan" "see $LOG2" \
-    grep -qF "query: printer.lan IN A " "$LOG2"
+    wait_log "$LOG2" "query: printer.lan IN A "
 check "the public named never saw printer.lan" "see $NAMED_LOG" \
     sh -c "! grep -qF 'printer.lan' '$NAMED_LOG'"
 check "named2 never saw www.example.test" "see $LOG2" \
@@ -116,7 +116,7 @@ expect_eq "big.lan TXT: NOERROR" NOERROR "$(status_of "$OUT")"
 check "big.lan TXT: the whole record" "got: $OUT" \
     grep -qF "00000008" <<<"$OUT"
 check "named2 was asked big.lan over UDP and over TCP" "see $LOG2" \
-    sh -c "grep -F 'query: big.lan IN TXT' '$LOG2' | grep -q 'T (' &&
+    wait_for sh -c "grep -F 'query: big.lan IN TXT' '$LOG2' | grep -q 'T (' &&
         grep -F 'query: big.lan IN TXT' '$LOG2' | grep -qv 'T ('"
 
 # The private-CA DoT zone with ct off.
@@ -279,7 +279,7 @@ OUT=$(q 127.0.0.1 $P www.corp.example A)
 expect_eq "after reload: www.corp.example REFUSED by the public named" \
     REFUSED "$(status_of "$OUT")"
 check "after reload: the public named saw it" "see $NAMED_LOG" \
-    grep -qF "query: www.corp.example IN A " "$NAMED_LOG"
+    wait_log "$NAMED_LOG" "query: www.corp.example IN A "
 OUT=$(q 127.0.0.1 $P +authority www.dev.corp.example A)
 expect_eq "after reload: dev.corp.example. served locally" NXDOMAIN \
     "$(status_of "$OUT")"
