@@ -265,10 +265,14 @@ handshake_failed(struct fetch *f, short events)
 
 static void	response_complete(struct fetch *);
 
-static void
+/* Parses what came; eof: the peer closed cleanly. The parser's verdict. */
+static enum http1_rc
 parse_input(struct fetch *f, int eof)
 {
-	switch (http1_parse(&f->resp, bufferevent_get_input(f->bev), eof)) {
+	enum http1_rc r = http1_parse(&f->resp,
+	    bufferevent_get_input(f->bev), eof);
+
+	switch (r) {
 	case HTTP1_DONE:
 		response_complete(f);
 		break;
@@ -282,6 +286,7 @@ parse_input(struct fetch *f, int eof)
 			fail(f, "connection closed before the response ended");
 		break;
 	}
+	return r;
 }
 
 static void
@@ -308,12 +313,16 @@ event_cb(struct bufferevent *bev, short events, void *arg)
 	}
 	if (events & BEV_EVENT_EOF)
 		parse_input(f, 1);
-	else if (f->resp.stage == HTTP1_BODY && f->resp.content_length < 0)
+	/* an unclean end: only what is complete without it counts */
+	else if (parse_input(f, 0) != HTTP1_MORE)
+		return;
+	else if (f->resp.stage == HTTP1_BODY && f->resp.content_length < 0 &&
+	    !f->resp.chunked)
 		/* only a TLS close_notify proves such a body complete */
 		fail(f, "connection cut without a TLS close after %zu bytes",
 		    evbuffer_get_length(f->resp.body));
 	else
-		parse_input(f, 1);	/* names what is missing */
+		parse_input(f, 1);	/* truncated: names what is missing */
 }
 
 static int
