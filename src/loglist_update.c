@@ -441,7 +441,8 @@ is_older(const struct loglist *next, const struct loglist *cur)
 
 	if (next->format == LOGLIST_APPLE_V5)
 		return cv >= 0 && loglist_apple_version(next) < cv;
-	return next->timestamp < cur->timestamp;
+	/* an installed Apple list carries its fetch time, not its date */
+	return cv < 0 && next->timestamp < cur->timestamp;
 }
 
 static int
