@@ -233,18 +233,38 @@ cert_free(struct audit_cert *c)
 	free(c);
 }
 
-/* Forgets the oldest certificate beyond the cap. */
+/* Whether one of c's SCTs is proven false. */
+static int
+has_proven_false(const struct audit_cert *c)
+{
+	for (size_t i = 0; i < c->nscts; i++)
+		if (c->scts[i].state == AUDIT_NOT_INCLUDED)
+			return 1;
+	return 0;
+}
+
+/*
+ * Forgets the oldest certificate beyond the cap, sparing those proven
+ * false (enforce keeps refusing them) unless nothing else is left.
+ */
 static void
 trim(struct audit *a)
 {
-	struct audit_cert **pp = &a->certs;
+	struct audit_cert **pp, **victim = NULL, **oldest = NULL, *c;
 
 	if (a->ncerts <= AUDIT_MAX_CERTS)
 		return;
-	while ((*pp)->next != NULL)
-		pp = &(*pp)->next;
-	cert_free(*pp);
-	*pp = NULL;
+	/* never the newest: the caller is still filling it in */
+	for (pp = &a->certs->next; *pp != NULL; pp = &(*pp)->next) {
+		oldest = pp;
+		if (!has_proven_false(*pp))
+			victim = pp;
+	}
+	if (victim == NULL)
+		victim = oldest;
+	c = *victim;
+	*victim = c->next;
+	cert_free(c);
 	a->ncerts--;
 }
 
@@ -374,6 +394,8 @@ look_up(struct audit_sct *s, const char *host)
 }
 
 /* Starts the proof once the MMD has passed. */
+static int auditable(struct audit *, struct audit_sct *);
+
 static void
 run_sct(struct audit_sct *s)
 {
@@ -390,6 +412,10 @@ run_sct(struct audit_sct *s)
 	}
 	if (s->job != NULL || s->lookup != NULL)
 		return;
+	if (!auditable(a, s)) {	/* a reloaded list may have taken its URL */
+		s->state = AUDIT_SKIPPED;
+		return;
+	}
 	if (auditjob_url_host(s->log->base_url, host, sizeof(host)) == 0)
 		look_up(s, host);
 	else
