@@ -29,6 +29,11 @@ struct transport {
 	 * (retry as for query_upstream_failed) and frees.
 	 */
 	void (*close)(void *conn, const char *reason, enum query_retry retry);
+	/*
+	 * 1: datagrams, no session (plain DNS): a lost or slow answer says
+	 * nothing about the upstream, which is never taken as stalled.
+	 */
+	int datagrams;
 };
 
 /*

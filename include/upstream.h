@@ -121,7 +121,10 @@ int upstream_usable(struct upstream *up);
  * q->sent_us; counts a failover when q comes from another upstream.
  */
 void upstream_send(struct upstream *up, struct query *q);
-/* Has up sent no answer at all since since_us (server_now_us)? */
+/*
+ * Has up sent no answer at all since since_us (server_now_us)? Never for
+ * a datagram transport: one lost answer is that query's, not a stall.
+ */
 int upstream_silent_since(const struct upstream *up, uint64_t since_us);
 /*
  * up answered nothing while a query waited on conn: up is failed

@@ -565,5 +565,5 @@ doh_close(void *arg, const char *reason, enum query_retry retry)
 }
 
 const struct transport transport_doh = {
-	"DoH", doh_open, doh_send, doh_cancel, doh_close
+	"DoH", doh_open, doh_send, doh_cancel, doh_close, 0
 };

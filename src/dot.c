@@ -265,5 +265,5 @@ dot_cancel(void *arg, struct query *q)
 }
 
 const struct transport transport_dot = {
-	"DoT", dot_open, dot_send, dot_cancel, dot_close
+	"DoT", dot_open, dot_send, dot_cancel, dot_close, 0
 };

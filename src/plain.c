@@ -326,5 +326,5 @@ plain_close(void *arg, const char *reason, enum query_retry retry)
 }
 
 const struct transport transport_plain = {
-	"plain DNS", plain_open, plain_send, plain_cancel, plain_close
+	"plain DNS", plain_open, plain_send, plain_cancel, plain_close, 1
 };

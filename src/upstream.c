@@ -18,6 +18,8 @@
 #include "transport.h"
 #include "upstream.h"
 #include "verify.h"
+#include "zone.h"
+#include "zones.h"
 
 #define BACKOFF_FIRST_MS	1000
 #define BACKOFF_MAX_MS		(5 * 60 * 1000)
@@ -316,7 +318,7 @@ upstream_usable(struct upstream *up)
 int
 upstream_silent_since(const struct upstream *up, uint64_t since_us)
 {
-	return up->heard_us < since_us;
+	return !up->transport->datagrams && up->heard_us < since_us;
 }
 
 void
@@ -452,16 +454,13 @@ presented(const struct upstream *up, const unsigned char id[32])
 	    NULL, EVP_sha256(), NULL) && memcmp(md, id, sizeof(md)) == 0;
 }
 
-void
-upstream_audit_proven_cb(const unsigned char cert_id[32], const char *reason,
-    void *arg)
+/* Every upstream of set (NULL: none) that presented the certificate. */
+static void
+refuse_presenters(struct upstream_set *set, const unsigned char cert_id[32],
+    const char *line)
 {
-	struct server *srv = arg;
-	struct upstream_set *set = srv->upstreams;
-	char line[AUDITJOB_REASON_MAX + 64];
 	size_t i;
 
-	snprintf(line, sizeof(line), "CT audit: %s", reason);
 	for (i = 0; set != NULL && i < set->count; i++) {
 		struct upstream *up = &set->list[i];
 
@@ -471,6 +470,20 @@ upstream_audit_proven_cb(const unsigned char cert_id[32], const char *reason,
 			up->transport->close(up->conn, line, QUERY_NO_RETRY);
 		upstream_failed(up, line, VERIFY_REFUSED_CT);
 	}
+}
+
+void
+upstream_audit_proven_cb(const unsigned char cert_id[32], const char *reason,
+    void *arg)
+{
+	struct server *srv = arg;
+	char line[AUDITJOB_REASON_MAX + 64];
+	size_t i;
+
+	snprintf(line, sizeof(line), "CT audit: %s", reason);
+	refuse_presenters(srv->upstreams, cert_id, line);
+	for (i = 0; srv->zones != NULL && i < srv->zones->count; i++)
+		refuse_presenters(srv->zones->list[i].upstreams, cert_id, line);
 }
 
 void

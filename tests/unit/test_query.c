@@ -128,7 +128,7 @@ fake_close(void *arg, const char *reason, enum query_retry retry)
 }
 
 static const struct transport fake_transport = {
-	"fake", fake_open, fake_send, fake_cancel, fake_close
+	"fake", fake_open, fake_send, fake_cancel, fake_close, 0
 };
 
 /* --- a server with upstreams on the fake transport ----------------------- */
