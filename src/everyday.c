@@ -101,6 +101,11 @@ answer_json(const struct everyday_query *eq, const uint8_t *msg, size_t len,
 	double ms = (double)(server_now_us(eq->srv) - eq->started_us) / 1000;
 	json_t *doc;
 
+	if (len == 0) {		/* dropped: no answer to show */
+		free(b64);
+		status_result_json(0, "the daemon dropped the query", &out);
+		return out;
+	}
 	if (b64 == NULL)
 		return NULL;
 	EVP_EncodeBlock((unsigned char *)b64, msg, (int)len);

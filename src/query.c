@@ -40,10 +40,7 @@ deliver(const struct query_origin *origin, const uint8_t *msg, size_t len,
 		listen_send(origin, msg, len);
 		return;
 	}
-	/* detached first: done_cb may free w */
-	if (w->query != NULL)
-		w->query->origin.watch = NULL;
-	w->query = NULL;
+	query_unwatch(w);	/* detached first: done_cb may free w */
 	w->done_cb(w, msg, len, source);
 }
 
@@ -71,7 +68,7 @@ reply_error(const struct query_origin *origin, const uint8_t *msg,
 	size_t n = dnsmsg_error_response(msg, len, info, rcode, ede, text, out,
 	    sizeof(out));
 
-	if (n > 0)
+	if (n > 0 || origin->watch != NULL)	/* the asker always hears */
 		deliver(origin, out, n, "ctstub");
 }
 
@@ -584,6 +581,8 @@ query_start(struct server *srv, const uint8_t *msg, size_t len,
 		srv->stats.queries_udp++;
 	if (rc == DNSMSG_DROP) {
 		srv->stats.dropped++;
+		if (origin->watch != NULL)	/* its asker still hears */
+			deliver(origin, NULL, 0, "ctstub");
 		return;
 	}
 	if (rc != DNS_RCODE_NOERROR) {
